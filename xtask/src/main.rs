@@ -1,1 +1,55 @@
-fn main() {}
+//! `cargo xtask`: formseal's developer tasks, in Rust so they run wherever cargo does.
+//! This file only parses the command line and dispatches; each task lives in its own module.
+//! See matklad's cargo-xtask pattern; `.ci/run` is just `cargo xtask test`.
+
+mod bench;
+mod demo;
+mod shell;
+mod size;
+mod test;
+mod tools;
+mod wasm;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Developer tasks for formseal.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run everything CI runs (installs the tools it needs into the project first).
+    Test,
+    /// Build the widget for wasm32 into pkg/ (wasm-bindgen + wasm-opt).
+    Wasm,
+    /// Build the widget and report its transfer size (raw, gzip -9, brotli).
+    Size,
+    /// Serve the demo pages.
+    Demo,
+    /// Run the benchmarks.
+    Bench,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Test => test::run(),
+        Task::Wasm => wasm::run(),
+        Task::Size => size::run(),
+        Task::Demo => demo::run(),
+        Task::Bench => bench::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

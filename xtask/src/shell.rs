@@ -1,0 +1,78 @@
+//! Running external programs from tasks: every command is echoed to stderr before it runs,
+//! and a failure names the command. Paths here are relative to the project root.
+//! This module does not decide what to run; the tasks do.
+
+use std::env;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The workspace root: the parent of this crate's directory.
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// A `cargo` command, using the same cargo that runs this xtask (and so the same toolchain).
+pub(crate) fn cargo() -> Command {
+    command(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// A command that runs in the project root.
+pub(crate) fn command(program: impl AsRef<OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(project_root());
+    cmd
+}
+
+/// Echoes `cmd`, runs it with inherited stdio and fails unless it exits with success.
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    let shown = display(cmd);
+    eprintln!("$ {shown}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// Echoes `cmd`, runs it and returns its standard output; fails unless it exits with success.
+pub(crate) fn read(cmd: &mut Command) -> Result<String> {
+    let shown = display(cmd);
+    eprintln!("$ {shown}");
+    let output = cmd
+        .output()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    if !output.status.success() {
+        bail!(
+            "`{shown}` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    String::from_utf8(output.stdout).with_context(|| format!("`{shown}` printed non-UTF-8"))
+}
+
+/// The command as one would type it in the project root (without quoting; it is for people
+/// to read): programs inside the project are shown relative to it, others by their name.
+fn display(cmd: &Command) -> String {
+    let program = Path::new(cmd.get_program());
+    let root = project_root();
+    let program = match program.strip_prefix(&root) {
+        Ok(inside) => inside,
+        Err(_) if program.is_absolute() => program.file_name().map_or(program, Path::new),
+        Err(_) => program,
+    };
+    let mut shown = program.to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        shown.push(' ');
+        shown.push_str(&arg.to_string_lossy());
+    }
+    shown
+}

@@ -1,0 +1,112 @@
+//! Installing the tools the build and the tests need, into the project directory only, so that a
+//! fresh machine with just rustup, Node and npm can run `cargo xtask test` and nothing outside the
+//! checkout (except rustup's own wasm32 target) is needed. Each `ensure_*` is a no-op when done.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+
+use crate::shell::{self, project_root};
+
+/// The rustc target the widget is built for.
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Where `cargo install --root` puts project-local tools (`target/tools/bin/...`).
+fn tools_root() -> PathBuf {
+    project_root().join("target").join("tools")
+}
+
+/// The project's own `wasm-bindgen` CLI, matching the `wasm-bindgen` crate in Cargo.lock.
+pub(crate) fn wasm_bindgen() -> PathBuf {
+    tools_root().join("bin").join("wasm-bindgen")
+}
+
+/// `wasm-opt` from the npm package `binaryen`. Debian's binaryen is too old: it emits broken wasm.
+pub(crate) fn wasm_opt() -> PathBuf {
+    project_root().join("node_modules/binaryen/bin/wasm-opt")
+}
+
+/// Adds the wasm32 target to the current toolchain unless it is installed already.
+pub(crate) fn ensure_wasm_target() -> Result<()> {
+    let installed = shell::read(shell::command("rustup").args(["target", "list", "--installed"]))
+        .context("listing rustup's installed targets")?;
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    shell::run(shell::command("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Runs `npm ci` when `node_modules/` is missing or older than `package-lock.json`.
+pub(crate) fn ensure_node_modules() -> Result<()> {
+    let root = project_root();
+    let lock = modified(&root.join("package-lock.json")).context("reading package-lock.json")?;
+    // npm writes this hidden lockfile on every install, so its age is the install's age.
+    let installed = modified(&root.join("node_modules/.package-lock.json")).ok();
+    let fresh = installed.is_some_and(|installed| installed >= lock) && wasm_opt().is_file();
+    if fresh {
+        return Ok(());
+    }
+    shell::run(shell::command("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+    if !wasm_opt().is_file() {
+        bail!(
+            "`npm ci` did not install {}; is binaryen in package.json's devDependencies?",
+            wasm_opt().display()
+        );
+    }
+    Ok(())
+}
+
+/// Installs `wasm-bindgen-cli` into `target/tools` at exactly the version of the `wasm-bindgen`
+/// crate in Cargo.lock: the CLI and the crate must agree or the generated glue does not load.
+pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
+    let version = locked_version("wasm-bindgen")?;
+    let bin = wasm_bindgen();
+    if bin.is_file() {
+        let shown = shell::read(&mut shell::command(&bin))?;
+        // It prints "wasm-bindgen 0.2.x".
+        if shown.split_whitespace().nth(1) == Some(version.as_str()) {
+            return Ok(());
+        }
+        eprintln!("{} is {}, want {version}", bin.display(), shown.trim());
+    }
+    // Not `--locked`: with it the install fails on our machines; the exact version pin suffices.
+    shell::run(
+        shell::cargo()
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &format!("={version}"),
+                "--root",
+            ])
+            .arg(tools_root()),
+    )
+    .context("installing wasm-bindgen-cli into target/tools")
+}
+
+/// The version of `package` recorded in the workspace's Cargo.lock.
+fn locked_version(package: &str) -> Result<String> {
+    let path = project_root().join("Cargo.lock");
+    let lock = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let name_line = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != name_line {
+            continue;
+        }
+        let version = lines
+            .next()
+            .and_then(|line| line.trim().strip_prefix("version = \""))
+            .and_then(|rest| rest.strip_suffix('"'));
+        if let Some(version) = version {
+            return Ok(version.to_owned());
+        }
+    }
+    bail!("no `{package}` package in {}", path.display())
+}
+
+fn modified(path: &Path) -> Result<SystemTime> {
+    Ok(fs::metadata(path)?.modified()?)
+}
