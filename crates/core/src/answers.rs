@@ -1,1 +1,285 @@
-//! TODO
+//! A visitor's raw answers and the checks the widget runs before it minimises and seals them.
+//!
+//! Problems are codes, not sentences: the widget words them in the visitor's language. Only the
+//! fields whose purposes are allowed are checked; the rest will be dropped anyway.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::config::{Field, FieldKind, FormConfig, LegalBasis, MinimiseRule};
+use crate::consent::ConsentState;
+use crate::minimise::phone_to_e164;
+use crate::time::Date;
+
+/// Raw answers as the form collected them, by field id.
+pub type Answers = BTreeMap<String, Value>;
+
+/// What is wrong with one answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum AnswerProblem {
+    /// A required field is empty.
+    Required,
+    /// The value has the wrong JSON type for the field (a programming error in the caller).
+    WrongType,
+    /// Fewer characters than `min_length`.
+    TooShort {
+        /// The minimum.
+        min: u32,
+    },
+    /// More characters than `max_length`.
+    TooLong {
+        /// The maximum.
+        max: u32,
+    },
+    /// Does not match the field's pattern.
+    Pattern,
+    /// Not an e-mail address.
+    Email,
+    /// Not a phone number we can write as E.164.
+    Phone,
+    /// Not a date (`YYYY-MM-DD`).
+    Date,
+    /// Not a number.
+    Number,
+    /// Below the field's `min`.
+    BelowMin {
+        /// The minimum.
+        min: f64,
+    },
+    /// Above the field's `max`.
+    AboveMax {
+        /// The maximum.
+        max: f64,
+    },
+    /// Not one of the field's options.
+    NotAnOption,
+    /// Not a whole number on the rating scale.
+    NotOnScale {
+        /// Lowest rating.
+        min: u8,
+        /// Highest rating.
+        max: u8,
+    },
+    /// A required consent-based purpose was not granted.
+    ConsentRequired {
+        /// The purpose id.
+        purpose: String,
+    },
+}
+
+/// A problem with the answer to one field.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldProblem {
+    /// The field id.
+    pub field: String,
+    /// What is wrong.
+    #[serde(flatten)]
+    pub problem: AnswerProblem,
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use AnswerProblem as P;
+        write!(f, "{}: ", self.field)?;
+        match &self.problem {
+            P::Required => write!(f, "an answer is required"),
+            P::WrongType => write!(f, "the value has the wrong type"),
+            P::TooShort { min } => write!(f, "needs at least {min} characters"),
+            P::TooLong { max } => write!(f, "allows at most {max} characters"),
+            P::Pattern => write!(f, "does not match the expected format"),
+            P::Email => write!(f, "not an e-mail address"),
+            P::Phone => write!(f, "not a phone number with a country code"),
+            P::Date => write!(f, "not a date (YYYY-MM-DD)"),
+            P::Number => write!(f, "not a number"),
+            P::BelowMin { min } => write!(f, "must be at least {min}"),
+            P::AboveMax { max } => write!(f, "must be at most {max}"),
+            P::NotAnOption => write!(f, "not one of the options"),
+            P::NotOnScale { min, max } => write!(f, "must be a whole number from {min} to {max}"),
+            P::ConsentRequired { purpose } => write!(f, "consent for \"{purpose}\" is required"),
+        }
+    }
+}
+
+/// Checks `answers` against the form's rules. `consent` must already include the form's own
+/// consent checkboxes ([`ConsentState::with_form_answers`]). Empty when everything is fine.
+pub fn validate(
+    config: &FormConfig,
+    answers: &Answers,
+    consent: &ConsentState,
+) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    for purpose in config
+        .purposes
+        .iter()
+        .filter(|p| p.required && p.legal_basis == LegalBasis::Consent && !consent.allows(p))
+    {
+        // Report it on the checkbox that grants it, so the visitor knows where to click.
+        let field = config
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Consent && f.purposes.contains(&purpose.id))
+            .map_or_else(String::new, |f| f.id.clone());
+        problems.push(FieldProblem {
+            field,
+            problem: AnswerProblem::ConsentRequired {
+                purpose: purpose.id.clone(),
+            },
+        });
+    }
+    for field in &config.fields {
+        if field.kind == FieldKind::Hidden || !consent.allows_any(config, &field.purposes) {
+            continue;
+        }
+        let found = answers.get(&field.id).filter(|v| !is_empty(v));
+        let result = match found {
+            None if field.required && field.kind != FieldKind::Consent => {
+                Err(AnswerProblem::Required)
+            }
+            None => Ok(()),
+            Some(value) => check_value(field, value),
+        };
+        if let Err(problem) = result {
+            problems.push(FieldProblem {
+                field: field.id.clone(),
+                problem,
+            });
+        }
+    }
+    problems
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProblem> {
+    use AnswerProblem as P;
+    use FieldKind as K;
+    match field.kind {
+        K::Text | K::Email | K::Tel | K::Textarea => {
+            let s = value.as_str().ok_or(P::WrongType)?;
+            let s: String = s.trim().nfc().collect();
+            let chars = s.chars().count();
+            if let Some(min) = field.min_length.filter(|m| chars < *m as usize) {
+                return Err(P::TooShort { min });
+            }
+            // A truncate rule cuts long text instead of refusing it.
+            let truncates = matches!(field.minimise, Some(MinimiseRule::Truncate { .. }));
+            if let Some(max) = field
+                .max_length
+                .filter(|m| chars > *m as usize && !truncates)
+            {
+                return Err(P::TooLong { max });
+            }
+            if field.kind == K::Email && !looks_like_email(&s) {
+                return Err(P::Email);
+            }
+            if field.kind == K::Tel {
+                let country = match &field.minimise {
+                    Some(MinimiseRule::E164 { country_code }) => Some(country_code.as_str()),
+                    _ => None,
+                };
+                phone_to_e164(&s, country).ok_or(P::Phone)?;
+            }
+            if let Some(pattern) = &field.pattern {
+                // The config check has compiled every pattern; an invalid one fails closed.
+                let anchored = format!("^(?:{pattern})$");
+                let matches = regex_lite::Regex::new(&anchored).is_ok_and(|re| re.is_match(&s));
+                if !matches {
+                    return Err(P::Pattern);
+                }
+            }
+            Ok(())
+        }
+        K::Number => {
+            let n = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+                _ => None,
+            }
+            .ok_or(P::Number)?;
+            if let Some(min) = field.min.filter(|m| n < *m) {
+                return Err(P::BelowMin { min });
+            }
+            if let Some(max) = field.max.filter(|m| n > *m) {
+                return Err(P::AboveMax { max });
+            }
+            Ok(())
+        }
+        K::Date => {
+            let s = value.as_str().ok_or(P::WrongType)?;
+            Date::parse(s.trim()).map(|_| ()).ok_or(P::Date)
+        }
+        K::Select | K::Radio => {
+            let is_option = |v: &Value| {
+                v.as_str()
+                    .is_some_and(|s| field.options.iter().any(|o| o.value == s))
+            };
+            let ok = match value {
+                Value::Array(items) if field.multiple => items.iter().all(is_option),
+                single => is_option(single),
+            };
+            ok.then_some(()).ok_or(P::NotAnOption)
+        }
+        K::Checkbox | K::Consent => value.as_bool().map(|_| ()).ok_or(P::WrongType),
+        K::Rating => {
+            let (min, max) = field.scale.map_or((0, 10), |s| s.range());
+            let n = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match n {
+                Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => Ok(()),
+                _ => Err(P::NotOnScale { min, max }),
+            }
+        }
+        K::Hidden => Ok(()),
+    }
+}
+
+/// A deliberately loose check: one `@`, something before it, a dotted domain after it, no
+/// white space. The real test of an address is mail reaching it.
+fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && s.len() <= 254
+        && !s.chars().any(char::is_whitespace)
+        && !local.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_check_is_loose_but_not_empty() {
+        assert!(looks_like_email("Jan.de.Vries@example.nl"));
+        for bad in [
+            "",
+            "jan",
+            "jan@",
+            "@example.nl",
+            "jan@localhost",
+            "j an@example.nl",
+            "a@b@c.nl",
+        ] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}

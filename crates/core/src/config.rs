@@ -1,1 +1,891 @@
-//! TODO
+//! Form config, version 1: the one JSON file a marketer edits, and its validation.
+//!
+//! Parsing rejects unknown keys (a typo must never silently drop a rule); validation then lists
+//! every problem at once with its JSON path. Rendering and minimising live elsewhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{PublicJwk, RecipientKey};
+use crate::{Error, Result};
+
+/// The only config schema version this build understands (the `formseal` key of a config).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// URL parameters a hidden field may take its value from. Campaign tags only: nothing that
+/// identifies a person (no `email`, no click ids such as `gclid` or `fbclid`).
+pub const HIDDEN_PARAM_ALLOW_LIST: &[&str] = &[
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "ref",
+];
+
+/// The longest retention a purpose may declare: one hundred years, which catches typos in days.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// A text in every language of the form, keyed by language tag (`"nl"`, `"en"`).
+pub type Text = BTreeMap<String, String>;
+
+/// A complete form (or consent banner) as the marketer describes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormConfig {
+    /// Config schema version; must be [`SCHEMA_VERSION`].
+    pub formseal: u32,
+    /// Stable id of the form (`newsletter`), carried in every envelope.
+    pub id: String,
+    /// Version of this form's content; bump it when fields or purposes change.
+    pub version: u32,
+    /// What the form is for.
+    pub kind: FormKind,
+    /// Languages the form is written in; the first is the default.
+    pub languages: Vec<String>,
+    /// Form-level texts.
+    pub texts: FormTexts,
+    /// Where sealed envelopes are posted: an `https:` URL, `http:` only for localhost, or a path
+    /// on the page's own origin (`/submit`).
+    pub endpoint: String,
+    /// Public keys every submission is sealed to (more than one during key rotation).
+    pub recipients: Vec<PublicJwk>,
+    /// The privacy notice the visitor is shown and consents under.
+    pub privacy_notice: PrivacyNotice,
+    /// Why data is collected; every field serves one or more of these.
+    pub purposes: Vec<Purpose>,
+    /// The questions, in display order.
+    #[serde(default)]
+    pub fields: Vec<Field>,
+}
+
+/// What a form is for; it decides the envelope kind of its submissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormKind {
+    /// Newsletter or account sign-up.
+    Signup,
+    /// Survey or feedback form.
+    Survey,
+    /// Consent banner.
+    Consent,
+    /// A visitor asks for the data held about them.
+    AccessRequest,
+    /// A visitor asks for their data to be deleted.
+    ErasureRequest,
+}
+
+/// Texts that belong to the form as a whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormTexts {
+    /// Heading of the form.
+    pub title: Text,
+    /// Optional paragraph under the heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<Text>,
+    /// Label of the submit button (a built-in text when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit: Option<Text>,
+    /// Shown after a successful submission (a built-in text when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<Text>,
+}
+
+/// The privacy notice a form links to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyNotice {
+    /// Where the notice is published.
+    pub url: String,
+    /// Version of the notice; recorded with every consent so it can be proven later.
+    pub version: String,
+}
+
+/// One reason for processing personal data, as the privacy notice states it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    /// Stable id (`newsletter`, `analytics`).
+    pub id: String,
+    /// Short name shown next to the fields that serve it.
+    pub label: Text,
+    /// One or two sentences on what is done with the data.
+    pub description: Text,
+    /// Article 6 GDPR basis for the processing.
+    pub legal_basis: LegalBasis,
+    /// How long data for this purpose is kept, in days. Required: a purpose without a retention
+    /// period is an error.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    /// The form cannot be submitted without this purpose (for a consent-based purpose: without
+    /// the visitor's consent to it).
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// The lawful bases of Article 6(1) GDPR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LegalBasis {
+    /// 6(1)(a): the visitor's consent. Only this basis needs a grant before data is sent.
+    Consent,
+    /// 6(1)(b): needed for a contract with the visitor.
+    Contract,
+    /// 6(1)(c): needed to comply with a legal obligation.
+    LegalObligation,
+    /// 6(1)(d): needed to protect someone's vital interests.
+    VitalInterests,
+    /// 6(1)(e): a task in the public interest.
+    PublicTask,
+    /// 6(1)(f): the company's legitimate interests.
+    LegitimateInterests,
+}
+
+/// One question of a form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// Stable id; the key of the value in the envelope.
+    pub id: String,
+    /// What kind of input it is.
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    /// Label shown to the visitor (every type but `hidden` needs one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    /// Help text under the input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<Text>,
+    /// Ids of the purposes this field serves; at least one.
+    #[serde(default)]
+    pub purposes: Vec<String>,
+    /// The visitor must answer (when the field's purposes are granted).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    /// Regular expression the whole answer must match (text, textarea, email, tel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Smallest allowed number (number fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest allowed number (number fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Fewest characters (text-like fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u32>,
+    /// Most characters (text-like fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// The allowed answers (select, radio).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    /// A select that allows several answers.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub multiple: bool,
+    /// The scale of a rating field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<RatingScale>,
+    /// The URL parameter a hidden field reads (one of [`HIDDEN_PARAM_ALLOW_LIST`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// The generalisation applied before sealing, beyond the type's own normalisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimise: Option<MinimiseRule>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The input types of config version 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldKind {
+    /// One line of text.
+    Text,
+    /// An e-mail address; trimmed and lower-cased before sealing.
+    Email,
+    /// A phone number; normalised to E.164 before sealing.
+    Tel,
+    /// A number.
+    Number,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// Several lines of text.
+    Textarea,
+    /// A drop-down of options (several with `multiple`).
+    Select,
+    /// Radio buttons, one answer.
+    Radio,
+    /// A single yes/no checkbox.
+    Checkbox,
+    /// A checkbox that grants the field's purposes when ticked.
+    Consent,
+    /// A rating on a fixed scale.
+    Rating,
+    /// A value taken only from an allow-listed URL parameter, never typed.
+    Hidden,
+}
+
+impl FieldKind {
+    /// Whether answers of this type are free text (trimmed, NFC-normalised, length-capped).
+    pub fn is_text(self) -> bool {
+        matches!(self, Self::Text | Self::Email | Self::Tel | Self::Textarea)
+    }
+}
+
+/// One allowed answer of a select or radio field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// What is stored in the envelope.
+    pub value: String,
+    /// What the visitor sees.
+    pub label: Text,
+}
+
+/// The scales a rating field can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RatingScale {
+    /// One to five stars.
+    #[serde(rename = "1-5")]
+    OneToFive,
+    /// One to ten.
+    #[serde(rename = "1-10")]
+    OneToTen,
+    /// Net Promoter Score, zero to ten.
+    #[serde(rename = "nps")]
+    Nps,
+}
+
+impl RatingScale {
+    /// Lowest and highest allowed rating.
+    pub fn range(self) -> (u8, u8) {
+        match self {
+            Self::OneToFive => (1, 5),
+            Self::OneToTen => (1, 10),
+            Self::Nps => (0, 10),
+        }
+    }
+}
+
+/// Declared generalisations, run on the visitor's device before sealing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum MinimiseRule {
+    /// A date of birth becomes its year.
+    BirthYear,
+    /// A date of birth becomes an age band such as `30-39`.
+    AgeBand {
+        /// Width of a band in years (default 10).
+        #[serde(default = "default_band_width")]
+        width: u32,
+    },
+    /// A postcode keeps only its first characters (`1234 AB` → `1234`).
+    PostcodePrefix {
+        /// How many letters or digits to keep.
+        length: u32,
+    },
+    /// Free text is cut to this many characters.
+    Truncate {
+        /// The most characters kept.
+        length: u32,
+    },
+    /// A phone number written without an international prefix gets this country calling code.
+    E164 {
+        /// Country calling code without `+`, e.g. `"31"` for the Netherlands.
+        country_code: String,
+    },
+}
+
+fn default_band_width() -> u32 {
+    10
+}
+
+impl MinimiseRule {
+    /// The name used in configs and in minimisation reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::BirthYear => "birth-year",
+            Self::AgeBand { .. } => "age-band",
+            Self::PostcodePrefix { .. } => "postcode-prefix",
+            Self::Truncate { .. } => "truncate",
+            Self::E164 { .. } => "e164",
+        }
+    }
+}
+
+/// One thing wrong with a config: where, what, and (when we can tell) how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// JSON path of the offending value, e.g. `fields[3].purposes[0]`.
+    pub path: String,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+    /// How to fix it, when there is something useful to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl FormConfig {
+    /// Parses and validates a config; the error lists every problem found.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let config = Self::parse(json)?;
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Error::ConfigInvalid(problems))
+        }
+    }
+
+    /// Parses a config without the semantic checks of [`FormConfig::problems`].
+    ///
+    /// The schema version is checked first, so a config written for a newer formseal fails
+    /// with that message instead of a confusing list of unknown keys.
+    pub fn parse(json: &str) -> Result<Self> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| Error::ConfigSyntax {
+                path: "$".into(),
+                message: format!("not valid JSON: {e}"),
+            })?;
+        match value.get("formseal") {
+            Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+            Some(v) => {
+                return Err(Error::ConfigSyntax {
+                    path: "formseal".into(),
+                    message: format!(
+                        "unsupported config version {v} (this formseal reads version {SCHEMA_VERSION})"
+                    ),
+                });
+            }
+            None => {
+                return Err(Error::ConfigSyntax {
+                    path: "formseal".into(),
+                    message: format!(
+                        "missing config version (add \"formseal\": {SCHEMA_VERSION} at the top)"
+                    ),
+                });
+            }
+        }
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            Error::ConfigSyntax {
+                path: if path == "." { "$".into() } else { path },
+                message: e.into_inner().to_string(),
+            }
+        })
+    }
+
+    /// Every rule this config breaks, in document order; empty when it is valid.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut check = Checker {
+            problems: Vec::new(),
+            languages: &self.languages,
+        };
+        check.form(self);
+        check.problems
+    }
+
+    /// The recipient keys, validated. Fails closed: any bad key is an error.
+    pub fn recipient_keys(&self) -> Result<Vec<RecipientKey>> {
+        if self.recipients.is_empty() {
+            return Err(Error::Key("the form config has no recipient key".into()));
+        }
+        self.recipients.iter().map(RecipientKey::from_jwk).collect()
+    }
+
+    /// The purpose with this id.
+    pub fn purpose(&self, id: &str) -> Option<&Purpose> {
+        self.purposes.iter().find(|p| p.id == id)
+    }
+
+    /// The field with this id.
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// The text in `lang`, falling back to the form's default language.
+    pub fn text<'t>(&self, text: &'t Text, lang: &str) -> &'t str {
+        text.get(lang)
+            .or_else(|| self.languages.first().and_then(|l| text.get(l)))
+            .or_else(|| text.values().next())
+            .map_or("", String::as_str)
+    }
+}
+
+/// Collects problems while walking a config.
+struct Checker<'c> {
+    problems: Vec<Problem>,
+    languages: &'c [String],
+}
+
+impl Checker<'_> {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+        });
+    }
+
+    fn push_hint(&mut self, path: impl Into<String>, message: impl Into<String>, hint: String) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            hint: Some(hint),
+        });
+    }
+
+    fn form(&mut self, config: &FormConfig) {
+        self.id("id", &config.id);
+        if config.version == 0 {
+            self.push("version", "form version must be 1 or more");
+        }
+        self.languages(config);
+        self.text("texts.title", &config.texts.title);
+        let optional_texts = [
+            ("texts.intro", &config.texts.intro),
+            ("texts.submit", &config.texts.submit),
+            ("texts.success", &config.texts.success),
+        ];
+        for (path, text) in optional_texts {
+            if let Some(text) = text {
+                self.text(path, text);
+            }
+        }
+        self.url("endpoint", &config.endpoint);
+        self.recipients(&config.recipients);
+        self.url("privacy_notice.url", &config.privacy_notice.url);
+        if config.privacy_notice.version.trim().is_empty() {
+            self.push(
+                "privacy_notice.version",
+                "privacy notice version must not be empty",
+            );
+        }
+        self.purposes(&config.purposes);
+        let purpose_ids: Vec<&str> = config.purposes.iter().map(|p| p.id.as_str()).collect();
+        if config.fields.is_empty() && config.kind != FormKind::Consent {
+            self.push("fields", "a form needs at least one field");
+        }
+        let mut seen = BTreeSet::new();
+        for (i, field) in config.fields.iter().enumerate() {
+            let path = format!("fields[{i}]");
+            if !seen.insert(field.id.as_str()) {
+                self.push(
+                    format!("{path}.id"),
+                    format!("duplicate field id \"{}\"", field.id),
+                );
+            }
+            self.field(&path, field, config, &purpose_ids);
+        }
+    }
+
+    fn id(&mut self, path: &str, id: &str) {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ok {
+            self.push_hint(
+                path,
+                format!("invalid id \"{id}\""),
+                "use 1 to 64 lowercase letters, digits, - or _".into(),
+            );
+        }
+    }
+
+    fn languages(&mut self, config: &FormConfig) {
+        if config.languages.is_empty() {
+            self.push_hint(
+                "languages",
+                "no languages",
+                "list at least one, e.g. [\"nl\", \"en\"]".into(),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for (i, lang) in config.languages.iter().enumerate() {
+            let well_formed = lang.split('-').enumerate().all(|(n, part)| {
+                let len_ok = if n == 0 {
+                    (2..=3).contains(&part.len())
+                } else {
+                    (2..=8).contains(&part.len())
+                };
+                len_ok && part.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+            if !well_formed {
+                self.push_hint(
+                    format!("languages[{i}]"),
+                    format!("\"{lang}\" is not a language tag"),
+                    "use a BCP 47 tag such as \"nl\" or \"en-GB\"".into(),
+                );
+            }
+            if !seen.insert(lang) {
+                self.push(
+                    format!("languages[{i}]"),
+                    format!("duplicate language \"{lang}\""),
+                );
+            }
+        }
+    }
+
+    /// A translated text must exist, and be non-empty, in exactly the form's languages.
+    fn text(&mut self, path: &str, text: &Text) {
+        for lang in self.languages {
+            match text.get(lang) {
+                None => self.push(path, format!("missing translation for \"{lang}\"")),
+                Some(s) if s.trim().is_empty() => {
+                    self.push(format!("{path}.{lang}"), "text must not be empty");
+                }
+                Some(_) => {}
+            }
+        }
+        for lang in text.keys() {
+            if !self.languages.contains(lang) {
+                let hint = format!("add \"{lang}\" to languages or remove this text");
+                self.push_hint(
+                    format!("{path}.{lang}"),
+                    format!("text in \"{lang}\", which is not one of the form's languages"),
+                    hint,
+                );
+            }
+        }
+    }
+
+    fn url(&mut self, path: &str, url: &str) {
+        if url.starts_with('/') && !url.starts_with("//") {
+            return; // A path on the page's own origin.
+        }
+        let Some((scheme, rest)) = url.split_once("://") else {
+            self.push_hint(
+                path,
+                format!("\"{url}\" is not an absolute URL"),
+                "use https://host/path, or a path such as /submit".into(),
+            );
+            return;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = host_of(authority);
+        match scheme.to_ascii_lowercase().as_str() {
+            "https" if !host.is_empty() => {}
+            "http" if is_loopback(host) => {}
+            "http" => self.push_hint(
+                path,
+                format!("plain http to \"{host}\" is not allowed"),
+                "use https (http is only allowed for localhost)".into(),
+            ),
+            _ => self.push_hint(
+                path,
+                format!("\"{url}\" is not an https URL"),
+                "use https://host/path".into(),
+            ),
+        }
+    }
+
+    fn recipients(&mut self, recipients: &[PublicJwk]) {
+        if recipients.is_empty() {
+            self.push_hint(
+                "recipients",
+                "no recipient key",
+                "add the public JWK printed by `formseal keygen`".into(),
+            );
+        }
+        let mut kids = BTreeSet::new();
+        for (i, jwk) in recipients.iter().enumerate() {
+            match RecipientKey::from_jwk(jwk) {
+                Ok(key) => {
+                    if !kids.insert(key.kid().to_owned()) {
+                        self.push(
+                            format!("recipients[{i}]"),
+                            format!("duplicate key {}", key.kid()),
+                        );
+                    }
+                }
+                Err(e) => self.push(format!("recipients[{i}]"), e.to_string()),
+            }
+        }
+    }
+
+    fn purposes(&mut self, purposes: &[Purpose]) {
+        if purposes.is_empty() {
+            self.push("purposes", "a form needs at least one purpose");
+        }
+        let mut seen = BTreeSet::new();
+        for (i, purpose) in purposes.iter().enumerate() {
+            let path = format!("purposes[{i}]");
+            self.id(&format!("{path}.id"), &purpose.id);
+            if !seen.insert(purpose.id.as_str()) {
+                self.push(
+                    format!("{path}.id"),
+                    format!("duplicate purpose id \"{}\"", purpose.id),
+                );
+            }
+            self.text(&format!("{path}.label"), &purpose.label);
+            self.text(&format!("{path}.description"), &purpose.description);
+            match purpose.retention_days {
+                None => self.push_hint(
+                    format!("{path}.retention_days"),
+                    format!("purpose \"{}\" has no retention period", purpose.id),
+                    "say how many days the data is kept, e.g. \"retention_days\": 365".into(),
+                ),
+                Some(0) => self.push(
+                    format!("{path}.retention_days"),
+                    "retention must be at least 1 day",
+                ),
+                Some(d) if d > MAX_RETENTION_DAYS => self.push(
+                    format!("{path}.retention_days"),
+                    format!("retention of {d} days is more than {MAX_RETENTION_DAYS}"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn field(&mut self, path: &str, field: &Field, config: &FormConfig, purpose_ids: &[&str]) {
+        use FieldKind as K;
+        self.id(&format!("{path}.id"), &field.id);
+        match (&field.label, field.kind) {
+            (Some(label), _) => self.text(&format!("{path}.label"), label),
+            (None, K::Hidden) => {}
+            (None, _) => self.push(
+                format!("{path}.label"),
+                format!("field \"{}\" has no label", field.id),
+            ),
+        }
+        if let Some(help) = &field.help {
+            self.text(&format!("{path}.help"), help);
+        }
+        if field.purposes.is_empty() {
+            self.push_hint(
+                format!("{path}.purposes"),
+                format!("field \"{}\" serves no purpose", field.id),
+                format!("name one or more of: {}", purpose_ids.join(", ")),
+            );
+        }
+        for (j, id) in field.purposes.iter().enumerate() {
+            if !purpose_ids.contains(&id.as_str()) {
+                let mut hint = format!("known: {}", purpose_ids.join(", "));
+                if let Some(best) = closest(id, purpose_ids) {
+                    hint = format!("did you mean \"{best}\"? {hint}");
+                }
+                self.push_hint(
+                    format!("{path}.purposes[{j}]"),
+                    format!("unknown purpose \"{id}\""),
+                    hint,
+                );
+            }
+        }
+        if field.kind == K::Consent {
+            for (j, id) in field.purposes.iter().enumerate() {
+                if config
+                    .purpose(id)
+                    .is_some_and(|p| p.legal_basis != LegalBasis::Consent)
+                {
+                    self.push(
+                        format!("{path}.purposes[{j}]"),
+                        format!(
+                            "a consent checkbox can only grant consent-based purposes; \"{id}\" has another legal basis"
+                        ),
+                    );
+                }
+            }
+        }
+        self.field_attributes(path, field);
+    }
+
+    /// Each validation attribute is only meaningful for some types; elsewhere it is a mistake.
+    fn field_attributes(&mut self, path: &str, field: &Field) {
+        use FieldKind as K;
+        let kind = field.kind;
+        let misplaced = |name: &str| format!("\"{name}\" does not apply to a {kind:?} field");
+        if field.pattern.is_some() && !kind.is_text() {
+            self.push(format!("{path}.pattern"), misplaced("pattern"));
+        }
+        if let Some(pattern) = &field.pattern {
+            if let Err(e) = regex_lite::Regex::new(pattern) {
+                self.push(
+                    format!("{path}.pattern"),
+                    format!("invalid regular expression: {e}"),
+                );
+            }
+        }
+        if (field.min.is_some() || field.max.is_some()) && kind != K::Number {
+            self.push(format!("{path}.min"), misplaced("min/max"));
+        }
+        if let (Some(min), Some(max)) = (field.min, field.max) {
+            if min > max {
+                self.push(
+                    format!("{path}.min"),
+                    format!("min {min} is above max {max}"),
+                );
+            }
+        }
+        if (field.min_length.is_some() || field.max_length.is_some()) && !kind.is_text() {
+            self.push(
+                format!("{path}.max_length"),
+                misplaced("min_length/max_length"),
+            );
+        }
+        if let (Some(min), Some(max)) = (field.min_length, field.max_length) {
+            if min > max {
+                self.push(
+                    format!("{path}.min_length"),
+                    format!("min_length {min} is above max_length {max}"),
+                );
+            }
+        }
+        let has_options = matches!(kind, K::Select | K::Radio);
+        if has_options && field.options.is_empty() {
+            self.push(
+                format!("{path}.options"),
+                format!("a {kind:?} field needs options"),
+            );
+        }
+        if !has_options && !field.options.is_empty() {
+            self.push(format!("{path}.options"), misplaced("options"));
+        }
+        let mut values = BTreeSet::new();
+        for (j, option) in field.options.iter().enumerate() {
+            if option.value.is_empty() {
+                self.push(
+                    format!("{path}.options[{j}].value"),
+                    "option value must not be empty",
+                );
+            }
+            if !values.insert(option.value.as_str()) {
+                self.push(
+                    format!("{path}.options[{j}].value"),
+                    format!("duplicate option \"{}\"", option.value),
+                );
+            }
+            self.text(&format!("{path}.options[{j}].label"), &option.label);
+        }
+        if field.multiple && kind != K::Select {
+            self.push(format!("{path}.multiple"), misplaced("multiple"));
+        }
+        match (kind, field.scale) {
+            (K::Rating, None) => self.push_hint(
+                format!("{path}.scale"),
+                "a rating field needs a scale",
+                "use \"1-5\", \"1-10\" or \"nps\"".into(),
+            ),
+            (K::Rating, Some(_)) | (_, None) => {}
+            (_, Some(_)) => self.push(format!("{path}.scale"), misplaced("scale")),
+        }
+        match (kind, &field.param) {
+            (K::Hidden, None) => self.push_hint(
+                format!("{path}.param"),
+                "a hidden field needs the URL parameter it reads",
+                format!("one of: {}", HIDDEN_PARAM_ALLOW_LIST.join(", ")),
+            ),
+            (K::Hidden, Some(param)) if !HIDDEN_PARAM_ALLOW_LIST.contains(&param.as_str()) => self
+                .push_hint(
+                    format!("{path}.param"),
+                    format!("URL parameter \"{param}\" is not on the allow-list"),
+                    format!("one of: {}", HIDDEN_PARAM_ALLOW_LIST.join(", ")),
+                ),
+            (K::Hidden, Some(_)) | (_, None) => {}
+            (_, Some(_)) => self.push(format!("{path}.param"), misplaced("param")),
+        }
+        if let Some(rule) = &field.minimise {
+            self.rule(&format!("{path}.minimise"), kind, rule);
+        }
+    }
+
+    fn rule(&mut self, path: &str, kind: FieldKind, rule: &MinimiseRule) {
+        use FieldKind as K;
+        let fits = match rule {
+            MinimiseRule::BirthYear | MinimiseRule::AgeBand { .. } => kind == K::Date,
+            MinimiseRule::PostcodePrefix { .. } => kind == K::Text,
+            MinimiseRule::Truncate { .. } => matches!(kind, K::Text | K::Textarea),
+            MinimiseRule::E164 { .. } => kind == K::Tel,
+        };
+        if !fits {
+            self.push(
+                path,
+                format!(
+                    "rule \"{}\" does not apply to a {kind:?} field",
+                    rule.name()
+                ),
+            );
+        }
+        match rule {
+            MinimiseRule::AgeBand { width: 0 } => {
+                self.push(format!("{path}.width"), "age band width must be 1 or more");
+            }
+            MinimiseRule::PostcodePrefix { length: 0 } | MinimiseRule::Truncate { length: 0 } => {
+                self.push(format!("{path}.length"), "length must be 1 or more");
+            }
+            MinimiseRule::E164 { country_code }
+                if country_code.is_empty()
+                    || country_code.len() > 3
+                    || !country_code.bytes().all(|b| b.is_ascii_digit())
+                    || country_code.starts_with('0') =>
+            {
+                self.push_hint(
+                    format!("{path}.country_code"),
+                    format!("\"{country_code}\" is not a country calling code"),
+                    "digits without +, e.g. \"31\" for the Netherlands".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The host of a URL authority (`user@host:port`), without brackets for IPv6.
+fn host_of(authority: &str) -> &str {
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    authority.split(':').next().unwrap_or_default()
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host == "::1" || host.starts_with("127.")
+}
+
+/// The candidate most like `word`, if one is close enough to be a likely typo.
+fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_parsing_handles_ports_users_and_ipv6() {
+        assert_eq!(host_of("example.com:8443"), "example.com");
+        assert_eq!(host_of("u:p@localhost:3000"), "localhost");
+        assert_eq!(host_of("[::1]:8080"), "::1");
+    }
+
+    #[test]
+    fn closest_suggests_typos_only() {
+        let known = ["newsletter", "analytics"];
+        assert_eq!(closest("analytcs", &known), Some("analytics"));
+        assert_eq!(closest("billing", &known), None);
+    }
+}

@@ -1,1 +1,282 @@
-//! TODO
+//! What is sealed: the envelope plaintext of DESIGN.md, its padding, and the one path from a
+//! visitor's answers to a sealed JWE that the widget and `formseal seal` share.
+//!
+//! How the bytes are encrypted is `jwe.rs`; this file decides which bytes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use rand_core::TryCryptoRng;
+use serde::{Deserialize, Serialize};
+
+use crate::answers::{self, Answers};
+use crate::config::{FormConfig, FormKind};
+use crate::consent::ConsentState;
+use crate::keys::RecipientKey;
+use crate::minimise::{self, Applied, MinimiseContext};
+use crate::time::{self, Date};
+use crate::{Error, Result, jwe};
+
+/// Version of the envelope plaintext format (the `v` key).
+pub const ENVELOPE_VERSION: u32 = 1;
+
+/// Smallest padded plaintext; every envelope is at least this long.
+pub const MIN_BUCKET: usize = 512;
+
+/// Above this size buckets grow linearly instead of doubling.
+pub const LARGE_BUCKET: usize = 64 * 1024;
+
+/// The plaintext inside every JWE formseal produces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Envelope format version, [`ENVELOPE_VERSION`].
+    pub v: u32,
+    /// Random submission id; also the idempotency key of the delivery.
+    pub id: String,
+    /// Id of the form it was made with.
+    pub form: String,
+    /// Version of that form.
+    pub form_version: u32,
+    /// What this record is.
+    pub kind: EnvelopeKind,
+    /// When, to the hour (UTC, RFC 3339).
+    pub at: String,
+    /// Pseudonymous subject id: random, kept in the visitor's browser, links later requests.
+    pub subject: String,
+    /// The consent the values were given under.
+    pub consent: ConsentRecord,
+    /// The minimised values, by field id.
+    pub values: Answers,
+}
+
+/// The kinds of record a visitor's browser sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvelopeKind {
+    /// Answers to a sign-up form or survey.
+    Submission,
+    /// A grant or change of consent.
+    Consent,
+    /// A withdrawal of consent.
+    Withdrawal,
+    /// A request to see one's data.
+    AccessRequest,
+    /// A request to have one's data deleted.
+    ErasureRequest,
+}
+
+impl From<FormKind> for EnvelopeKind {
+    fn from(kind: FormKind) -> Self {
+        match kind {
+            FormKind::Signup | FormKind::Survey => Self::Submission,
+            FormKind::Consent => Self::Consent,
+            FormKind::AccessRequest => Self::AccessRequest,
+            FormKind::ErasureRequest => Self::ErasureRequest,
+        }
+    }
+}
+
+/// The consent part of an envelope.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRecord {
+    /// Version of the privacy notice shown.
+    pub notice_version: String,
+    /// Purposes granted (only consent-based purposes are listed).
+    pub granted: Vec<String>,
+    /// Consent-based purposes of the form that were not granted.
+    pub refused: Vec<String>,
+}
+
+/// A sealed envelope: JWE compact serialization, or general JSON serialization on one line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SealedEnvelope(pub String);
+
+impl SealedEnvelope {
+    /// The JWE text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SealedEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Everything besides the config that turns answers into an envelope.
+#[derive(Clone, Debug)]
+pub struct SubmissionInput<'a> {
+    /// The visitor's raw answers.
+    pub answers: &'a Answers,
+    /// Consent given outside the form (banner, earlier visits); the form's own consent
+    /// checkboxes are added to it.
+    pub consent: &'a ConsentState,
+    /// The visitor's pseudonymous subject id.
+    pub subject: &'a str,
+    /// Current time, Unix seconds; only the hour is kept.
+    pub now_unix: i64,
+    /// Query parameters of the page, the only source of hidden values.
+    pub url_params: &'a BTreeMap<String, String>,
+}
+
+/// A sealed submission and what minimisation did on the way.
+#[derive(Clone, Debug)]
+pub struct Sealed {
+    /// The JWE to deliver.
+    pub jwe: SealedEnvelope,
+    /// The submission id inside it (the idempotency key).
+    pub id: String,
+    /// Which rule ran on which field.
+    pub report: Vec<Applied>,
+}
+
+/// Validates, minimises and builds the envelope for a form submission, without sealing it.
+///
+/// Fails with [`Error::InvalidAnswers`] listing every problem when the answers break the form's
+/// rules.
+pub fn prepare<R: TryCryptoRng + ?Sized>(
+    config: &FormConfig,
+    input: &SubmissionInput<'_>,
+    rng: &mut R,
+) -> Result<(Envelope, Vec<Applied>)> {
+    let consent = input.consent.with_form_answers(config, input.answers);
+    let problems = answers::validate(config, input.answers, &consent);
+    if !problems.is_empty() {
+        return Err(Error::InvalidAnswers(problems));
+    }
+    let ctx = MinimiseContext {
+        today: Date::from_unix(input.now_unix),
+        url_params: input.url_params,
+    };
+    let minimised = minimise::minimise(config, input.answers, &consent, &ctx);
+    let envelope = Envelope {
+        v: ENVELOPE_VERSION,
+        id: random_id(rng)?,
+        form: config.id.clone(),
+        form_version: config.version,
+        kind: config.kind.into(),
+        at: time::coarse_timestamp(input.now_unix),
+        subject: input.subject.to_owned(),
+        consent: ConsentRecord {
+            notice_version: consent.notice_version.clone(),
+            refused: consent
+                .refused(config)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            granted: consent.granted.into_iter().collect(),
+        },
+        values: minimised.values,
+    };
+    Ok((envelope, minimised.report))
+}
+
+/// The whole path of a submission: validate, minimise, seal to every recipient of the config.
+///
+/// Fails closed: a bad or missing key is an error, never a plaintext fallback.
+pub fn seal_submission<R: TryCryptoRng + ?Sized>(
+    config: &FormConfig,
+    input: &SubmissionInput<'_>,
+    rng: &mut R,
+) -> Result<Sealed> {
+    let recipients = config.recipient_keys()?;
+    let (envelope, report) = prepare(config, input, rng)?;
+    Ok(Sealed {
+        jwe: envelope.seal(&recipients, rng)?,
+        id: envelope.id,
+        report,
+    })
+}
+
+impl Envelope {
+    /// The JSON plaintext padded with trailing spaces to its length bucket, so the ciphertext
+    /// length says little about the answers. Never compressed (compression leaks content).
+    pub fn to_padded_json(&self) -> Result<Vec<u8>> {
+        let mut json =
+            serde_json::to_vec(self).map_err(|e| Error::Envelope(format!("serialise: {e}")))?;
+        json.resize(bucket(json.len()), b' ');
+        Ok(json)
+    }
+
+    /// Seals this envelope to every recipient. The protected header names the form, nothing
+    /// about the visitor.
+    pub fn seal<R: TryCryptoRng + ?Sized>(
+        &self,
+        recipients: &[RecipientKey],
+        rng: &mut R,
+    ) -> Result<SealedEnvelope> {
+        let mut extra = serde_json::Map::new();
+        extra.insert("form".into(), self.form.clone().into());
+        extra.insert("form_version".into(), self.form_version.into());
+        let plaintext = self.to_padded_json()?;
+        jwe::seal(&plaintext, &extra, recipients, rng).map(SealedEnvelope)
+    }
+
+    /// Parses a decrypted plaintext (padding included).
+    pub fn from_plaintext(plaintext: &[u8]) -> Result<Self> {
+        let envelope: Self = serde_json::from_slice(plaintext)
+            .map_err(|e| Error::Envelope(format!("not a formseal envelope: {e}")))?;
+        if envelope.v != ENVELOPE_VERSION {
+            return Err(Error::Envelope(format!(
+                "unsupported envelope version {}",
+                envelope.v
+            )));
+        }
+        Ok(envelope)
+    }
+
+    /// Decrypts and parses a sealed envelope, and checks that the header's form id matches the
+    /// sealed one (a header swapped onto another ciphertext fails the AEAD check anyway).
+    #[cfg(feature = "open")]
+    pub fn open(jwe_text: &str, key: &crate::keys::PrivateKey) -> Result<Self> {
+        let opened = jwe::open(jwe_text, key)?;
+        let envelope = Self::from_plaintext(&opened.plaintext)?;
+        match opened
+            .header
+            .get("form")
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(form) if form == envelope.form => Ok(envelope),
+            _ => Err(Error::Envelope(
+                "header form id does not match the sealed form id".into(),
+            )),
+        }
+    }
+}
+
+/// The padded length for a plaintext of `len` bytes: 512, 1024, 2048... up to 64 KiB, then
+/// whole multiples of 64 KiB.
+pub fn bucket(len: usize) -> usize {
+    if len <= LARGE_BUCKET {
+        len.max(MIN_BUCKET).next_power_of_two()
+    } else {
+        len.div_ceil(LARGE_BUCKET) * LARGE_BUCKET
+    }
+}
+
+/// 128 random bits, base64url: submission ids and subject ids.
+pub fn random_id<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<String> {
+    let mut bytes = [0u8; 16];
+    rng.try_fill_bytes(&mut bytes).map_err(|_| Error::Rng)?;
+    Ok(Base64UrlUnpadded::encode_string(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_double_then_grow_linearly() {
+        assert_eq!(bucket(0), 512);
+        assert_eq!(bucket(512), 512);
+        assert_eq!(bucket(513), 1024);
+        assert_eq!(bucket(40_000), 65_536);
+        assert_eq!(bucket(65_537), 131_072);
+        assert_eq!(bucket(200_000), 262_144);
+    }
+}

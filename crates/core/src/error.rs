@@ -1,6 +1,7 @@
 //! The one error type of the core. Messages are lowercase, without a trailing period, and never
 //! contain key material or a visitor's values: they are shown to site owners and written to logs.
 
+use crate::answers::FieldProblem;
 use crate::config::Problem;
 
 /// Everything that can go wrong in the core.
@@ -18,6 +19,9 @@ pub enum Error {
     /// The form config parsed but breaks one or more rules; every problem is listed.
     #[error("{} problem(s) in form config: {}", .0.len(), .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
     ConfigInvalid(Vec<Problem>),
+    /// The visitor's answers break the form's rules; every problem is listed.
+    #[error("{} invalid answer(s): {}", .0.len(), .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    InvalidAnswers(Vec<FieldProblem>),
     /// A public or private key is malformed, of the wrong type or too small.
     #[error("key: {0}")]
     Key(String),
