@@ -86,7 +86,7 @@ pub fn peek(jwe: &str) -> Result<Peeked> {
 }
 
 #[cfg(feature = "open")]
-pub use opening::{Opened, open};
+pub use opening::{Opened, aes256gcm_decrypt, open};
 
 #[cfg(feature = "open")]
 mod opening {
@@ -137,16 +137,30 @@ mod opening {
         if cek.len() != CEK_LEN {
             return Err(Error::Decrypt);
         }
-        let cipher = Aes256Gcm::new_from_slice(cek).map_err(|_| Error::Decrypt)?;
-        let nonce = Nonce::try_from(parsed.iv.as_slice()).map_err(|_| Error::Decrypt)?;
-        let tag = Tag::try_from(parsed.tag.as_slice()).map_err(|_| Error::Decrypt)?;
-        let mut buffer = parsed.ciphertext.clone();
-        match cipher.decrypt_inout_detached(
-            &nonce,
+        aes256gcm_decrypt(
+            cek,
+            &parsed.iv,
             parsed.aad.as_bytes(),
-            buffer.as_mut_slice().into(),
-            &tag,
-        ) {
+            &parsed.ciphertext,
+            &parsed.tag,
+        )
+    }
+
+    /// AES-256-GCM decryption with a detached 16-byte tag, exactly as [`open`] does it; public
+    /// (but hidden) only so that the Wycheproof known-answer tests exercise this very code.
+    #[doc(hidden)]
+    pub fn aes256gcm_decrypt(
+        key: &[u8],
+        iv: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8],
+    ) -> Result<Vec<u8>> {
+        let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| Error::Decrypt)?;
+        let nonce = Nonce::try_from(iv).map_err(|_| Error::Decrypt)?;
+        let tag = Tag::try_from(tag).map_err(|_| Error::Decrypt)?;
+        let mut buffer = ciphertext.to_vec();
+        match cipher.decrypt_inout_detached(&nonce, aad, buffer.as_mut_slice().into(), &tag) {
             Ok(()) => Ok(buffer),
             Err(_) => {
                 wipe(&mut buffer);
@@ -213,13 +227,7 @@ fn seal_with<R: rand_core::TryCryptoRng + ?Sized>(
         wrapped.push(Base64UrlUnpadded::encode_string(&encrypted_key));
     }
 
-    let cipher = Aes256Gcm::new_from_slice(cek)
-        .map_err(|_| Error::Encrypt("content key has the wrong length".to_owned()))?;
-    let nonce = Nonce::from(*iv);
-    let mut buffer = plaintext.to_vec();
-    let tag: Tag = cipher
-        .encrypt_inout_detached(&nonce, protected_b64.as_bytes(), buffer.as_mut_slice().into())
-        .map_err(|_| Error::Encrypt("content is too long".to_owned()))?;
+    let (buffer, tag) = aes256gcm_encrypt(cek, iv, protected_b64.as_bytes(), plaintext)?;
 
     let iv = Base64UrlUnpadded::encode_string(iv);
     let ciphertext = Base64UrlUnpadded::encode_string(&buffer);
@@ -250,6 +258,26 @@ fn seal_with<R: rand_core::TryCryptoRng + ?Sized>(
     };
     serde_json::to_string(&general)
         .map_err(|err| Error::Encrypt(format!("cannot write envelope: {err}")))
+}
+
+/// AES-256-GCM encryption with a detached 16-byte tag, exactly as [`seal`] does it; public (but
+/// hidden) only so that the Wycheproof known-answer tests exercise this very code.
+#[doc(hidden)]
+pub fn aes256gcm_encrypt(
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, [u8; TAG_LEN])> {
+    let cipher = Aes256Gcm::new_from_slice(key)
+        .map_err(|_| Error::Encrypt("content key is not 32 bytes".to_owned()))?;
+    let nonce =
+        Nonce::try_from(iv).map_err(|_| Error::Encrypt("iv is not 12 bytes".to_owned()))?;
+    let mut buffer = plaintext.to_vec();
+    let tag: Tag = cipher
+        .encrypt_inout_detached(&nonce, aad, buffer.as_mut_slice().into())
+        .map_err(|_| Error::Encrypt("content is too long".to_owned()))?;
+    Ok((buffer, tag.into()))
 }
 
 /// The JSON serializations as we read them. Unknown members are ignored, as RFC 7516 §7.2.1
@@ -362,7 +390,9 @@ impl Parsed {
                 ));
             }
             (None, _, None) => {
-                return Err(Error::Malformed("json form has no encrypted_key".to_owned()));
+                return Err(Error::Malformed(
+                    "json form has no encrypted_key".to_owned(),
+                ));
             }
         };
 
@@ -501,10 +531,8 @@ mod tests {
 
     #[test]
     fn reserved_extra_params_are_refused() {
-        let jwk: crate::keys::PublicJwk = serde_json::from_str(include_str!(
-            "../tests/examples/rsa2048.pub.jwk.json"
-        ))
-        .unwrap();
+        let jwk: crate::keys::PublicJwk =
+            serde_json::from_str(include_str!("../tests/examples/rsa2048.pub.jwk.json")).unwrap();
         let key = RecipientKey::from_jwk(&jwk).unwrap();
         let mut rng = FixedRng(7);
         for name in RESERVED_HEADER_PARAMS {
@@ -519,10 +547,8 @@ mod tests {
 
     #[test]
     fn failing_rng_is_reported() {
-        let jwk: crate::keys::PublicJwk = serde_json::from_str(include_str!(
-            "../tests/examples/rsa2048.pub.jwk.json"
-        ))
-        .unwrap();
+        let jwk: crate::keys::PublicJwk =
+            serde_json::from_str(include_str!("../tests/examples/rsa2048.pub.jwk.json")).unwrap();
         let key = RecipientKey::from_jwk(&jwk).unwrap();
         let err = seal(b"hi", &Map::new(), &[key], &mut BrokenRng).unwrap_err();
         assert!(matches!(err, Error::Rng), "{err}");
@@ -538,10 +564,22 @@ mod tests {
         assert_eq!(peek(&ok).unwrap().kids, vec!["k".to_owned()]);
 
         let unsupported = [
-            format!("{}.AQ.{iv}.AA.{tag}", h(r#"{"alg":"RSA-OAEP","enc":"A256GCM","kid":"k"}"#)),
-            format!("{}.AQ.{iv}.AA.{tag}", h(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","kid":"k"}"#)),
-            format!("{}.AQ.{iv}.AA.{tag}", h(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"k","zip":"DEF"}"#)),
-            format!("{}.AQ.{iv}.AA.{tag}", h(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"k","crit":["x"]}"#)),
+            format!(
+                "{}.AQ.{iv}.AA.{tag}",
+                h(r#"{"alg":"RSA-OAEP","enc":"A256GCM","kid":"k"}"#)
+            ),
+            format!(
+                "{}.AQ.{iv}.AA.{tag}",
+                h(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","kid":"k"}"#)
+            ),
+            format!(
+                "{}.AQ.{iv}.AA.{tag}",
+                h(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"k","zip":"DEF"}"#)
+            ),
+            format!(
+                "{}.AQ.{iv}.AA.{tag}",
+                h(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"k","crit":["x"]}"#)
+            ),
         ];
         for jwe in &unsupported {
             assert!(matches!(peek(jwe), Err(Error::Unsupported(_))), "{jwe}");
@@ -554,14 +592,21 @@ mod tests {
             format!("{good}.AQ.AAAA.AA.{tag}"),
             format!("{good}.AQ.{iv}.AA.AAAA"),
             format!("{good}.AQ=.{iv}.AA.{tag}"),
-            format!("{}.AQ.{iv}.AA.{tag}", h(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM"}"#)),
+            format!(
+                "{}.AQ.{iv}.AA.{tag}",
+                h(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM"}"#)
+            ),
             format!("{}.AQ.{iv}.AA.{tag}", h(r#"["alg"]"#)),
             r#"{"protected":"e30","iv":"","ciphertext":"","tag":""}"#.to_owned(),
             r#"{"iv":"","ciphertext":"","tag":""}"#.to_owned(),
             "{".to_owned(),
         ];
         for jwe in &malformed {
-            assert!(matches!(peek(jwe), Err(Error::Malformed(_))), "{jwe:?}: {:?}", peek(jwe));
+            assert!(
+                matches!(peek(jwe), Err(Error::Malformed(_))),
+                "{jwe:?}: {:?}",
+                peek(jwe)
+            );
         }
     }
 

@@ -246,11 +246,13 @@ mod private {
         pub fn from_pkcs8_pem(pem: &str) -> Result<Self> {
             let pem = pem.trim();
             let key = if pem.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
-                rsa::PrivateKey::from_pkcs1_pem(pem)
-                    .map_err(|err| Error::Key(format!("not a valid pkcs#1 rsa private key: {err}")))?
+                rsa::PrivateKey::from_pkcs1_pem(pem).map_err(|err| {
+                    Error::Key(format!("not a valid pkcs#1 rsa private key: {err}"))
+                })?
             } else if pem.starts_with("-----BEGIN PRIVATE KEY-----") {
-                rsa::PrivateKey::from_pkcs8_pem(pem)
-                    .map_err(|err| Error::Key(format!("not a valid pkcs#8 rsa private key: {err}")))?
+                rsa::PrivateKey::from_pkcs8_pem(pem).map_err(|err| {
+                    Error::Key(format!("not a valid pkcs#8 rsa private key: {err}"))
+                })?
             } else if pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
                 return Err(Error::Key(
                     "encrypted private keys are not supported; decrypt it first".to_owned(),
@@ -280,10 +282,13 @@ mod private {
             self.public.kid()
         }
 
-        /// RSA-OAEP with SHA-256 (and MGF1-SHA-256, empty label) decryption of a wrapped key.
+        /// RSA-OAEP with SHA-256 (and MGF1-SHA-256, empty label) decryption of a wrapped key,
+        /// exactly as `jwe::open` does it; public (but hidden) only so that the Wycheproof
+        /// known-answer tests exercise this very code.
         ///
         /// The error says nothing about why: OAEP padding failures must not be told apart.
-        pub(crate) fn oaep_sha256_decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>> {
+        #[doc(hidden)]
+        pub fn oaep_sha256_decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>> {
             // Without the rsa crate's `getrandom` feature this is unblinded; crypto-bigint's
             // modular exponentiation is constant-time, which is what blinding protects.
             self.key
@@ -421,22 +426,45 @@ mod tests {
         good.alg = None;
 
         let cases: Vec<(Box<dyn Fn(&mut PublicJwk)>, &str)> = vec![
-            (Box::new(|j| j.kty = "EC".into()), "kty \"EC\" is not supported"),
+            (
+                Box::new(|j| j.kty = "EC".into()),
+                "kty \"EC\" is not supported",
+            ),
             (Box::new(|j| j.n.push('=')), "n is not base64url"),
-            (Box::new(|j| j.n = j.n.replace('_', "/")), "n is not base64url"),
+            (
+                Box::new(|j| j.n = j.n.replace('_', "/")),
+                "n is not base64url",
+            ),
             (Box::new(|j| j.e = "AQ+B".into()), "e is not base64url"),
             (Box::new(|j| j.e = String::new()), "e is empty"),
-            (Box::new(|j| j.kid = Some("nope".into())), "kid \"nope\" is not the rfc 7638 thumbprint"),
-            (Box::new(|j| j.alg = Some("RSA-OAEP".into())), "alg \"RSA-OAEP\" is not supported"),
-            (Box::new(|j| j.use_ = Some("sig".into())), "use \"sig\" is not allowed"),
-            (Box::new(|j| j.e = "Ag".into()), "not a valid rsa public key"),
-            (Box::new(|j| j.n = "AQAB".into()), "17-bit modulus is too small (minimum 2048)"),
+            (
+                Box::new(|j| j.kid = Some("nope".into())),
+                "kid \"nope\" is not the rfc 7638 thumbprint",
+            ),
+            (
+                Box::new(|j| j.alg = Some("RSA-OAEP".into())),
+                "alg \"RSA-OAEP\" is not supported",
+            ),
+            (
+                Box::new(|j| j.use_ = Some("sig".into())),
+                "use \"sig\" is not allowed",
+            ),
+            (
+                Box::new(|j| j.e = "Ag".into()),
+                "not a valid rsa public key",
+            ),
+            (
+                Box::new(|j| j.n = "AQAB".into()),
+                "17-bit modulus is too small (minimum 2048)",
+            ),
         ];
         for (mutate, expected) in cases {
             let mut jwk = good.clone();
             mutate(&mut jwk);
             match RecipientKey::from_jwk(&jwk) {
-                Err(Error::Key(msg)) => assert!(msg.contains(expected), "{msg:?} lacks {expected:?}"),
+                Err(Error::Key(msg)) => {
+                    assert!(msg.contains(expected), "{msg:?} lacks {expected:?}")
+                }
                 other => panic!("expected Error::Key({expected:?}), got {other:?}"),
             }
         }
@@ -454,7 +482,10 @@ mod tests {
             out,
             r#"{"kty":"RSA","n":"AQAB","e":"AQAB","use":"enc","key_ops":["encrypt"],"ext":true}"#
         );
-        assert!(serde_json::from_str::<PublicJwk>(r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#).is_err());
+        assert!(
+            serde_json::from_str::<PublicJwk>(r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#)
+                .is_err()
+        );
     }
 
     #[test]
