@@ -64,7 +64,7 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
     let version = locked_version("wasm-bindgen")?;
     let bin = wasm_bindgen();
     if bin.is_file() {
-        let shown = shell::read(&mut shell::command(&bin))?;
+        let shown = shell::read(shell::command(&bin).arg("--version"))?;
         // It prints "wasm-bindgen 0.2.x".
         if shown.split_whitespace().nth(1) == Some(version.as_str()) {
             return Ok(());
