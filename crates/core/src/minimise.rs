@@ -157,11 +157,19 @@ fn hidden_value(
         .param
         .as_ref()
         .and_then(|p| ctx.url_params.get(p))
+        .filter(|v| !v.trim().is_empty())
         .map(|v| Value::String(v.clone()));
-    match (answers.get(&field.id), &from_url) {
-        (Some(given), Some(url)) if given == url => {}
-        (Some(_), _) => out.report(&field.id, Step::DroppedNotFromUrl, true),
-        (None, _) => {}
+    // A value in the answers counts only if it is what the URL gives (after minimisation, so
+    // that minimising an already minimised result changes nothing).
+    if let Some(given) = answers.get(&field.id) {
+        let from_url_minimised = from_url.clone().and_then(|raw| {
+            minimise_value(field, raw, ctx.today, &mut Vec::new())
+                .ok()
+                .flatten()
+        });
+        if from_url_minimised.as_ref() != Some(given) {
+            out.report(&field.id, Step::DroppedNotFromUrl, true);
+        }
     }
     if from_url.is_some() {
         out.report(&field.id, Step::FromUrl, false);

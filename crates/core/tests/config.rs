@@ -1,0 +1,203 @@
+//! Form config parsing and validation: the example is clean, and each broken rule is reported
+//! with its JSON path, all at once.
+
+use formseal_core::Error;
+use formseal_core::config::{FormConfig, Problem};
+use serde_json::{Value, json};
+
+const EXAMPLE: &str = include_str!("../../../examples/newsletter.json");
+
+fn example() -> Value {
+    serde_json::from_str(EXAMPLE).unwrap()
+}
+
+fn problems(config: &Value) -> Vec<Problem> {
+    match FormConfig::from_json(&config.to_string()) {
+        Err(Error::ConfigInvalid(problems)) => problems,
+        other => panic!("expected validation problems, got {other:?}"),
+    }
+}
+
+fn syntax_error(config: &Value) -> (String, String) {
+    match FormConfig::from_json(&config.to_string()) {
+        Err(Error::ConfigSyntax { path, message }) => (path, message),
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let config = FormConfig::from_json(EXAMPLE).unwrap();
+    assert_eq!(config.id, "newsletter");
+    assert_eq!(config.fields.len(), 9);
+    assert_eq!(config.recipient_keys().unwrap().len(), 1);
+}
+
+#[test]
+fn unknown_purpose_names_path_known_purposes_and_likely_typo() {
+    let mut config = example();
+    config["fields"][3]["purposes"] = json!(["personalisaton"]);
+    let problems = problems(&config);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        problems[0].to_string(),
+        "fields[3].purposes[0]: unknown purpose \"personalisaton\" (did you mean \"personalisation\"? known: newsletter, personalisation, campaign)"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let mut config = example();
+    config["fields"][1]["purposes"] = json!([]);
+    config["purposes"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("retention_days");
+    config["endpoint"] = json!("http://collect.example.com/v1");
+    config["recipients"][0] =
+        serde_json::from_str(include_str!("examples/rsa1024.pub.jwk.json")).unwrap();
+    config["texts"]["title"]
+        .as_object_mut()
+        .unwrap()
+        .remove("nl");
+    let paths: Vec<String> = problems(&config).into_iter().map(|p| p.path).collect();
+    for expected in [
+        "fields[1].purposes",
+        "purposes[1].retention_days",
+        "endpoint",
+        "recipients[0]",
+        "texts.title",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "{expected} missing in {paths:?}"
+        );
+    }
+}
+
+#[test]
+fn small_keys_and_plain_http_are_refused_with_reasons() {
+    let mut config = example();
+    config["endpoint"] = json!("http://collect.example.com/v1");
+    config["recipients"][0] =
+        serde_json::from_str(include_str!("examples/rsa1024.pub.jwk.json")).unwrap();
+    let text: Vec<String> = problems(&config).iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|p| p.contains("1024") && p.contains("2048")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|p| p.contains("http") && p.contains("localhost")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn localhost_and_same_origin_endpoints_are_allowed() {
+    for endpoint in [
+        "http://localhost:8080/v1",
+        "http://127.0.0.1/v1",
+        "http://[::1]:9000/",
+        "/v1/submissions",
+        "https://collect.example.com/v1",
+    ] {
+        let mut config = example();
+        config["endpoint"] = json!(endpoint);
+        FormConfig::from_json(&config.to_string()).unwrap_or_else(|e| panic!("{endpoint}: {e}"));
+    }
+    for endpoint in [
+        "ftp://example.com",
+        "//evil.example",
+        "collect.example.com",
+        "https://",
+    ] {
+        let mut config = example();
+        config["endpoint"] = json!(endpoint);
+        assert_eq!(problems(&config)[0].path, "endpoint", "{endpoint}");
+    }
+}
+
+#[test]
+fn unknown_keys_are_errors_with_their_path() {
+    let mut config = example();
+    config["fields"][0]["requird"] = json!(true);
+    let (path, message) = syntax_error(&config);
+    assert_eq!(path, "fields[0].requird");
+    assert!(message.contains("unknown field `requird`"), "{message}");
+
+    let mut config = example();
+    config["fields"][2]["minimise"] = json!({"rule": "age-band", "widht": 5});
+    let (path, message) = syntax_error(&config);
+    assert!(path.starts_with("fields[2].minimise"), "{path}");
+    assert!(message.contains("widht"), "{message}");
+}
+
+#[test]
+fn wrong_types_and_unknown_enum_values_name_the_path() {
+    let mut config = example();
+    config["fields"][4]["type"] = json!("phone");
+    let (path, message) = syntax_error(&config);
+    assert_eq!(path, "fields[4].type");
+    assert!(message.contains("unknown variant `phone`"), "{message}");
+}
+
+#[test]
+fn unsupported_or_missing_schema_version_fails_first() {
+    let mut config = example();
+    config["formseal"] = json!(2);
+    config["brand_new_v2_key"] = json!(true);
+    let (path, message) = syntax_error(&config);
+    assert_eq!(path, "formseal");
+    assert!(
+        message.contains("unsupported config version 2"),
+        "{message}"
+    );
+
+    config.as_object_mut().unwrap().remove("formseal");
+    assert_eq!(syntax_error(&config).0, "formseal");
+    assert_eq!(
+        FormConfig::from_json("{not json").unwrap_err().to_string(),
+        "$: not valid JSON: key must be a string at line 1 column 2"
+    );
+}
+
+#[test]
+fn field_attributes_must_fit_the_field_type() {
+    let mut config = example();
+    config["fields"][0]["options"] = json!([{"value": "x", "label": {"en": "X", "nl": "X"}}]);
+    config["fields"][1]["minimise"] = json!({"rule": "birth-year"});
+    config["fields"][5]["options"] = json!([]);
+    config["fields"][8]["param"] = json!("email");
+    config["fields"][0]["pattern"] = json!("([a-z");
+    let paths: Vec<String> = problems(&config).into_iter().map(|p| p.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "fields[0].pattern",
+            "fields[0].options",
+            "fields[1].minimise",
+            "fields[5].options",
+            "fields[8].param"
+        ]
+    );
+}
+
+#[test]
+fn consent_checkbox_cannot_grant_a_non_consent_purpose() {
+    let mut config = example();
+    config["fields"][6]["purposes"] = json!(["campaign"]);
+    let problems = problems(&config);
+    assert_eq!(problems[0].path, "fields[6].purposes[0]");
+}
+
+#[test]
+fn duplicate_ids_are_reported() {
+    let mut config = example();
+    config["fields"][1]["id"] = json!("email");
+    config["purposes"][2]["id"] = json!("newsletter");
+    let paths: Vec<String> = problems(&config).into_iter().map(|p| p.path).collect();
+    assert!(paths.contains(&"fields[1].id".to_string()), "{paths:?}");
+    assert!(paths.contains(&"purposes[2].id".to_string()), "{paths:?}");
+}
