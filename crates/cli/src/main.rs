@@ -1,1 +1,155 @@
-fn main() {}
+//! The `formseal` command for the data team: parses the command line, runs one command and turns
+//! its outcome into an exit status. What each command does lives in its own file; this one only
+//! dispatches and prints errors (`error: ...`, then `hint: ...` after a blank line) on stderr.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod check;
+mod decrypt;
+mod keygen;
+mod seal;
+
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Examples:
+  formseal keygen --out keys/
+  formseal check form.json
+  formseal seal --form form.json --consent personalisation < answers.json > sealed.jwe
+  formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
+
+Exit status: 0 when everything worked; 1 when problems were found, some records could not be
+opened, or anything else failed; 2 when the command line itself is wrong.";
+
+/// Keys, form checks and offline decryption for formseal, the kit that encrypts every form
+/// submission in the visitor's browser.
+///
+/// Submissions arrive as sealed envelopes (JWE) that only the holder of the private key can
+/// open. Generate that key with `keygen`, check a form config with `check`, try a form with
+/// `seal`, and read the collected envelopes with `decrypt`.
+#[derive(Debug, Parser)]
+#[command(name = "formseal", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Keygen(keygen::Args),
+    Check(check::Args),
+    Seal(seal::Args),
+    Decrypt(decrypt::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            report(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Seal(args) => seal::run(&args),
+        Command::Decrypt(args) => decrypt::run(&args),
+    }
+}
+
+/// A failure the user can do something about: its message, and what to do next.
+///
+/// Attach it as the innermost error; [`report`] prints the whole chain, then the hint.
+#[derive(Debug)]
+pub(crate) struct Hinted {
+    message: String,
+    hint: String,
+}
+
+impl Hinted {
+    /// An error with a `hint:` line.
+    pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(Self::context(message, hint))
+    }
+
+    /// The same, to put around a lower-level error with `anyhow::Error::context`.
+    pub(crate) fn context(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for Hinted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
+/// Prints `error: <chain>` and, when some error in the chain carries one, a blank line and
+/// `hint: ...`, all on stderr.
+fn report(err: &anyhow::Error) {
+    let color = use_color();
+    let (red, yellow, reset) = if color {
+        ("\x1b[1;31m", "\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("", "", "")
+    };
+    let mut stderr = io::stderr().lock();
+    // If stderr is gone there is nobody left to tell.
+    let _ = writeln!(stderr, "{red}error:{reset} {err:#}");
+    // `downcast_ref` finds a `Hinted` whether it is the root cause or a context layer.
+    if let Some(hinted) = err.downcast_ref::<Hinted>() {
+        let _ = writeln!(stderr, "\n{yellow}hint:{reset} {}", hinted.hint);
+    }
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to anything non-empty.
+pub(crate) fn use_color() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && io::stderr().is_terminal()
+}
+
+/// `formseal decrypt ... | head` closes the pipe early; that is not an error worth reporting.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// How a path is shown in messages: as the user typed it.
+pub(crate) fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Reads a whole text file, naming it in the error.
+pub(crate) fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::Error::new(e).context(format!("cannot read {what} {}", shown(path))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
