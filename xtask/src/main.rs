@@ -25,7 +25,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Task {
     /// Run everything CI runs (installs the tools it needs into the project first).
-    Test,
+    Test {
+        /// Run the remaining steps after one fails, and list all failures at the end.
+        #[arg(long)]
+        keep_going: bool,
+    },
     /// Build the widget for wasm32 into pkg/ (wasm-bindgen + wasm-opt).
     Wasm,
     /// Build the widget and report its transfer size (raw, gzip -9, brotli).
@@ -39,7 +43,7 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Test => test::run(),
+        Task::Test { keep_going } => test::run(test::Options { keep_going }),
         Task::Wasm => wasm::run(),
         Task::Size => size::run(),
         Task::Demo => demo::run(),
