@@ -271,8 +271,7 @@ pub fn aes256gcm_encrypt(
 ) -> Result<(Vec<u8>, [u8; TAG_LEN])> {
     let cipher = Aes256Gcm::new_from_slice(key)
         .map_err(|_| Error::Encrypt("content key is not 32 bytes".to_owned()))?;
-    let nonce =
-        Nonce::try_from(iv).map_err(|_| Error::Encrypt("iv is not 12 bytes".to_owned()))?;
+    let nonce = Nonce::try_from(iv).map_err(|_| Error::Encrypt("iv is not 12 bytes".to_owned()))?;
     let mut buffer = plaintext.to_vec();
     let tag: Tag = cipher
         .encrypt_inout_detached(&nonce, aad, buffer.as_mut_slice().into())
@@ -302,12 +301,20 @@ struct JsonRecipient {
 }
 
 /// One recipient of a parsed JWE.
+#[cfg_attr(
+    not(feature = "open"),
+    allow(dead_code, reason = "only `open` decrypts")
+)]
 struct ParsedRecipient {
     kid: String,
     encrypted_key: Vec<u8>,
 }
 
 /// A JWE whose structure has been checked; what `peek` returns and `open` decrypts.
+#[cfg_attr(
+    not(feature = "open"),
+    allow(dead_code, reason = "only `open` decrypts")
+)]
 struct Parsed {
     /// Protected header merged with the shared unprotected header.
     header: Map<String, Value>,
@@ -526,6 +533,10 @@ fn wipe(bytes: &mut [u8]) {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap should fail loudly"
+)]
 mod tests {
     use super::*;
 

@@ -167,6 +167,10 @@ impl RecipientKey {
     }
 
     /// Builds the recipient from an already valid RSA key, computing its canonical JWK and kid.
+    #[cfg_attr(
+        not(feature = "open"),
+        allow(dead_code, reason = "only private keys need it")
+    )]
     fn from_rsa(key: rsa::PublicKey) -> Result<Self> {
         let bits = modulus_bits(&key);
         if bits < MIN_RSA_BITS {
@@ -376,6 +380,10 @@ fn json_string(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap should fail loudly"
+)]
 mod tests {
     use super::*;
 
@@ -425,7 +433,8 @@ mod tests {
         let mut good = rfc7638_jwk();
         good.alg = None;
 
-        let cases: Vec<(Box<dyn Fn(&mut PublicJwk)>, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut PublicJwk)>;
+        let cases: Vec<(Mutation, &str)> = vec![
             (
                 Box::new(|j| j.kty = "EC".into()),
                 "kty \"EC\" is not supported",

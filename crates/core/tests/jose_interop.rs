@@ -3,6 +3,11 @@
 //! `import 'jose'` resolves from its `node_modules`. It fails, never skips, when node or jose is
 //! missing.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap should fail loudly"
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -77,14 +82,21 @@ fn extra() -> Map<String, Value> {
     map
 }
 
-const PLAINTEXT: &str = r#"{"kind":"submission","fields":{"email":"jörg@example.org","consent":["newsletter"]}}"#;
+const PLAINTEXT: &str =
+    r#"{"kind":"submission","fields":{"email":"jörg@example.org","consent":["newsletter"]}}"#;
 
 #[test]
 fn jose_decrypts_our_compact_envelope() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     for (pem, jwk) in [(PEM_2048, JWK_2048), (PEM_3072, JWK_3072)] {
         let to = recipient(jwk);
-        let sealed = jwe::seal(PLAINTEXT.as_bytes(), &extra(), &[to.clone()], &mut rng).unwrap();
+        let sealed = jwe::seal(
+            PLAINTEXT.as_bytes(),
+            &extra(),
+            std::slice::from_ref(&to),
+            &mut rng,
+        )
+        .unwrap();
         let answer = jose("decrypt", &json!({ "jwe": sealed, "pem": pem }));
         assert_eq!(answer["plaintext"], b64(PLAINTEXT.as_bytes()));
         assert_eq!(

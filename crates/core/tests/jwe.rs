@@ -2,6 +2,11 @@
 //! the wrong key, and tampering with every character of every part of an envelope.
 //! Arbitrary-input robustness is in `jwe_proptests.rs`; primitive known answers in `wycheproof.rs`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap should fail loudly"
+)]
+
 use chacha20::ChaCha20Rng;
 use formseal_core::Error;
 use formseal_core::jwe::{self, ALG, ENC};
@@ -50,7 +55,11 @@ fn committed_keys_match_their_jwks() {
         assert_eq!(key.public().bits(), bits);
         assert_eq!(public.bits(), bits);
         let parsed: PublicJwk = serde_json::from_str(jwk).unwrap();
-        assert_eq!(key.public().to_jwk(), parsed, "to_jwk writes what jose exported");
+        assert_eq!(
+            key.public().to_jwk(),
+            parsed,
+            "to_jwk writes what jose exported"
+        );
         // PEM round trip gives the same key.
         let again = private(&key.to_pkcs8_pem().unwrap());
         assert_eq!(again.kid(), key.kid());
@@ -117,7 +126,11 @@ fn generated_key_round_trips() {
 
 #[test]
 fn one_recipient_is_compact_and_round_trips() {
-    for (pem, jwk) in [(PEM_2048, JWK_2048), (PEM_3072, JWK_3072), (PEM_4096, JWK_4096)] {
+    for (pem, jwk) in [
+        (PEM_2048, JWK_2048),
+        (PEM_3072, JWK_3072),
+        (PEM_4096, JWK_4096),
+    ] {
         let to = recipient(jwk);
         let plaintext = br#"{"email":"a@example.org"}"#;
         let sealed = jwe::seal(plaintext, &extra(), std::slice::from_ref(&to), &mut rng()).unwrap();
@@ -125,7 +138,8 @@ fn one_recipient_is_compact_and_round_trips() {
 
         let peeked = jwe::peek(&sealed).unwrap();
         assert_eq!(peeked.kids, vec![to.kid().to_owned()]);
-        let expected = json!({"alg": ALG, "enc": ENC, "kid": to.kid(), "form": "newsletter", "v": 3});
+        let expected =
+            json!({"alg": ALG, "enc": ENC, "kid": to.kid(), "form": "newsletter", "v": 3});
         assert_eq!(Value::Object(peeked.header.clone()), expected);
 
         let opened = jwe::open(&sealed, &private(pem)).unwrap();
@@ -147,7 +161,10 @@ fn two_recipients_are_general_json_and_both_open() {
     }
 
     let peeked = jwe::peek(&sealed).unwrap();
-    assert_eq!(peeked.kids, vec![to[0].kid().to_owned(), to[1].kid().to_owned()]);
+    assert_eq!(
+        peeked.kids,
+        vec![to[0].kid().to_owned(), to[1].kid().to_owned()]
+    );
     assert_eq!(
         Value::Object(peeked.header.clone()),
         json!({"enc": ENC, "form": "newsletter", "v": 3})
@@ -176,20 +193,29 @@ fn same_seed_same_envelope_different_seed_different_envelope() {
 #[test]
 fn empty_plaintext_round_trips() {
     let sealed = jwe::seal(b"", &Map::new(), &[recipient(JWK_2048)], &mut rng()).unwrap();
-    assert_eq!(jwe::open(&sealed, &private(PEM_2048)).unwrap().plaintext, b"");
+    assert_eq!(
+        jwe::open(&sealed, &private(PEM_2048)).unwrap().plaintext,
+        b""
+    );
 }
 
 #[test]
 fn wrong_key_is_no_recipient_and_forged_kid_is_decrypt() {
     let sealed = jwe::seal(b"secret", &Map::new(), &[recipient(JWK_2048)], &mut rng()).unwrap();
     let wrong = private(PEM_3072);
-    assert!(matches!(jwe::open(&sealed, &wrong), Err(Error::NoRecipient { .. })));
+    assert!(matches!(
+        jwe::open(&sealed, &wrong),
+        Err(Error::NoRecipient { .. })
+    ));
 
     // A recipient entry that claims our kid but was wrapped for another key.
     let to_others = [recipient(JWK_3072), recipient(JWK_4096)];
     let sealed = jwe::seal(b"secret", &Map::new(), &to_others, &mut rng()).unwrap();
     let forged = sealed.replace(to_others[0].kid(), recipient(JWK_2048).kid());
-    assert!(matches!(jwe::open(&forged, &private(PEM_2048)), Err(Error::Decrypt)));
+    assert!(matches!(
+        jwe::open(&forged, &private(PEM_2048)),
+        Err(Error::Decrypt)
+    ));
 }
 
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -227,7 +253,10 @@ fn compact_tampering_anywhere_fails() {
         for tampered in mutations(&sealed, pos) {
             tried += 1;
             let result = jwe::open(&tampered, &key);
-            assert!(result.is_err(), "changing byte {pos} still opened: {tampered}");
+            assert!(
+                result.is_err(),
+                "changing byte {pos} still opened: {tampered}"
+            );
         }
     }
     assert!(tried >= 2 * sealed.len() - 10, "tried {tried}");

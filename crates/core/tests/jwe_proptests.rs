@@ -2,6 +2,11 @@
 //! arbitrary edits of a valid envelope — makes `peek` or `open` panic or open something altered.
 //! Fixed examples (tamper every byte, wrong key) are in `jwe.rs`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap should fail loudly"
+)]
+
 use std::sync::LazyLock;
 
 use chacha20::ChaCha20Rng;
@@ -21,8 +26,13 @@ static SEALED: LazyLock<(String, String, Vec<u8>)> = LazyLock::new(|| {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let other = PrivateKey::from_pkcs8_pem(include_str!("examples/rsa3072.pem")).expect("key");
     let compact = jwe::seal(&plaintext, &Map::new(), &[KEY.public()], &mut rng).expect("seal");
-    let general = jwe::seal(&plaintext, &Map::new(), &[other.public(), KEY.public()], &mut rng)
-        .expect("seal");
+    let general = jwe::seal(
+        &plaintext,
+        &Map::new(),
+        &[other.public(), KEY.public()],
+        &mut rng,
+    )
+    .expect("seal");
     (compact, general, plaintext)
 });
 
@@ -69,7 +79,11 @@ fn check_edited(original: &str, edits: &[Edit], plaintext: &[u8]) -> Result<(), 
     };
     let _ = jwe::peek(&edited);
     if let Ok(opened) = jwe::open(&edited, &KEY) {
-        prop_assert_eq!(opened.plaintext, plaintext, "edited envelope opened to other content");
+        prop_assert_eq!(
+            opened.plaintext,
+            plaintext,
+            "edited envelope opened to other content"
+        );
     }
     Ok(())
 }

