@@ -27,7 +27,8 @@ use crate::{Hinted, check};
 #[command(after_help = "\
 Examples:
   formseal seal --form form.json < answers.json
-  formseal seal --form form.json --consent personalisation --param utm_source=mail --report < answers.json")]
+  formseal seal --form form.json --consent personalisation < answers.json > sealed.jwe
+  formseal seal --form form.json --param utm_source=mail --report < answers.json")]
 pub(crate) struct Args {
     /// The form config (JSON) the answers belong to.
     #[arg(long, value_name = "FORM.json")]
@@ -147,17 +148,39 @@ fn read_answers() -> anyhow::Result<Answers> {
     stdin
         .read_to_string(&mut text)
         .context("cannot read the answers from stdin")?;
-    // The values are a visitor's answers: the error names the position, never the content.
-    serde_json::from_str(&text).map_err(|e| {
+    // The values are a visitor's answers: errors name the position or the shape, never them.
+    let hint = "give an object of field id to value, e.g. {\"email\": \"jan@example.nl\"}";
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Hinted::error(
             format!(
-                "the answers on stdin are not a JSON object (line {}, column {})",
+                "the answers on stdin are not valid JSON (line {}, column {})",
                 e.line(),
                 e.column()
             ),
-            "give an object of field id to value, e.g. {\"email\": \"jan@example.nl\"}",
+            hint,
         )
-    })
+    })?;
+    match value {
+        serde_json::Value::Object(object) => Ok(object.into_iter().collect()),
+        other => Err(Hinted::error(
+            format!(
+                "the answers on stdin are a JSON {}, not an object",
+                json_kind(&other)
+            ),
+            hint,
+        )),
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
 }
 
 fn print_report(report: &[Applied]) {
