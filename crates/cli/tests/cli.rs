@@ -540,6 +540,49 @@ fn decrypt_skips_tampered_and_garbage_lines_and_opens_the_rest() {
 }
 
 #[test]
+fn decrypt_opens_json_serialized_envelopes_for_either_key_during_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let jwk = |name: &str| -> Value {
+        serde_json::from_str(&fs::read_to_string(test_key(name)).unwrap()).unwrap()
+    };
+    let form = form_copy(dir.path(), |f| {
+        f["recipients"] = json!([jwk("rsa2048.pub.jwk.json"), jwk("rsa3072.pub.jwk.json")]);
+    });
+    let output = run(
+        formseal()
+            .arg("seal")
+            .arg("--form")
+            .arg(&form)
+            .pipe_stdin(example("answers.json"))
+            .unwrap(),
+        0,
+    );
+    let sealed = stdout(&output);
+    assert_eq!(sealed.lines().count(), 1);
+    assert!(
+        sealed.starts_with('{'),
+        "not the JSON serialization: {sealed}"
+    );
+    for key in ["rsa2048.pem", "rsa3072.pem"] {
+        let opened = decrypt(&test_key(key), &sealed, 0);
+        assert_eq!(
+            records(&opened)[0]["values"]["email"],
+            "jan.de.vries@example.nl"
+        );
+    }
+    let output = decrypt(&test_key("rsa4096.pem"), &sealed, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("line 1: cannot open envelope: sealed to another key"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: 1 record was sealed to another key"),
+        "{err}"
+    );
+}
+
+#[test]
 fn decrypt_refuses_what_is_not_a_private_key_without_showing_it() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.pem");
