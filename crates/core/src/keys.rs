@@ -293,8 +293,9 @@ mod private {
         /// The error says nothing about why: OAEP padding failures must not be told apart.
         #[doc(hidden)]
         pub fn oaep_sha256_decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>> {
-            // Without the rsa crate's `getrandom` feature this is unblinded; crypto-bigint's
-            // modular exponentiation is constant-time, which is what blinding protects.
+            // The `open` feature turns on the rsa crate's `getrandom` feature, so this blinds the
+            // private-key operation with the OS RNG on top of crypto-bigint's constant-time
+            // modular exponentiation.
             self.key
                 .oaep_decrypt::<sha2::Sha256>(ciphertext)
                 .map_err(|_| Error::Decrypt)
