@@ -47,17 +47,7 @@ struct CheckResult {
 /// Validates a form config (JSON text); returns `{ ok, problems: [{ path, message, hint }] }`.
 #[wasm_bindgen]
 pub fn check(config_json: &str) -> Result<JsValue, JsError> {
-    let problems = match FormConfig::parse(config_json) {
-        Ok(config) => config.problems(),
-        Err(formseal_core::Error::ConfigSyntax { path, message }) => {
-            vec![formseal_core::config::Problem {
-                path,
-                message,
-                hint: None,
-            }]
-        }
-        Err(e) => return Err(JsError::new(&e.to_string())),
-    };
+    let (_, problems) = FormConfig::check(config_json);
     to_js(&CheckResult {
         ok: problems.is_empty(),
         problems,

@@ -331,6 +331,16 @@ pub struct Problem {
     pub hint: Option<String>,
 }
 
+impl Problem {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)?;
@@ -342,15 +352,56 @@ impl fmt::Display for Problem {
 }
 
 impl FormConfig {
-    /// Parses and validates a config; the error lists every problem found.
+    /// Parses and validates a config; the error lists every problem found (see
+    /// [`FormConfig::check`]).
     pub fn from_json(json: &str) -> Result<Self> {
-        let config = Self::parse(json)?;
-        let problems = config.problems();
-        if problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(Error::ConfigInvalid(problems))
+        match Self::check(json) {
+            (Some(config), problems) if problems.is_empty() => Ok(config),
+            (_, problems) => Err(Error::ConfigInvalid(problems)),
         }
+    }
+
+    /// Parses and validates, reporting every problem at once: each unknown key (set aside so
+    /// the rest of the document can still be checked), then every broken rule. Any other syntax
+    /// error (bad JSON, a wrong type) stops there: the document's shape is too uncertain to go
+    /// on. The config is `None` when it could not be parsed at all.
+    pub fn check(json: &str) -> (Option<Self>, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let mut document: Option<serde_json::Value> = None;
+        // A config has far fewer keys than this; the bound only guards against a loop.
+        for _ in 0..1000 {
+            let parsed = match &document {
+                Some(value) => Self::parse(&value.to_string()),
+                None => Self::parse(json),
+            };
+            let (path, message) = match parsed {
+                Ok(config) => {
+                    problems.extend(config.problems());
+                    return (Some(config), problems);
+                }
+                Err(Error::ConfigSyntax { path, message }) => (path, message),
+                Err(other) => {
+                    problems.push(Problem::new("$", other.to_string()));
+                    return (None, problems);
+                }
+            };
+            let unknown = unknown_key(&message);
+            let removed = unknown.as_ref().is_some_and(|(key, _)| {
+                let value =
+                    document.get_or_insert_with(|| serde_json::from_str(json).unwrap_or_default());
+                remove_key(value, &path, key)
+            });
+            match unknown {
+                Some((key, expected)) if removed => {
+                    problems.push(unknown_key_problem(&path, &key, &expected));
+                }
+                _ => {
+                    problems.push(Problem::new(path, message));
+                    return (None, problems);
+                }
+            }
+        }
+        (None, problems)
     }
 
     /// Parses a config without the semantic checks of [`FormConfig::problems`].
@@ -862,13 +913,80 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// The candidate most like `word`, if one is close enough to be a likely typo.
-fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+fn closest<'a, S: AsRef<str>>(word: &str, candidates: &'a [S]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .map(|c| (strsim::damerau_levenshtein(word, c.as_ref()), c.as_ref()))
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// The key and the expected keys of serde's "unknown field `x`, expected one of `a`, `b`".
+fn unknown_key(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    Some((key.to_owned(), expected))
+}
+
+fn unknown_key_problem(path: &str, key: &str, expected: &[String]) -> Problem {
+    // serde_path_to_error may or may not include the unknown key in the path; show it once.
+    let path = if path == key || path.ends_with(&format!(".{key}")) {
+        path.to_owned()
+    } else if path == "$" || path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    };
+    let known = expected.join(", ");
+    let hint = match closest(key, expected) {
+        Some(best) => format!("did you mean \"{best}\"? known: {known}"),
+        None => format!("known: {known}"),
+    };
+    Problem {
+        path,
+        message: format!("unknown key \"{key}\""),
+        hint: Some(hint),
+    }
+}
+
+/// Removes `key` from the object at `path` (`fields[3]`, `purposes[0].label`), or from the
+/// object at `path` minus its last segment when the path already names the key.
+fn remove_key(root: &mut serde_json::Value, path: &str, key: &str) -> bool {
+    let mut segments = split_path(path);
+    if segments.last().map(String::as_str) == Some(key) {
+        segments.pop();
+    }
+    let mut node = root;
+    for segment in &segments {
+        let next = match segment.parse::<usize>() {
+            Ok(i) if node.is_array() => node.get_mut(i),
+            _ => node.get_mut(segment.as_str()),
+        };
+        match next {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    node.as_object_mut()
+        .is_some_and(|object| object.remove(key).is_some())
+}
+
+/// `fields[3].minimise.rule` → `["fields", "3", "minimise", "rule"]`; `$` or `.` → `[]`.
+fn split_path(path: &str) -> Vec<String> {
+    if path == "$" || path == "." || path.is_empty() {
+        return Vec::new();
+    }
+    path.split(['.', '['])
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches(']').to_owned())
+        .collect()
 }
 
 #[cfg(test)]
@@ -880,6 +998,29 @@ mod tests {
         assert_eq!(host_of("example.com:8443"), "example.com");
         assert_eq!(host_of("u:p@localhost:3000"), "localhost");
         assert_eq!(host_of("[::1]:8080"), "::1");
+    }
+
+    #[test]
+    fn unknown_key_message_is_taken_apart() {
+        let (key, expected) =
+            unknown_key("unknown field `requird`, expected one of `id`, `required`").unwrap();
+        assert_eq!(
+            (key.as_str(), expected),
+            ("requird", vec!["id".to_string(), "required".to_string()])
+        );
+        assert_eq!(unknown_key("invalid type: string"), None);
+    }
+
+    #[test]
+    fn paths_split_into_segments_and_keys_are_removed() {
+        assert_eq!(
+            split_path("fields[3].minimise"),
+            ["fields", "3", "minimise"]
+        );
+        let mut doc = serde_json::json!({"fields": [{"id": "a", "requird": true}]});
+        assert!(remove_key(&mut doc, "fields[0].requird", "requird"));
+        assert_eq!(doc, serde_json::json!({"fields": [{"id": "a"}]}));
+        assert!(!remove_key(&mut doc, "fields[5]", "x"));
     }
 
     #[test]

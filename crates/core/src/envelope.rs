@@ -219,8 +219,15 @@ impl Envelope {
 
     /// Parses a decrypted plaintext (padding included).
     pub fn from_plaintext(plaintext: &[u8]) -> Result<Self> {
-        let envelope: Self = serde_json::from_slice(plaintext)
-            .map_err(|e| Error::Envelope(format!("not a formseal envelope: {e}")))?;
+        // serde's message can quote the plaintext (a visitor's values): say only where.
+        let envelope: Self = serde_json::from_slice(plaintext).map_err(|e| {
+            Error::Envelope(format!(
+                "not a formseal envelope ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })?;
         if envelope.v != ENVELOPE_VERSION {
             return Err(Error::Envelope(format!(
                 "unsupported envelope version {}",
@@ -269,6 +276,24 @@ pub fn random_id<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plaintext_that_is_not_an_envelope_is_not_quoted_in_the_error() {
+        for plaintext in [
+            r#"{"v":1,"jan.de.vries@example.nl":true}"#,
+            r#"{"v":"jan.de.vries@example.nl"}"#,
+            "jan.de.vries@example.nl",
+        ] {
+            let message = Envelope::from_plaintext(plaintext.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.starts_with("envelope content: not a formseal envelope"),
+                "{message}"
+            );
+            assert!(!message.contains("jan"), "{message}");
+        }
+    }
 
     #[test]
     fn buckets_double_then_grow_linearly() {

@@ -18,11 +18,11 @@ fn problems(config: &Value) -> Vec<Problem> {
     }
 }
 
+/// The one problem of a config that has exactly one (here: a syntax problem).
 fn syntax_error(config: &Value) -> (String, String) {
-    match FormConfig::from_json(&config.to_string()) {
-        Err(Error::ConfigSyntax { path, message }) => (path, message),
-        other => panic!("expected a syntax error, got {other:?}"),
-    }
+    let problems = problems(config);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    (problems[0].path.clone(), problems[0].to_string())
 }
 
 #[test]
@@ -125,13 +125,41 @@ fn unknown_keys_are_errors_with_their_path() {
     config["fields"][0]["requird"] = json!(true);
     let (path, message) = syntax_error(&config);
     assert_eq!(path, "fields[0].requird");
-    assert!(message.contains("unknown field `requird`"), "{message}");
+    assert!(
+        message.contains("unknown key \"requird\" (did you mean \"required\"?"),
+        "{message}"
+    );
 
     let mut config = example();
     config["fields"][2]["minimise"] = json!({"rule": "age-band", "widht": 5});
     let (path, message) = syntax_error(&config);
     assert!(path.starts_with("fields[2].minimise"), "{path}");
     assert!(message.contains("widht"), "{message}");
+}
+
+#[test]
+fn unknown_keys_do_not_hide_other_problems() {
+    let mut config = example();
+    config["fields"][0]["requird"] = json!(true);
+    config["purposes"][0]["retension_days"] = json!(30);
+    config["fields"][1]["purposes"] = json!([]);
+    let problems = problems(&config);
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "fields[0].requird",
+            "purposes[0].retension_days",
+            "fields[1].purposes"
+        ]
+    );
+    assert!(
+        problems[1]
+            .to_string()
+            .contains("did you mean \"retention_days\""),
+        "{}",
+        problems[1]
+    );
 }
 
 #[test]
@@ -158,7 +186,7 @@ fn unsupported_or_missing_schema_version_fails_first() {
     config.as_object_mut().unwrap().remove("formseal");
     assert_eq!(syntax_error(&config).0, "formseal");
     assert_eq!(
-        FormConfig::from_json("{not json").unwrap_err().to_string(),
+        FormConfig::parse("{not json").unwrap_err().to_string(),
         "$: not valid JSON: key must be a string at line 1 column 2"
     );
 }
