@@ -1,9 +1,484 @@
-//! `cargo xtask bench`: will run the benchmarks (crates' `benches/`, widget start-up) and report.
-//! Not written yet; the subcommand exists so the task list is complete and discoverable.
+//! `cargo xtask bench`: runs the core's criterion bench (`crates/core/benches/seal.rs`), then the
+//! OpenSSL baseline on the same machine in the same run, and reports formseal/openssl ratios:
+//! per operation against `openssl speed`, and per command against `openssl pkeyutl` on N records.
+//! The table goes to stdout, the same numbers as JSON to `target/bench.json`. Nothing is asserted.
 
-use anyhow::{Result, bail};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
 
-/// Runs the benchmarks; for now it says that it cannot yet.
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::{Value, json};
+
+use crate::shell::{self, project_root};
+
+/// Modulus sizes the bench measures; the committed TEST keys exist for exactly these.
+const BITS: [u32; 3] = [2048, 3072, 4096];
+
+/// How many records the whole-command comparison decrypts.
+const RECORDS: usize = 200;
+
+/// Key size of the whole-command comparison: the size `formseal keygen` makes by default.
+const RECORD_BITS: u32 = 3072;
+
+/// Seconds `openssl speed` spends on each operation.
+const SPEED_SECONDS: &str = "3";
+
+/// OpenSSL's RSA-OAEP with SHA-256 for both the hash and MGF1: what `alg: RSA-OAEP-256` means.
+const OAEP_SHA256: [&str; 6] = [
+    "-pkeyopt",
+    "rsa_padding_mode:oaep",
+    "-pkeyopt",
+    "rsa_oaep_md:sha256",
+    "-pkeyopt",
+    "rsa_mgf1_md:sha256",
+];
+
+/// One row of the per-operation table: a criterion benchmark and the OpenSSL operation it is
+/// compared with.
+struct Operation {
+    /// Criterion group, also the row's name in `target/bench.json`.
+    group: &'static str,
+    /// What is measured, for people.
+    what: &'static str,
+    /// Which half of the key OpenSSL's counterpart uses.
+    baseline: Half,
+}
+
+#[derive(Clone, Copy)]
+enum Half {
+    Public,
+    Private,
+}
+
+const OPERATIONS: [Operation; 3] = [
+    Operation {
+        group: "seal",
+        what: "seal one typical submission",
+        baseline: Half::Public,
+    },
+    Operation {
+        group: "open",
+        what: "open one record",
+        baseline: Half::Private,
+    },
+    Operation {
+        group: "oaep-decrypt",
+        what: "RSA-OAEP-SHA256 decrypt only",
+        baseline: Half::Private,
+    },
+];
+
+/// OpenSSL's cost of one RSA operation at one key size, from `openssl speed`.
+struct SpeedRow {
+    /// Seconds per private-key operation, and the column it came from (`sign/s`, `decrypt/s`).
+    private: (f64, String),
+    /// Seconds per public-key operation, and its column (`verify/s`, `encrypt/s`).
+    public: (f64, String),
+}
+
+/// Wall times of the whole-command comparison.
+struct Commands {
+    formseal: Duration,
+    openssl: Duration,
+    floor: Duration,
+}
+
+/// Runs the criterion bench and the OpenSSL baseline, prints the table and writes the JSON.
 pub(crate) fn run() -> Result<()> {
-    bail!("not yet: `cargo xtask bench` has no benchmarks to run (benches/ is still to be written)")
+    let start = Instant::now();
+    let started = SystemTime::now();
+    let openssl_version = openssl_version()?;
+
+    eprintln!("==> criterion: crates/core/benches/seal.rs");
+    shell::run(shell::cargo().args(["bench", "-p", "formseal-core", "--bench", "seal"]))?;
+    let mut ours = BTreeMap::new();
+    for op in &OPERATIONS {
+        for bits in BITS {
+            let id = format!("{}/rsa{bits}", op.group);
+            ours.insert(id.clone(), criterion_median(&id, started)?);
+        }
+    }
+    let prepare = criterion_median("prepare/newsletter", started)?;
+
+    eprintln!("==> openssl speed");
+    let speed = openssl_speed()?;
+
+    eprintln!("==> whole command: decrypt {RECORDS} records at {RECORD_BITS} bits");
+    let commands = whole_command()?;
+    let elapsed = start.elapsed();
+
+    // The table, then the same numbers as JSON.
+    println!(
+        "formseal vs {openssl_version}, same machine, same run (criterion median; ratio = formseal / openssl)"
+    );
+    println!();
+    println!(
+        "{:<30} {:>6} {:>11} {:>11}  {:<10} {:>8}",
+        "per operation", "bits", "formseal", "openssl", "(openssl)", "ratio"
+    );
+    let mut rows = Vec::new();
+    for op in &OPERATIONS {
+        for bits in BITS {
+            let id = format!("{}/rsa{bits}", op.group);
+            let formseal = ours[&id];
+            let row = &speed[&bits];
+            let (openssl, column) = match op.baseline {
+                Half::Public => &row.public,
+                Half::Private => &row.private,
+            };
+            let ratio = formseal / openssl;
+            println!(
+                "{:<30} {bits:>6} {:>11} {:>11}  {:<10} {ratio:>7.2}x",
+                op.what,
+                seconds(formseal),
+                seconds(*openssl),
+                column,
+            );
+            rows.push(json!({
+                "operation": op.group,
+                "what": op.what,
+                "bits": bits,
+                "formseal_seconds": formseal,
+                "openssl_seconds": openssl,
+                "openssl_measure": format!("openssl speed {column}"),
+                "ratio": ratio,
+            }));
+        }
+    }
+    println!(
+        "{:<30} {:>6} {:>11}",
+        "prepare only (no crypto)",
+        "-",
+        seconds(prepare)
+    );
+
+    let per = |d: Duration| d.as_secs_f64() / RECORDS as f64;
+    let command_ratio = commands.formseal.as_secs_f64() / commands.openssl.as_secs_f64();
+    println!();
+    println!(
+        "{:<48} {:>9} {:>11} {:>8}",
+        format!("whole command, {RECORDS} records, rsa{RECORD_BITS}"),
+        "wall",
+        "per record",
+        "ratio"
+    );
+    println!(
+        "{:<48} {:>9} {:>11} {:>7.2}x",
+        "formseal decrypt (one process)",
+        seconds(commands.formseal.as_secs_f64()),
+        seconds(per(commands.formseal)),
+        command_ratio
+    );
+    println!(
+        "{:<48} {:>9} {:>11} {:>8}",
+        "openssl pkeyutl -decrypt (one process a record)",
+        seconds(commands.openssl.as_secs_f64()),
+        seconds(per(commands.openssl)),
+        "1.00x"
+    );
+    println!(
+        "{:<48} {:>9} {:>11}",
+        format!("  of which process start-up (openssl version x{RECORDS})"),
+        seconds(commands.floor.as_secs_f64()),
+        seconds(per(commands.floor)),
+    );
+    println!();
+    println!("run time {:.0} s", elapsed.as_secs_f64());
+
+    let report = json!({
+        "openssl": openssl_version,
+        "per_operation": rows,
+        "prepare_seconds": prepare,
+        "whole_command": {
+            "records": RECORDS,
+            "bits": RECORD_BITS,
+            "formseal_decrypt_seconds": commands.formseal.as_secs_f64(),
+            "openssl_pkeyutl_seconds": commands.openssl.as_secs_f64(),
+            "openssl_process_floor_seconds": commands.floor.as_secs_f64(),
+            "ratio": command_ratio,
+        },
+        "run_seconds": elapsed.as_secs_f64(),
+    });
+    let out = project_root().join("target/bench.json");
+    fs::write(&out, format!("{report:#}\n"))
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote target/bench.json");
+    Ok(())
+}
+
+/// `openssl version`, or an error that says how to install it.
+fn openssl_version() -> Result<String> {
+    let shown = shell::read(shell::command("openssl").arg("version")).context(
+        "the OpenSSL baseline needs the `openssl` command\n\nhint: apt-get install openssl",
+    )?;
+    Ok(shown.trim().to_owned())
+}
+
+/// The median time in seconds of one criterion benchmark of this run (`group/id`).
+fn criterion_median(id: &str, started: SystemTime) -> Result<f64> {
+    let path = project_root()
+        .join("target/criterion")
+        .join(id)
+        .join("new/estimates.json");
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    // Criterion leaves old results in place; a stale one would be a silent lie.
+    let modified = fs::metadata(&path)?.modified()?;
+    ensure!(
+        modified >= started,
+        "{} is from an earlier run; did the benchmark `{id}` run?",
+        path.display()
+    );
+    let estimates: Value = serde_json::from_str(&text)?;
+    let nanos = estimates["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("no median in {}", path.display()))?;
+    Ok(nanos * 1e-9)
+}
+
+/// Runs `openssl speed` on the three key sizes and reads its table.
+///
+/// OpenSSL 3.0 and 3.1 print `sign verify sign/s verify/s`: a signature is the bare private-key
+/// operation (the cost of a decryption), a verification the public one (an encryption). A
+/// version that prints `decrypt/s` and `encrypt/s` columns is read for those instead.
+fn openssl_speed() -> Result<BTreeMap<u32, SpeedRow>> {
+    let mut cmd = shell::command("openssl");
+    cmd.args(["speed", "-seconds", SPEED_SECONDS]);
+    cmd.args(BITS.map(|bits| format!("rsa{bits}")));
+    let output = shell::read(&mut cmd)?;
+    parse_speed(&output).context("reading the output of `openssl speed`")
+}
+
+fn parse_speed(output: &str) -> Result<BTreeMap<u32, SpeedRow>> {
+    let mut header: Vec<&str> = Vec::new();
+    let mut rows = BTreeMap::new();
+    for line in output.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["rsa", bits, "bits", values @ ..] => {
+                let bits: u32 = bits.parse()?;
+                let column = |name: &str| -> Option<(f64, String)> {
+                    let at = header.iter().position(|h| *h == name)?;
+                    let rate: f64 = values.get(at)?.parse().ok()?;
+                    (rate > 0.0).then(|| (1.0 / rate, name.to_owned()))
+                };
+                let private = column("decrypt/s").or_else(|| column("sign/s"));
+                let public = column("encrypt/s").or_else(|| column("verify/s"));
+                let (Some(private), Some(public)) = (private, public) else {
+                    bail!("no sign/s and verify/s for rsa {bits}: {line:?} under {header:?}");
+                };
+                rows.insert(bits, SpeedRow { private, public });
+            }
+            // The column header is the line of names that ends in rates: `... sign/s verify/s`.
+            [.., last] if last.ends_with("/s") => header = words,
+            _ => {}
+        }
+    }
+    for bits in BITS {
+        ensure!(rows.contains_key(&bits), "no line for rsa {bits} bits");
+    }
+    Ok(rows)
+}
+
+/// Decrypts the same number of records the way a data team would: one `formseal decrypt` over
+/// a file of envelopes, against a shell loop of `openssl pkeyutl -decrypt`, one per record.
+fn whole_command() -> Result<Commands> {
+    let root = project_root();
+    let dir = root.join("target/bench");
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let key = root.join(format!("crates/core/tests/examples/rsa{RECORD_BITS}.pem"));
+
+    // What the data team runs: the release build of the CLI.
+    shell::run(shell::cargo().args(["build", "-p", "formseal-cli", "--release"]))?;
+    let formseal = root.join("target/release/formseal");
+
+    // The example form, sealed to the 3072-bit TEST key instead of its own 2048-bit one.
+    let form = dir.join(format!("newsletter-rsa{RECORD_BITS}.json"));
+    let mut config: Value = read_json(&root.join("examples/newsletter.json"))?;
+    let jwk = read_json(&root.join(format!(
+        "crates/core/tests/examples/rsa{RECORD_BITS}.pub.jwk.json"
+    )))?;
+    config["recipients"] = json!([jwk]);
+    fs::write(&form, format!("{config:#}\n"))?;
+
+    let answers = root.join("examples/answers.json");
+    let sealed = dir.join("sealed.jwe");
+    eprintln!(
+        "$ formseal seal --form {} < examples/answers.json (x{RECORDS})",
+        shown(&form)
+    );
+    let mut envelopes = String::new();
+    for _ in 0..RECORDS {
+        let mut cmd = shell::command(&formseal);
+        cmd.args(["seal", "--form"]).arg(&form);
+        cmd.stdin(fs::File::open(&answers)?);
+        envelopes.push_str(&read_quietly(&mut cmd)?);
+    }
+    fs::write(&sealed, envelopes)?;
+
+    // The same number of RSA-OAEP-SHA256 ciphertexts, each of a 32-byte content key.
+    let cek_dir = dir.join("openssl");
+    fs::create_dir_all(&cek_dir)?;
+    eprintln!(
+        "$ openssl pkeyutl -encrypt -inkey {} {} (x{RECORDS})",
+        shown(&key),
+        OAEP_SHA256.join(" ")
+    );
+    for record in 0..RECORDS {
+        let plain = cek_dir.join(format!("{record}.key"));
+        fs::write(&plain, [u8::try_from(record % 256)?; 32])?;
+        let mut cmd = shell::command("openssl");
+        cmd.args(["pkeyutl", "-encrypt", "-inkey"]).arg(&key);
+        cmd.args(OAEP_SHA256);
+        cmd.arg("-in").arg(&plain);
+        cmd.arg("-out").arg(cek_dir.join(format!("{record}.enc")));
+        read_quietly(&mut cmd)?;
+    }
+
+    // Timed: one formseal process for all records.
+    let records = dir.join("records.jsonl");
+    eprintln!(
+        "$ formseal decrypt --key {} {} > {}",
+        shown(&key),
+        shown(&sealed),
+        shown(&records)
+    );
+    let mut cmd = shell::command(&formseal);
+    cmd.args(["decrypt", "--key"]).arg(&key).arg(&sealed);
+    cmd.stdout(fs::File::create(&records)?)
+        .stderr(Stdio::null());
+    let timer = Instant::now();
+    let status = cmd.status().context("could not start formseal decrypt")?;
+    let formseal_time = timer.elapsed();
+    ensure!(status.success(), "formseal decrypt failed ({status})");
+    let opened = fs::read_to_string(&records)?.lines().count();
+    ensure!(
+        opened == RECORDS,
+        "formseal decrypt opened {opened} of {RECORDS} records"
+    );
+
+    // Timed: one openssl process per record, as a shell loop would do it.
+    eprintln!(
+        "$ openssl pkeyutl -decrypt -inkey {} {} (x{RECORDS})",
+        shown(&key),
+        OAEP_SHA256.join(" ")
+    );
+    let timer = Instant::now();
+    for record in 0..RECORDS {
+        let mut cmd = shell::command("openssl");
+        cmd.args(["pkeyutl", "-decrypt", "-inkey"]).arg(&key);
+        cmd.args(OAEP_SHA256);
+        cmd.arg("-in").arg(cek_dir.join(format!("{record}.enc")));
+        cmd.arg("-out").arg(cek_dir.join(format!("{record}.dec")));
+        quietly(&mut cmd)?;
+    }
+    let openssl_time = timer.elapsed();
+    for record in 0..RECORDS {
+        let plain = fs::read(cek_dir.join(format!("{record}.key")))?;
+        let decrypted = fs::read(cek_dir.join(format!("{record}.dec")))?;
+        ensure!(
+            plain == decrypted,
+            "openssl decrypted record {record} wrongly"
+        );
+    }
+
+    // Timed: the same number of openssl processes that do nothing, to show the start-up cost.
+    eprintln!("$ openssl version (x{RECORDS})");
+    let timer = Instant::now();
+    for _ in 0..RECORDS {
+        quietly(shell::command("openssl").arg("version"))?;
+    }
+    let floor = timer.elapsed();
+
+    Ok(Commands {
+        formseal: formseal_time,
+        openssl: openssl_time,
+        floor,
+    })
+}
+
+/// Runs `cmd` without echoing it (the caller echoes the loop once) and fails unless it succeeds.
+fn quietly(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
+    ensure!(status.success(), "{cmd:?} failed ({status})");
+    Ok(())
+}
+
+/// Like [`quietly`], but returns standard output and shows standard error on failure.
+fn read_quietly(cmd: &mut Command) -> Result<String> {
+    let output = cmd
+        .output()
+        .with_context(|| format!("could not start {:?}", cmd.get_program()))?;
+    ensure!(
+        output.status.success(),
+        "{cmd:?} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// A path inside the project, as one would type it in the project root.
+fn shown(path: &Path) -> String {
+    let root = project_root();
+    path.strip_prefix(&root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| PathBuf::from(path))
+        .display()
+        .to_string()
+}
+
+/// Seconds, in the unit that keeps three or four significant digits.
+fn seconds(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.1} µs", s * 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What OpenSSL 3.0 prints for `openssl speed -seconds 3 rsa2048 rsa3072 rsa4096`.
+    const OPENSSL_3_0: &str = "\
+version: 3.0.19
+built on: Tue Jan 27 00:00:00 2026 UTC
+options: bn(64,64)
+CPUINFO: OPENSSL_ia32cap=0xfffa3203078bffff:0x40069c219c07ab
+                  sign    verify    sign/s verify/s
+rsa 2048 bits 0.000663s 0.000019s   1507.6  52380.6
+rsa 3072 bits 0.002000s 0.000040s    500.0  25000.0
+rsa 4096 bits 0.004000s 0.000070s    250.0  14285.7
+";
+
+    #[test]
+    fn reads_sign_and_verify_rates_as_seconds_per_operation() {
+        let rows = parse_speed(OPENSSL_3_0).expect("parses");
+        let row = &rows[&3072];
+        assert_eq!(row.private.1, "sign/s");
+        assert_eq!(row.public.1, "verify/s");
+        assert!((row.private.0 - 0.002).abs() < 1e-12);
+        assert!((row.public.0 - 0.00004).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_missing_key_size_is_an_error() {
+        let partial = OPENSSL_3_0.replace("rsa 4096", "dsa 4096");
+        assert!(parse_speed(&partial).is_err());
+    }
 }
