@@ -73,6 +73,9 @@ pub(crate) fn build() -> Result<()> {
         shell::command(tools::wasm_opt())
             .arg("-Oz")
             .args(WASM_FEATURES)
+            // Debug info and the producers section are of no use in a page; drop them whatever
+            // the release profile's `strip` says.
+            .args(["--strip-debug", "--strip-producers"])
             .args([WASM, "-o", WASM]),
     )
     .context("shrinking the wasm with wasm-opt")?;
