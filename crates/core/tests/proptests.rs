@@ -51,7 +51,7 @@ fn consent() -> impl Strategy<Value = ConsentState> {
     prop::collection::btree_set(prop_oneof!["newsletter", "personalisation"], 0..3).prop_map(
         |granted| ConsentState {
             notice_version: "2026-11".into(),
-            granted: granted.into_iter().map(String::from).collect(),
+            granted: granted.into_iter().collect(),
         },
     )
 }
@@ -116,7 +116,7 @@ proptest! {
             }
             _ => { answers.insert(field.id.clone(), json!(format!("Zz{marker}"))); }
         }
-        let consent = ConsentState { notice_version: "2026-11".into(), granted: granted.into_iter().map(String::from).collect() };
+        let consent = ConsentState { notice_version: "2026-11".into(), granted: granted.into_iter().collect() };
         let full = consent.with_form_answers(&CONFIG, &answers);
         let input = envelope::SubmissionInput { answers: &answers, consent: &consent, subject: "s", now_unix: 1_795_516_199, url_params: &params };
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
