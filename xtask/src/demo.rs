@@ -35,7 +35,11 @@ pub(crate) fn run() -> Result<()> {
 
     step("2. the marketer's form config, with the dev key as its recipient");
     let form = demo.join("newsletter.json");
-    write_form_for_key(&root.join("examples/newsletter.json"), &keys.join("public.jwk.json"), &form)?;
+    write_form_for_key(
+        &root.join("examples/newsletter.json"),
+        &keys.join("public.jwk.json"),
+        &form,
+    )?;
     shell::run(shell::command(&formseal).arg("check").arg(&form))?;
 
     step("3. a visitor's answers, validated, minimised and sealed (what the widget does)");
@@ -87,11 +91,7 @@ fn pipe(cmd: &mut std::process::Command, input: &[u8]) -> Result<String> {
         .stdout(Stdio::piped())
         .spawn()
         .context("could not start formseal")?;
-    child
-        .stdin
-        .take()
-        .context("no stdin")?
-        .write_all(input)?;
+    child.stdin.take().context("no stdin")?.write_all(input)?;
     let output = child.wait_with_output()?;
     if !output.status.success() {
         bail!("formseal seal failed ({})", output.status);
