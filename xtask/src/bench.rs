@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -93,7 +94,12 @@ pub(crate) fn run() -> Result<()> {
     let openssl_version = openssl_version()?;
 
     eprintln!("==> criterion: crates/core/benches/seal.rs");
-    shell::run(shell::cargo().args(["bench", "-p", "formseal-core", "--bench", "seal"]))?;
+    // Criterion's report goes to stderr with the other progress, so stdout is only the table.
+    shell::run(
+        shell::cargo()
+            .args(["bench", "-p", "formseal-core", "--bench", "seal"])
+            .stdout(io::stderr()),
+    )?;
     let mut ours = BTreeMap::new();
     for op in &OPERATIONS {
         for bits in BITS {
