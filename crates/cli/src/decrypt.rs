@@ -1,52 +1,113 @@
-//! `formseal decrypt`: opens sealed envelopes, one per line, with the private key and writes one
-//! JSON record per line. A record that cannot be opened is reported with its line number and
-//! skipped; the others still come out. Key material never appears in any output.
+//! `formseal decrypt`: opens sealed envelopes, one per line of a file or straight from the
+//! collector's store, with the private key and writes one JSON record per line. A record that
+//! cannot be opened is reported with its line number (or record id) and skipped; the others still
+//! come out. Key material never appears in any output. `export` reads envelopes the same way.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
+use formseal_cli::serve::store::{SqliteStore, Store};
 use formseal_core::Error;
 use formseal_core::envelope::Envelope;
 use formseal_core::keys::PrivateKey;
+use formseal_core::time::Date;
 
 use crate::{Hinted, read_text, shown};
 
 /// Decrypt sealed submissions into JSON lines.
 ///
-/// Reads envelopes (JWE, compact or JSON serialization), one per line, from FILE or stdin;
-/// blank lines are skipped. Writes each opened record as one JSON object per line on stdout.
-/// A line that cannot be opened (another key, altered or damaged data) is reported on stderr
-/// with its line number and skipped; the exit status is then 1.
+/// Reads envelopes (JWE, compact or JSON serialization), one per line, from FILE or stdin, or
+/// from the collector's database with --db; blank lines are skipped. Writes each opened record
+/// as one JSON object per line on stdout. A record that cannot be opened (another key, altered
+/// or damaged data) is reported on stderr with its line number or record id and skipped; the
+/// exit status is then 1.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
-  formseal decrypt --key keys/private.pem < sealed.jwe")]
+  formseal decrypt --key keys/private.pem < sealed.jwe
+  formseal decrypt --key keys/private.pem --db collector.sqlite --since 2026-11-01")]
 pub(crate) struct Args {
     /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
     #[arg(long, value_name = "private.pem")]
     key: PathBuf,
 
+    #[command(flatten)]
+    source: Source,
+}
+
+/// Where sealed envelopes are read from: a file (or stdin), or the collector's database.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Source {
     /// File of sealed envelopes, one per line; `-` or nothing reads stdin.
     #[arg(value_name = "FILE", default_value = "-")]
     input: PathBuf,
+
+    /// Read the envelopes from the collector's database instead of a file.
+    #[arg(long, value_name = "collector.sqlite", conflicts_with = "input")]
+    db: Option<PathBuf>,
+
+    /// With --db: only envelopes received on or after this day (UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "db", value_parser = parse_day)]
+    since: Option<Date>,
+}
+
+fn parse_day(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("{text:?} is not a date such as 2026-11-01"))
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let key = load_key(&args.key)?;
-    let input: Box<dyn BufRead> = if args.input == Path::new("-") {
+    let mut out = BufWriter::new(io::stdout().lock());
+    let tally = open_all(&args.source, &key, &mut |envelope| {
+        serde_json::to_writer(&mut out, &envelope).context("cannot write to stdout")?;
+        out.write_all(b"\n").context("cannot write to stdout")
+    })?;
+    out.flush().context("cannot write to stdout")?;
+    summarise(&tally, &key)
+}
+
+/// Opens every envelope of `source` and hands each opened one to `each`; failures are reported on
+/// stderr (by line number or record id) and counted.
+pub(crate) fn open_all(
+    source: &Source,
+    key: &PrivateKey,
+    each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::default();
+    if let Some(db) = &source.db {
+        let store = SqliteStore::open_read_only(db).map_err(|err| {
+            err.context(Hinted::context(
+                format!("cannot read the collector database {}", shown(db)),
+                "give the --db file `formseal serve` writes (collector.sqlite by default)",
+            ))
+        })?;
+        store.for_each(source.since, &mut |stored| {
+            open_one(
+                &stored.jwe,
+                &format!("record {}", stored.id),
+                key,
+                &mut tally,
+                each,
+            )
+        })?;
+        return Ok(tally);
+    }
+    let input: Box<dyn BufRead> = if source.input == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
-        let file = File::open(&args.input)
-            .with_context(|| format!("cannot open {}", shown(&args.input)))?;
+        let file = File::open(&source.input)
+            .with_context(|| format!("cannot open {}", shown(&source.input)))?;
         Box::new(BufReader::new(file))
     };
-    let mut out = BufWriter::new(io::stdout().lock());
-    let tally = decrypt_lines(input, &key, &mut out)?;
-    out.flush().context("cannot write to stdout")?;
+    decrypt_lines(input, key, &mut tally, each)?;
+    Ok(tally)
+}
 
+/// Prints how many records were opened; an error (with a hint about keys) when some failed.
+pub(crate) fn summarise(tally: &Tally, key: &PrivateKey) -> anyhow::Result<()> {
     if tally.failed == 0 {
         eprintln!(
             "opened {} of {} record{}",
@@ -83,7 +144,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 
 /// How many records were opened and how many failed.
 #[derive(Debug, Default)]
-struct Tally {
+pub(crate) struct Tally {
     opened: usize,
     failed: usize,
     /// Of the failed ones: sealed to a key we do not hold.
@@ -100,9 +161,9 @@ impl Tally {
 fn decrypt_lines(
     mut input: impl BufRead,
     key: &PrivateKey,
-    out: &mut impl Write,
-) -> anyhow::Result<Tally> {
-    let mut tally = Tally::default();
+    tally: &mut Tally,
+    each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut buffer = Vec::new();
     let mut number = 0usize;
     loop {
@@ -111,7 +172,7 @@ fn decrypt_lines(
             .read_until(b'\n', &mut buffer)
             .context("cannot read the input")?;
         if read == 0 {
-            return Ok(tally);
+            return Ok(());
         }
         number += 1;
         let Ok(line) = std::str::from_utf8(&buffer) else {
@@ -123,27 +184,38 @@ fn decrypt_lines(
         if line.is_empty() {
             continue;
         }
-        match Envelope::open(line, key) {
-            Ok(envelope) => {
-                serde_json::to_writer(&mut *out, &envelope).context("cannot write to stdout")?;
-                out.write_all(b"\n").context("cannot write to stdout")?;
-                tally.opened += 1;
+        open_one(line, &format!("line {number}"), key, tally, each)?;
+    }
+}
+
+/// Opens one envelope; a failure is reported under `label` and counted, not returned.
+fn open_one(
+    jwe: &str,
+    label: &str,
+    key: &PrivateKey,
+    tally: &mut Tally,
+    each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match Envelope::open(jwe, key) {
+        Ok(envelope) => {
+            tally.opened += 1;
+            each(envelope)
+        }
+        Err(err) => {
+            tally.failed += 1;
+            if matches!(err, Error::NoRecipient { .. }) {
+                tally.other_key += 1;
+                eprintln!("{label}: cannot open envelope: sealed to another key");
+            } else {
+                eprintln!("{label}: {err}");
             }
-            Err(err) => {
-                tally.failed += 1;
-                if matches!(err, Error::NoRecipient { .. }) {
-                    tally.other_key += 1;
-                    eprintln!("line {number}: cannot open envelope: sealed to another key");
-                } else {
-                    eprintln!("line {number}: {err}");
-                }
-            }
+            Ok(())
         }
     }
 }
 
 /// Reads the private key. Errors name the file and what is wrong, never its content.
-fn load_key(path: &Path) -> anyhow::Result<PrivateKey> {
+pub(crate) fn load_key(path: &Path) -> anyhow::Result<PrivateKey> {
     let mut text = read_text(path, "private key")?;
     let key = PrivateKey::from_pkcs8_pem(&text);
     wipe(&mut text);

@@ -7,8 +7,11 @@
 
 mod check;
 mod decrypt;
+mod export;
 mod keygen;
 mod seal;
+
+use formseal_cli::serve;
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
@@ -23,16 +26,19 @@ Examples:
   formseal check form.json
   formseal seal --form form.json --consent personalisation < answers.json > sealed.jwe
   formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
+  formseal serve --form form.json --allow-origin https://shop.example
+  formseal export --format csv --key keys/private.pem --db collector.sqlite --form form.json
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
 opened, or anything else failed; 2 when the command line itself is wrong.";
 
-/// Keys, form checks and offline decryption for formseal, the kit that encrypts every form
-/// submission in the visitor's browser.
+/// Keys, form checks, the collector and offline decryption for formseal, the kit that encrypts
+/// every form submission in the visitor's browser.
 ///
 /// Submissions arrive as sealed envelopes (JWE) that only the holder of the private key can
 /// open. Generate that key with `keygen`, check a form config with `check`, try a form with
-/// `seal`, and read the collected envelopes with `decrypt`.
+/// `seal`, collect envelopes with `serve`, read them with `decrypt` and hand them to a CRM with
+/// `export`.
 #[derive(Debug, Parser)]
 #[command(name = "formseal", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -46,6 +52,8 @@ enum Command {
     Check(check::Args),
     Seal(seal::Args),
     Decrypt(decrypt::Args),
+    Serve(serve::Args),
+    Export(export::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +74,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check::run(&args),
         Command::Seal(args) => seal::run(&args),
         Command::Decrypt(args) => decrypt::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Export(args) => export::run(&args),
     }
 }
 

@@ -1,0 +1,282 @@
+//! `formseal serve`: the collector. It accepts sealed envelopes over HTTP for the forms it is
+//! given, checks their shape without any key, stores the ciphertext in SQLite and can serve the
+//! demo pages and the built widget. It never decrypts; reading the store is `formseal decrypt`.
+
+pub mod app;
+pub mod error;
+pub mod forms;
+pub mod limits;
+pub mod store;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use axum::http::HeaderValue;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+
+pub use app::{AppOptions, AppState, app};
+pub use forms::AcceptedForms;
+pub use limits::RateLimit;
+pub use store::{SqliteStore, Store};
+
+/// Run the collector: accept sealed envelopes over HTTP and store them, still sealed.
+///
+/// Accepts `POST /v1/submissions` with a JWE (`application/jose` or `application/jose+json`)
+/// for one of the given forms, sealed to that form's keys. Answers 201 with the record id, 200
+/// when the same envelope was stored before, 4xx with a reason otherwise. Never decrypts, never
+/// logs bodies or client addresses. Settings come from `--config` and/or flags (flags win).
+#[derive(Debug, Default, clap::Args)]
+#[command(after_help = "\
+Examples:
+  formseal serve --form forms/newsletter.json --allow-origin https://shop.example
+  formseal serve --config collector.json
+  formseal serve --form forms/newsletter.json --www www --pkg pkg
+
+The config file is JSON with the same names: {\"listen\": \"127.0.0.1:8080\", \"db\":
+\"collector.sqlite\", \"forms\": [\"newsletter.json\"], \"allow_origins\": [...], \"max_body\":
+\"64KiB\", \"rate_limit\": \"30/min\", \"www\": \"www\", \"pkg\": \"pkg\"}; its paths are relative to
+the file. Log level: FORMSEAL_LOG (e.g. debug).")]
+pub struct Args {
+    /// A JSON file with the settings below.
+    #[arg(long, value_name = "collector.json")]
+    pub config: Option<PathBuf>,
+
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+
+    /// The SQLite database; created when missing [default: collector.sqlite].
+    #[arg(long, value_name = "collector.sqlite")]
+    pub db: Option<PathBuf>,
+
+    /// A form config whose envelopes are accepted (repeat for several forms).
+    #[arg(long = "form", value_name = "FORM.json")]
+    pub forms: Vec<PathBuf>,
+
+    /// An origin allowed to post from a browser, e.g. https://shop.example (repeatable).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+
+    /// Largest accepted envelope, e.g. 64KiB [default: 64KiB].
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_size)]
+    pub max_body: Option<usize>,
+
+    /// Submissions allowed per client, e.g. 30/min, 5/s or 500/h [default: 30/min].
+    #[arg(long, value_name = "N/PERIOD")]
+    pub rate_limit: Option<RateLimit>,
+
+    /// Also serve this directory at / (the demo pages).
+    #[arg(long, value_name = "DIR")]
+    pub www: Option<PathBuf>,
+
+    /// Also serve this directory at /pkg/ (the built widget).
+    #[arg(long, value_name = "DIR")]
+    pub pkg: Option<PathBuf>,
+}
+
+/// The settings file (`--config`); every key optional, paths relative to the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<SocketAddr>,
+    db: Option<PathBuf>,
+    #[serde(default)]
+    forms: Vec<PathBuf>,
+    #[serde(default)]
+    allow_origins: Vec<String>,
+    max_body: Option<SizeSetting>,
+    rate_limit: Option<String>,
+    www: Option<PathBuf>,
+    pkg: Option<PathBuf>,
+}
+
+/// `"64KiB"` or `65536`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SizeSetting {
+    Bytes(usize),
+    Text(String),
+}
+
+/// Everything `formseal serve` needs, after merging the file and the flags.
+#[derive(Debug)]
+pub struct Settings {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The SQLite file.
+    pub db: PathBuf,
+    /// The form configs.
+    pub forms: Vec<PathBuf>,
+    /// What the app does.
+    pub options: AppOptions,
+}
+
+impl Settings {
+    /// Merges `--config` (if any) with the flags; flags win, and a repeated flag replaces the
+    /// file's whole list.
+    pub fn resolve(args: &Args) -> anyhow::Result<Self> {
+        let (file, base) = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the config {}", path.display()))?;
+                let file: ConfigFile = serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a collector config", path.display()))?;
+                let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                (file, base)
+            }
+            None => (ConfigFile::default(), PathBuf::new()),
+        };
+        let relative = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+
+        let forms: Vec<PathBuf> = if args.forms.is_empty() {
+            file.forms.into_iter().map(relative).collect()
+        } else {
+            args.forms.clone()
+        };
+        let origins = if args.allow_origins.is_empty() {
+            file.allow_origins
+        } else {
+            args.allow_origins.clone()
+        };
+        let allow_origins = origins
+            .iter()
+            .map(|origin| parse_origin(origin))
+            .collect::<anyhow::Result<_>>()?;
+        let max_body = match (args.max_body, file.max_body) {
+            (Some(bytes), _) => bytes,
+            (None, Some(SizeSetting::Bytes(bytes))) => bytes,
+            (None, Some(SizeSetting::Text(text))) => {
+                limits::parse_size(&text).map_err(|e| anyhow!("max_body: {e}"))?
+            }
+            (None, None) => limits::DEFAULT_MAX_BODY,
+        };
+        let rate_limit = match (args.rate_limit, file.rate_limit) {
+            (Some(rate), _) => rate,
+            (None, Some(text)) => text.parse().map_err(|e| anyhow!("rate_limit: {e}"))?,
+            (None, None) => RateLimit::default(),
+        };
+
+        let accepted = AcceptedForms::load(&forms)?;
+        if accepted.is_empty() {
+            return Err(anyhow!(
+                "no form to accept: give --form FORM.json (or \"forms\" in --config)"
+            ));
+        }
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            db: args
+                .db
+                .clone()
+                .or_else(|| file.db.map(relative))
+                .unwrap_or_else(|| PathBuf::from("collector.sqlite")),
+            forms,
+            options: AppOptions {
+                forms: accepted,
+                allow_origins,
+                max_body,
+                rate_limit: Some(rate_limit),
+                www: args.www.clone().or_else(|| file.www.map(relative)),
+                pkg: args.pkg.clone().or_else(|| file.pkg.map(relative)),
+            },
+        })
+    }
+}
+
+/// An origin is scheme, host and optional port, exactly as a browser sends it.
+fn parse_origin(origin: &str) -> anyhow::Result<HeaderValue> {
+    let trimmed = origin.trim_end_matches('/');
+    let valid = (trimmed.starts_with("https://") || trimmed.starts_with("http://"))
+        && !trimmed
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.is_empty() || rest.contains('/'));
+    if !valid {
+        return Err(anyhow!(
+            "{origin:?} is not an origin such as https://shop.example (scheme and host, no path)"
+        ));
+    }
+    HeaderValue::from_str(trimmed).map_err(|_| anyhow!("{origin:?} is not an origin"))
+}
+
+/// `formseal serve`: resolves the settings, opens the store and serves until Ctrl-C.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let settings = Settings::resolve(args)?;
+    init_logging();
+    let store = SqliteStore::open(&settings.db)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let address = listener.local_addr()?;
+        let forms: Vec<&str> = settings.options.forms.ids().collect();
+        eprintln!(
+            "formseal collector: accepting forms {} into {}",
+            forms.join(", "),
+            settings.db.display()
+        );
+        // The URL is the data: scripts can read it (e.g. with --listen 127.0.0.1:0).
+        println!("http://{address}/");
+        let state = AppState::new(Arc::new(store), settings.options);
+        serve(listener, state, shutdown_signal()).await
+    })
+}
+
+/// Serves the app on `listener` until `shutdown` completes, with each connection's peer address
+/// available to the rate limiter (and nothing else).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("the server stopped")
+}
+
+async fn shutdown_signal() {
+    // If the signal handler cannot be installed, run until killed.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    eprintln!("formseal collector: stopping");
+}
+
+/// Log lines on stderr: method, path, status and latency; never a body or an address.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FORMSEAL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(!no_color && std::io::stderr().is_terminal())
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_must_be_scheme_and_host() {
+        assert!(parse_origin("https://shop.example").is_ok());
+        assert!(parse_origin("http://localhost:8080/").is_ok());
+        assert!(parse_origin("shop.example").is_err());
+        assert!(parse_origin("https://shop.example/page").is_err());
+        assert!(parse_origin("https://").is_err());
+    }
+}

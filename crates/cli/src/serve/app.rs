@@ -1,0 +1,316 @@
+//! The collector's HTTP app: routes, limits as layers, and the submission handler. It checks an
+//! envelope's shape with the core's key-less `jwe::peek` and stores the ciphertext; it never
+//! decrypts, and neither bodies nor client addresses reach a log line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use formseal_core::jwe;
+use formseal_core::time::Date;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::error::AppError;
+use super::forms::AcceptedForms;
+use super::limits::{DEFAULT_MAX_BODY, RateLimit, RateLimiter};
+use super::store::{Inserted, NewEnvelope, Store};
+
+/// Where submissions are posted.
+pub const SUBMISSIONS_PATH: &str = "/v1/submissions";
+
+/// How long a request may take before the collector gives up on it (slow clients hold sockets).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What the app serves and how strictly.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// The forms whose envelopes are accepted.
+    pub forms: AcceptedForms,
+    /// Origins allowed to post from a browser (CORS); none means same-origin only.
+    pub allow_origins: Vec<HeaderValue>,
+    /// Largest accepted body in bytes.
+    pub max_body: usize,
+    /// Submissions per client; `None` switches the limit off.
+    pub rate_limit: Option<RateLimit>,
+    /// Static files served at `/` (the demo pages).
+    pub www: Option<PathBuf>,
+    /// Static files served at `/pkg/` (the built widget).
+    pub pkg: Option<PathBuf>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            forms: AcceptedForms::default(),
+            allow_origins: Vec::new(),
+            max_body: DEFAULT_MAX_BODY,
+            rate_limit: Some(RateLimit::default()),
+            www: None,
+            pkg: None,
+        }
+    }
+}
+
+/// Shared state of the app: the store, the accepted forms and the rate limiter.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    options: AppOptions,
+    limiter: Option<RateLimiter>,
+}
+
+impl AppState {
+    /// State over `store` with these options.
+    pub fn new(store: Arc<dyn Store>, options: AppOptions) -> Self {
+        let limiter = options.rate_limit.map(RateLimiter::new);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                options,
+                limiter,
+            }),
+        }
+    }
+}
+
+/// The collector's router. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
+/// so the rate limit can tell clients apart; without a peer address all requests share one
+/// bucket.
+pub fn app(state: AppState) -> Router {
+    let options = &state.inner.options;
+    let submissions = Router::new()
+        .route(
+            SUBMISSIONS_PATH,
+            post(submit).layer(DefaultBodyLimit::max(options.max_body)),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+
+    let mut router = Router::new()
+        .merge(submissions)
+        .route("/healthz", get(healthz))
+        .route("/forms/{file}", get(form_config));
+    if let Some(pkg) = &options.pkg {
+        router = router.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    if let Some(www) = &options.www {
+        router = router.fallback_service(ServeDir::new(www));
+    }
+
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(options.allow_origins.clone()))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600));
+
+    router
+        .with_state(state)
+        .layer(cors)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // The span names the method and path only: no query, no headers, no peer address.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<Body>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path()
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+/// The answer to a stored (or already stored) envelope.
+#[derive(Debug, Serialize)]
+struct Receipt {
+    id: String,
+}
+
+/// The two serializations of a JWE, told apart by the content type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Serialization {
+    Compact,
+    Json,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let serialization = serialization(&headers)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(state.inner.options.max_body)
+        } else {
+            AppError::bad("the body could not be read")
+        }
+    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| AppError::bad("the body is not UTF-8 text"))?
+        .trim();
+    if text.is_empty() {
+        return Err(AppError::bad("the body is empty"));
+    }
+    match (serialization, text.starts_with('{')) {
+        (Serialization::Compact, true) => {
+            return Err(AppError::bad(
+                "a JWE in JSON serialization needs Content-Type: application/jose+json",
+            ));
+        }
+        (Serialization::Json, false) => {
+            return Err(AppError::bad(
+                "application/jose+json needs a JWE in JSON serialization",
+            ));
+        }
+        _ => {}
+    }
+    // The core's messages name the structural fault, never the content.
+    let peeked =
+        jwe::peek(text).map_err(|e| AppError::bad(format!("not a sealed envelope: {e}")))?;
+    let form_id = peeked
+        .header
+        .get("form")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| AppError::bad("the protected header names no form"))?;
+    let form = state
+        .inner
+        .options
+        .forms
+        .get(form_id)
+        .ok_or_else(|| AppError::bad("this collector does not accept that form"))?;
+    if peeked.kids.iter().any(|kid| !form.kids.contains(kid)) {
+        return Err(AppError::bad(format!(
+            "sealed to a key that is not a recipient of form {form_id}"
+        )));
+    }
+
+    // The record id is derived from the bytes, so a retry of the same envelope is recognised
+    // without the client sending any key of its own.
+    let id = Base64UrlUnpadded::encode_string(&Sha256::digest(text.as_bytes()));
+    let record = OwnedEnvelope {
+        id,
+        form: form_id.to_string(),
+        kids: peeked.kids,
+        received: today(),
+        jwe: text.to_string(),
+    };
+    let store = Arc::clone(&state.inner.store);
+    let (record, inserted) = tokio::task::spawn_blocking(move || {
+        let inserted = store.insert(&record.borrowed());
+        (record, inserted)
+    })
+    .await?;
+    let status = match inserted? {
+        Inserted::New => StatusCode::CREATED,
+        Inserted::Duplicate => StatusCode::OK,
+    };
+    Ok((status, Json(Receipt { id: record.id })).into_response())
+}
+
+/// An envelope moved into the blocking store task.
+struct OwnedEnvelope {
+    id: String,
+    form: String,
+    kids: Vec<String>,
+    received: Date,
+    jwe: String,
+}
+
+impl OwnedEnvelope {
+    fn borrowed(&self) -> NewEnvelope<'_> {
+        NewEnvelope {
+            id: &self.id,
+            form: &self.form,
+            kids: &self.kids,
+            received: self.received,
+            jwe: &self.jwe,
+        }
+    }
+}
+
+/// Which serialization the content type announces; anything else is a 415.
+fn serialization(headers: &HeaderMap) -> Result<Serialization, AppError> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(AppError::UnsupportedMediaType)?;
+    // Parameters such as `charset=utf-8` do not change what the body is.
+    let essence = value.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/jose") {
+        Ok(Serialization::Compact)
+    } else if essence.eq_ignore_ascii_case("application/jose+json") {
+        Ok(Serialization::Json)
+    } else {
+        Err(AppError::UnsupportedMediaType)
+    }
+}
+
+/// Today in UTC: the only time the collector records, to the day.
+fn today() -> Date {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    Date::from_unix(seconds)
+}
+
+/// Takes a token from the client's bucket before the request reaches the handler.
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(limiter) = &state.inner.limiter {
+        // The address is used as a map key in memory and then dropped: never logged or stored.
+        let ip = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        if let Err(wait) = limiter.check(ip, Instant::now()) {
+            return AppError::RateLimited(wait).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `/forms/<id>.json`: the accepted form's config, for the widget to render.
+async fn form_config(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some(form) = file
+        .strip_suffix(".json")
+        .and_then(|id| state.inner.options.forms.get(id))
+    else {
+        return (StatusCode::NOT_FOUND, "no such form\n").into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        form.config_json.clone(),
+    )
+        .into_response()
+}

@@ -1,0 +1,83 @@
+//! The forms a collector accepts: their ids, the key ids their envelopes may be sealed to, and
+//! the config text it serves at `/forms/<id>.json`. Read from the marketer's form configs and
+//! checked by the core; nothing here decides what a valid form is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use formseal_core::config::FormConfig;
+
+/// Accepted forms by id.
+#[derive(Clone, Debug, Default)]
+pub struct AcceptedForms {
+    forms: BTreeMap<String, AcceptedForm>,
+}
+
+/// One accepted form id.
+#[derive(Clone, Debug)]
+pub struct AcceptedForm {
+    /// Key ids of every recipient of every accepted version of this form (a key rotation keeps
+    /// the old config next to the new one for a while).
+    pub kids: BTreeSet<String>,
+    /// The config of the highest version, as given, served to the widget.
+    pub config_json: String,
+    version: u32,
+}
+
+impl AcceptedForms {
+    /// Reads and checks each form config file.
+    pub fn load(paths: &[impl AsRef<Path>]) -> anyhow::Result<Self> {
+        let mut forms = Self::default();
+        for path in paths {
+            let path = path.as_ref();
+            let json = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the form config {}", path.display()))?;
+            forms
+                .add(json)
+                .with_context(|| format!("form config {}", path.display()))?;
+        }
+        Ok(forms)
+    }
+
+    /// Adds one form config (JSON text); it must pass the core's checks and name its keys.
+    pub fn add(&mut self, json: String) -> anyhow::Result<()> {
+        let config = FormConfig::from_json(&json)
+            .map_err(|e| anyhow!("{e}").context("is not valid (run `formseal check` on it)"))?;
+        let kids: Vec<String> = config
+            .recipient_keys()
+            .map_err(|e| anyhow!("{e}").context("has no usable recipient key"))?
+            .iter()
+            .map(|key| key.kid().to_string())
+            .collect();
+        let entry = self
+            .forms
+            .entry(config.id.clone())
+            .or_insert_with(|| AcceptedForm {
+                kids: BTreeSet::new(),
+                config_json: json.clone(),
+                version: config.version,
+            });
+        entry.kids.extend(kids);
+        if config.version >= entry.version {
+            entry.version = config.version;
+            entry.config_json = json;
+        }
+        Ok(())
+    }
+
+    /// The form with this id, if accepted.
+    pub fn get(&self, id: &str) -> Option<&AcceptedForm> {
+        self.forms.get(id)
+    }
+
+    /// Whether no form is accepted.
+    pub fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+
+    /// The accepted form ids, sorted.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.forms.keys().map(String::as_str)
+    }
+}

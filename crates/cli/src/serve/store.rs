@@ -1,0 +1,280 @@
+//! Where the collector keeps envelopes, and every line of SQL formseal runs. SQLite is the
+//! embedded default; [`Store`] is the seam for another database (PostgreSQL) later.
+//! What is stored is ciphertext plus routing facts (form, key ids, day received): never a
+//! visitor's values, address or a precise time.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::{Context, anyhow};
+use formseal_core::time::Date;
+use rusqlite::{Connection, OpenFlags, params};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts the ones done.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_envelopes.sql")];
+
+/// An envelope that passed the collector's checks, ready to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEnvelope<'a> {
+    /// Record id: base64url SHA-256 of `jwe`.
+    pub id: &'a str,
+    /// Form id from the protected header.
+    pub form: &'a str,
+    /// Key ids of the recipients, in order.
+    pub kids: &'a [String],
+    /// Day it arrived (UTC).
+    pub received: Date,
+    /// The JWE text as it was posted.
+    pub jwe: &'a str,
+}
+
+/// An envelope read back from the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEnvelope {
+    /// Record id.
+    pub id: String,
+    /// Form id.
+    pub form: String,
+    /// Day it arrived, `YYYY-MM-DD`.
+    pub received: String,
+    /// The JWE text.
+    pub jwe: String,
+}
+
+/// What an insert did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    /// A new row; its transaction has committed.
+    New,
+    /// The same envelope was stored before; nothing changed.
+    Duplicate,
+}
+
+/// Storage of sealed envelopes. Methods block (SQLite does file I/O): call them from
+/// `spawn_blocking` in async code.
+pub trait Store: Send + Sync {
+    /// Stores an envelope unless one with the same id exists. Returns only after the write is
+    /// durable, so the caller may acknowledge it.
+    fn insert(&self, envelope: &NewEnvelope<'_>) -> anyhow::Result<Inserted>;
+
+    /// Calls `each` for every envelope received on or after `since` (all when `None`), in the
+    /// order they arrived; stops at the first error `each` returns.
+    fn for_each(
+        &self,
+        since: Option<Date>,
+        each: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()>;
+
+    /// How many envelopes are stored.
+    fn count(&self) -> anyhow::Result<u64>;
+}
+
+/// The SQLite store: one file in WAL mode with `synchronous=FULL`, one connection behind a mutex
+/// (SQLite has a single writer anyway).
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it and its table when missing.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        // WAL lets `formseal decrypt --db` read while the collector writes; FULL makes every
+        // commit durable before a submission is acknowledged.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(anyhow!(
+                "the database {} cannot use write-ahead logging (journal mode {mode})",
+                path.display()
+            ));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;")?;
+        migrate(&conn).with_context(|| format!("cannot set up {}", path.display()))?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Opens an existing database for reading only (`formseal decrypt --db`, `export`).
+    pub fn open_read_only(path: &Path) -> anyhow::Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+        conn.execute_batch("PRAGMA busy_timeout = 5000;")?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version < 1 {
+            return Err(anyhow!(
+                "{} is not a formseal collector database",
+                path.display()
+            ));
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
+        // rolls back on drop), so the connection is still good to use.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, envelope: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
+        let conn = self.conn();
+        let changed = conn
+            .execute(
+                "INSERT INTO envelopes (id, form, kids, received, jwe) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO NOTHING",
+                params![
+                    envelope.id,
+                    envelope.form,
+                    envelope.kids.join(" "),
+                    envelope.received.to_string(),
+                    envelope.jwe
+                ],
+            )
+            .context("cannot store the envelope")?;
+        Ok(if changed == 1 {
+            Inserted::New
+        } else {
+            Inserted::Duplicate
+        })
+    }
+
+    fn for_each(
+        &self,
+        since: Option<Date>,
+        each: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let conn = self.conn();
+        // Dates are stored as YYYY-MM-DD, so text order is date order.
+        let since = since.map_or_else(String::new, |d| d.to_string());
+        let mut statement = conn.prepare(
+            "SELECT id, form, received, jwe FROM envelopes WHERE received >= ?1 ORDER BY rowid",
+        )?;
+        let mut rows = statement.query(params![since])?;
+        while let Some(row) = rows.next().context("cannot read the envelopes")? {
+            each(StoredEnvelope {
+                id: row.get(0)?,
+                form: row.get(1)?,
+                received: row.get(2)?,
+                jwe: row.get(3)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn count(&self) -> anyhow::Result<u64> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT count(*) FROM envelopes", [], |row| row.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// Applies the migrations not applied yet, each in its own transaction.
+fn migrate(conn: &Connection) -> anyhow::Result<()> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let done = usize::try_from(done).unwrap_or(0);
+    if done > MIGRATIONS.len() {
+        return Err(anyhow!(
+            "the database was made by a newer formseal (schema {done}, this one knows {})",
+            MIGRATIONS.len()
+        ));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        conn.execute_batch(&format!(
+            "BEGIN; {sql}\nPRAGMA user_version = {}; COMMIT;",
+            index + 1
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn insert_is_idempotent_and_reads_back_in_order_from_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        let kids = vec!["k1".to_string()];
+        let first = NewEnvelope {
+            id: "a",
+            form: "f",
+            kids: &kids,
+            received: date("2026-01-02"),
+            jwe: "x.y",
+        };
+        assert_eq!(store.insert(&first).unwrap(), Inserted::New);
+        assert_eq!(store.insert(&first).unwrap(), Inserted::Duplicate);
+        let second = NewEnvelope {
+            id: "b",
+            received: date("2026-01-03"),
+            ..first.clone()
+        };
+        assert_eq!(store.insert(&second).unwrap(), Inserted::New);
+        assert_eq!(store.count().unwrap(), 2);
+        drop(store);
+
+        // Reopening keeps the data and does not migrate twice.
+        let store = SqliteStore::open(&path).unwrap();
+        let reader = SqliteStore::open_read_only(&path).unwrap();
+        for since in [None, Some(date("2026-01-03"))] {
+            let mut ids = Vec::new();
+            reader
+                .for_each(since, &mut |e| {
+                    ids.push(e.id);
+                    Ok(())
+                })
+                .unwrap();
+            let expected: &[&str] = if since.is_none() { &["a", "b"] } else { &["b"] };
+            assert_eq!(ids, expected);
+        }
+        assert_eq!(store.count().unwrap(), 2);
+    }
+
+    #[test]
+    fn read_only_refuses_a_missing_or_foreign_database() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(SqliteStore::open_read_only(&dir.path().join("none.sqlite")).is_err());
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let err = SqliteStore::open_read_only(&other).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("not a formseal collector database")
+        );
+    }
+
+    #[test]
+    fn journal_is_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("c.sqlite")).unwrap();
+        let conn = store.conn();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
+    }
+}
