@@ -1,0 +1,646 @@
+//! The collector (`formseal serve`) driven through its router with `oneshot` against a temporary
+//! SQLite store, plus one real listening server end to end: post, then `formseal decrypt --db`
+//! and `formseal export`. Envelopes are sealed with the committed TEST keys of
+//! `crates/core/tests/examples/` and the example form of `examples/`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chacha20::ChaCha20Rng;
+use formseal_cli::serve::store::StoredEnvelope;
+use formseal_cli::serve::{
+    self, AcceptedForms, AppOptions, AppState, RateLimit, SqliteStore, Store, app,
+};
+use formseal_core::answers::Answers;
+use formseal_core::config::FormConfig;
+use formseal_core::consent::ConsentState;
+use formseal_core::envelope::{self, SubmissionInput};
+use formseal_core::keys::PublicJwk;
+use formseal_core::time::Date;
+use http_body_util::BodyExt;
+use rand_core::SeedableRng;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+const FORM: &str = include_str!("../../../examples/newsletter.json");
+const ANSWERS: &str = include_str!("../../../examples/answers.json");
+/// 2026-11-24T10:29:59Z.
+const NOW: i64 = 1_795_516_199;
+const COMPACT: &str = "application/jose";
+const JSON: &str = "application/jose+json";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn test_key(name: &str) -> PathBuf {
+    repo().join("crates/core/tests/examples").join(name)
+}
+
+fn newsletter() -> FormConfig {
+    FormConfig::from_json(FORM).unwrap()
+}
+
+fn jwk(name: &str) -> PublicJwk {
+    serde_json::from_str(&std::fs::read_to_string(test_key(name)).unwrap()).unwrap()
+}
+
+fn answers() -> Answers {
+    serde_json::from_str(ANSWERS).unwrap()
+}
+
+/// Seals `answers` for `config`; each seed gives another submission id and ciphertext.
+fn seal_answers(config: &FormConfig, answers: &Answers, seed: u64) -> String {
+    let consent = ConsentState::default();
+    let params = BTreeMap::new();
+    let input = SubmissionInput {
+        answers,
+        consent: &consent,
+        subject: "subject-1",
+        now_unix: NOW,
+        url_params: &params,
+    };
+    envelope::seal_submission(config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
+        .unwrap()
+        .jwe
+        .0
+}
+
+fn seal(seed: u64) -> String {
+    seal_answers(&newsletter(), &answers(), seed)
+}
+
+/// A collector over a fresh SQLite file that accepts the example form.
+struct Collector {
+    _dir: TempDir,
+    store: Arc<SqliteStore>,
+    app: Router,
+}
+
+fn collector(change: impl FnOnce(&mut AppOptions)) -> Collector {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.sqlite");
+    let store = Arc::new(SqliteStore::open(&db).unwrap());
+    let mut forms = AcceptedForms::default();
+    forms.add(FORM.to_string()).unwrap();
+    let mut options = AppOptions {
+        forms,
+        ..AppOptions::default()
+    };
+    change(&mut options);
+    let app = app(AppState::new(store.clone(), options));
+    Collector {
+        _dir: dir,
+        store,
+        app,
+    }
+}
+
+fn post(body: impl Into<Body>, content_type: &str) -> Request<Body> {
+    Request::post("/v1/submissions")
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body.into())
+        .unwrap()
+}
+
+/// The same request as coming from `peer` (what `into_make_service_with_connect_info` adds).
+fn from(peer: &str, mut request: Request<Body>) -> Request<Body> {
+    let addr: SocketAddr = peer.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(addr));
+    request
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: not JSON: {:?}", self.body))
+    }
+
+    fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap().to_string()
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_new_envelope_is_created_and_the_same_one_again_is_a_duplicate() {
+    let c = collector(|_| {});
+    let jwe = seal(1);
+    let first = send(&c.app, post(jwe.clone(), COMPACT)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let id = first.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 43, "base64url SHA-256");
+
+    // A retry sends the identical bytes (here with a trailing newline and a charset).
+    let again = send(
+        &c.app,
+        post(format!("{jwe}\n"), "application/jose; charset=utf-8"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.json()["id"], id);
+    assert_eq!(c.store.count().unwrap(), 1);
+
+    let mut rows = Vec::new();
+    c.store
+        .for_each(None, &mut |row| {
+            rows.push(row);
+            Ok(())
+        })
+        .unwrap();
+    let StoredEnvelope {
+        id: row_id,
+        form,
+        received,
+        jwe: stored,
+    } = rows.pop().unwrap();
+    assert_eq!((row_id, form.as_str(), stored), (id, "newsletter", jwe));
+    assert!(
+        Date::parse(&received).is_some(),
+        "day precision: {received}"
+    );
+}
+
+#[tokio::test]
+async fn json_serialization_is_accepted_as_jose_json_only() {
+    // Two recipients (key rotation) make a General JSON envelope.
+    let mut config = newsletter();
+    config.recipients.push(jwk("rsa3072.pub.jwk.json"));
+    let c = collector(|options| {
+        options
+            .forms
+            .add(serde_json::to_string(&config).unwrap())
+            .unwrap();
+    });
+    let jwe = seal_answers(&config, &answers(), 2);
+    assert!(jwe.starts_with('{'));
+
+    let wrong = send(&c.app, post(jwe.clone(), COMPACT)).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong.error().contains("application/jose+json"),
+        "{}",
+        wrong.body
+    );
+    let right = send(&c.app, post(jwe, JSON)).await;
+    assert_eq!(right.status, StatusCode::CREATED, "{}", right.body);
+
+    let compact_as_json = send(&c.app, post(seal(3), JSON)).await;
+    assert_eq!(compact_as_json.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn malformed_unknown_key_and_unknown_form_are_400_with_a_reason() {
+    let c = collector(|_| {});
+
+    let garbage = send(&c.app, post("hello, collector", COMPACT)).await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    assert!(
+        garbage.error().starts_with("not a sealed envelope"),
+        "{}",
+        garbage.body
+    );
+
+    let empty = send(&c.app, post("", COMPACT)).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let binary = send(&c.app, post(vec![0xff, 0xfe, 0x00], COMPACT)).await;
+    assert_eq!(binary.status, StatusCode::BAD_REQUEST);
+
+    // Well formed, but damaged: one character of the IV removed.
+    let jwe = seal(4);
+    let mut parts: Vec<String> = jwe.split('.').map(String::from).collect();
+    parts[2].pop();
+    let damaged = send(&c.app, post(parts.join("."), COMPACT)).await;
+    assert_eq!(damaged.status, StatusCode::BAD_REQUEST);
+
+    let mut other_key = newsletter();
+    other_key.recipients = vec![jwk("rsa3072.pub.jwk.json")];
+    let unknown_kid = send(
+        &c.app,
+        post(seal_answers(&other_key, &answers(), 5), COMPACT),
+    )
+    .await;
+    assert_eq!(unknown_kid.status, StatusCode::BAD_REQUEST);
+    assert!(unknown_kid.error().contains("key"), "{}", unknown_kid.body);
+
+    let mut other_form = newsletter();
+    other_form.id = "contest".into();
+    let unknown_form = send(
+        &c.app,
+        post(seal_answers(&other_form, &answers(), 6), COMPACT),
+    )
+    .await;
+    assert_eq!(unknown_form.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown_form.error().contains("form"),
+        "{}",
+        unknown_form.body
+    );
+    assert!(
+        !unknown_form.body.contains("contest"),
+        "does not echo input"
+    );
+
+    for answer in [
+        &garbage,
+        &empty,
+        &binary,
+        &damaged,
+        &unknown_kid,
+        &unknown_form,
+    ] {
+        assert!(!answer.error().contains('\n'), "one line: {}", answer.body);
+    }
+    assert_eq!(c.store.count().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let c = collector(|_| {});
+    let oversized = "a".repeat(64 * 1024 + 1);
+    let answer = send(&c.app, post(oversized, COMPACT)).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(answer.error().contains("65536"), "{}", answer.body);
+
+    // A real envelope over a configured small limit.
+    let small = collector(|options| options.max_body = 512);
+    let answer = send(&small.app, post(seal(7), COMPACT)).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(small.store.count().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_content_type_is_415() {
+    let c = collector(|_| {});
+    for content_type in [
+        "text/plain",
+        "application/json",
+        "application/x-www-form-urlencoded",
+    ] {
+        let answer = send(&c.app, post(seal(8), content_type)).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        assert!(answer.error().contains("application/jose"));
+    }
+    let request = Request::post("/v1/submissions")
+        .body(Body::from(seal(8)))
+        .unwrap();
+    assert_eq!(
+        send(&c.app, request).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    assert_eq!(c.store.count().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_client_over_the_rate_limit_gets_429_and_others_do_not() {
+    let c = collector(|options| {
+        options.rate_limit = Some("3/min".parse::<RateLimit>().unwrap());
+    });
+    for seed in 10..13 {
+        let answer = send(
+            &c.app,
+            from("198.51.100.7:40000", post(seal(seed), COMPACT)),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::CREATED);
+    }
+    // Another source port is the same client.
+    let limited = send(&c.app, from("198.51.100.7:40001", post(seal(13), COMPACT))).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&retry), "retry after {retry}s");
+
+    let other = send(&c.app, from("198.51.100.8:40000", post(seal(13), COMPACT))).await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    assert_eq!(c.store.count().unwrap(), 4);
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_listed_origins() {
+    let c = collector(|options| {
+        options.allow_origins = vec!["https://shop.example".parse().unwrap()];
+    });
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/v1/submissions")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = send(&c.app, preflight("https://shop.example")).await;
+    assert_eq!(
+        allowed.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://shop.example"
+    );
+    let denied = send(&c.app, preflight("https://evil.example")).await;
+    assert!(
+        !denied
+            .headers
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    );
+
+    let mut request = post(seal(20), COMPACT);
+    request
+        .headers_mut()
+        .insert(header::ORIGIN, "https://shop.example".parse().unwrap());
+    let posted = send(&c.app, request).await;
+    assert_eq!(posted.status, StatusCode::CREATED);
+    assert_eq!(
+        posted.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://shop.example"
+    );
+
+    let mut request = post(seal(21), COMPACT);
+    request
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let other = send(&c.app, request).await;
+    assert!(
+        !other
+            .headers
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_posts_are_all_stored() {
+    let c = collector(|options| options.rate_limit = None);
+    let bodies: Vec<String> = (100..150).map(seal).collect();
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|jwe| {
+            let app = c.app.clone();
+            tokio::spawn(async move { send(&app, post(jwe, COMPACT)).await.status })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(c.store.count().unwrap(), 50);
+}
+
+#[tokio::test]
+async fn health_form_configs_and_static_files_are_served() {
+    let files = tempfile::tempdir().unwrap();
+    let www = files.path().join("www");
+    let pkg = files.path().join("pkg");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>Shop</h1>").unwrap();
+    std::fs::write(pkg.join("formseal.js"), "export {};").unwrap();
+    let c = collector(|options| {
+        options.www = Some(www.clone());
+        options.pkg = Some(pkg.clone());
+    });
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+
+    assert_eq!(send(&c.app, get("/healthz")).await.status, StatusCode::OK);
+    let form = send(&c.app, get("/forms/newsletter.json")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(form.json()["id"], "newsletter");
+    assert_eq!(
+        send(&c.app, get("/forms/other.json")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(send(&c.app, get("/")).await.body.contains("Shop"));
+    let script = send(&c.app, get("/pkg/formseal.js")).await;
+    assert_eq!(script.body, "export {};");
+    assert!(
+        script.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+}
+
+/// The example form plus a free-text field, to carry commas, quotes, newlines and non-ASCII.
+fn form_with_comment() -> String {
+    let mut form: Value = serde_json::from_str(FORM).unwrap();
+    let fields = form["fields"].as_array_mut().unwrap();
+    let mut comment = fields[1].clone();
+    comment["id"] = json!("comment");
+    comment["type"] = json!("textarea");
+    comment["max_length"] = json!(500);
+    fields.insert(2, comment);
+    serde_json::to_string_pretty(&form).unwrap()
+}
+
+fn formseal() -> Command {
+    let mut cmd = Command::cargo_bin("formseal").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_over_a_socket_then_decrypt_and_export_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let form_path = dir.path().join("newsletter.json");
+    let form_json = form_with_comment();
+    std::fs::write(&form_path, &form_json).unwrap();
+    let db = dir.path().join("collector.sqlite");
+
+    // The same settings `formseal serve --form ... --db ... --listen 127.0.0.1:0` would use.
+    let args = serve::Args {
+        forms: vec![form_path.clone()],
+        db: Some(db.clone()),
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..serve::Args::default()
+    };
+    let settings = serve::Settings::resolve(&args).unwrap();
+    let store = SqliteStore::open(&settings.db).unwrap();
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .unwrap();
+    let url = format!("http://{}/v1/submissions", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve::serve(
+        listener,
+        AppState::new(Arc::new(store), settings.options),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+
+    let config = FormConfig::from_json(&form_json).unwrap();
+    let comment = "Graag, maar: \"niet\" te vaak,\nen in het Frysk: Ús Mem 🐄";
+    let mut tricky = answers();
+    tricky.insert("comment".into(), json!(comment));
+    tricky.insert("name".into(), json!("Zoë, \"Jo\""));
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for (seed, answers) in [(40, answers()), (41, tricky)] {
+        let jwe = seal_answers(&config, &answers, seed);
+        for expected in [201, 200] {
+            let response = client
+                .post(&url)
+                .header("content-type", COMPACT)
+                .body(jwe.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), expected);
+            let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+            ids.push(body["id"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(ids[2], ids[3]);
+
+    let key = test_key("rsa2048.pem");
+    let (decrypted, csv_out) = tokio::task::spawn_blocking({
+        let (db, key, form_path) = (db.clone(), key.clone(), form_path.clone());
+        move || {
+            let decrypted = formseal()
+                .args(["decrypt", "--key"])
+                .arg(&key)
+                .arg("--db")
+                .arg(&db)
+                .output()
+                .unwrap();
+            let csv_out = formseal()
+                .args(["export", "--format", "csv", "--key"])
+                .arg(&key)
+                .arg("--db")
+                .arg(&db)
+                .arg("--form")
+                .arg(&form_path)
+                .output()
+                .unwrap();
+            (decrypted, csv_out)
+        }
+    })
+    .await
+    .unwrap();
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+
+    let stderr = String::from_utf8_lossy(&decrypted.stderr);
+    assert!(decrypted.status.success(), "{stderr}");
+    assert!(stderr.contains("opened 2 of 2 records"), "{stderr}");
+    let records: Vec<Value> = String::from_utf8(decrypted.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["values"]["email"], "jan.de.vries@example.nl");
+    assert_eq!(records[1]["values"]["comment"], comment);
+
+    assert!(
+        csv_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&csv_out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "id",
+            "form",
+            "form_version",
+            "kind",
+            "at",
+            "subject",
+            "notice_version",
+            "granted",
+            "refused",
+            "email",
+            "name",
+            "comment",
+            "birth_date",
+            "postcode",
+            "phone",
+            "topics",
+            "newsletter_consent",
+            "personalisation_consent",
+            "source",
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(&rows[0][column("id")], records[0]["id"].as_str().unwrap());
+    assert_eq!(&rows[0][column("kind")], "submission");
+    assert_eq!(&rows[0][column("granted")], "newsletter");
+    assert_eq!(&rows[0][column("refused")], "personalisation");
+    assert_eq!(&rows[0][column("topics")], "product;events");
+    assert_eq!(&rows[0][column("birth_date")], "", "not consented: empty");
+    assert_eq!(&rows[1][column("comment")], comment);
+    assert_eq!(&rows[1][column("name")], "Zoë, \"Jo\"");
+}
+
+#[tokio::test]
+async fn settings_come_from_a_file_and_flags_override_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("newsletter.json"), FORM).unwrap();
+    let config = dir.path().join("collector.json");
+    std::fs::write(
+        &config,
+        json!({
+            "listen": "127.0.0.1:9000",
+            "db": "data/c.sqlite",
+            "forms": ["newsletter.json"],
+            "allow_origins": ["https://shop.example"],
+            "max_body": "32KiB",
+            "rate_limit": "10/min",
+            "www": "www"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let args = serve::Args {
+        config: Some(config.clone()),
+        max_body: Some(1000),
+        ..serve::Args::default()
+    };
+    let settings = serve::Settings::resolve(&args).unwrap();
+    assert_eq!(settings.listen, "127.0.0.1:9000".parse().unwrap());
+    assert_eq!(settings.db, dir.path().join("data/c.sqlite"));
+    assert_eq!(settings.options.max_body, 1000);
+    assert_eq!(settings.options.rate_limit, Some("10/min".parse().unwrap()));
+    assert_eq!(settings.options.www, Some(dir.path().join("www")));
+    assert_eq!(settings.options.allow_origins, ["https://shop.example"]);
+    assert!(settings.options.forms.get("newsletter").is_some());
+
+    let none = serve::Settings::resolve(&serve::Args::default()).unwrap_err();
+    assert!(none.to_string().contains("--form"), "{none}");
+}

@@ -1,0 +1,155 @@
+//! What the collector logs: method, path, status and the cause of an internal fault, but never
+//! a body or a client address. In its own test binary because tracing caches per call site
+//! whether anyone listens, which races with other tests running in parallel threads.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use chacha20::ChaCha20Rng;
+use formseal_cli::serve::store::{Inserted, NewEnvelope, StoredEnvelope};
+use formseal_cli::serve::{AcceptedForms, AppOptions, AppState, SqliteStore, Store, app};
+use formseal_core::answers::Answers;
+use formseal_core::config::FormConfig;
+use formseal_core::consent::ConsentState;
+use formseal_core::envelope::{self, SubmissionInput};
+use formseal_core::time::Date;
+use http_body_util::BodyExt;
+use rand_core::SeedableRng;
+use tower::ServiceExt;
+
+const FORM: &str = include_str!("../../../examples/newsletter.json");
+const ANSWERS: &str = include_str!("../../../examples/answers.json");
+
+fn seal(seed: u64) -> String {
+    let config = FormConfig::from_json(FORM).unwrap();
+    let answers: Answers = serde_json::from_str(ANSWERS).unwrap();
+    let consent = ConsentState::default();
+    let params = BTreeMap::new();
+    let input = SubmissionInput {
+        answers: &answers,
+        consent: &consent,
+        subject: "subject-1",
+        now_unix: 1_795_516_199,
+        url_params: &params,
+    };
+    envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
+        .unwrap()
+        .jwe
+        .0
+}
+
+fn collector(store: Arc<dyn Store>) -> Router {
+    let mut forms = AcceptedForms::default();
+    forms.add(FORM.to_string()).unwrap();
+    app(AppState::new(
+        store,
+        AppOptions {
+            forms,
+            ..AppOptions::default()
+        },
+    ))
+}
+
+/// A POST from `peer`, as `into_make_service_with_connect_info` would hand it to the app.
+async fn post_from(app: &Router, peer: &str, body: String) -> (StatusCode, String) {
+    let mut request = Request::post("/v1/submissions")
+        .header(header::CONTENT_TYPE, "application/jose")
+        .body(Body::from(body))
+        .unwrap();
+    let addr: SocketAddr = peer.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(addr));
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// A store whose every write fails, to see what a fault on our side looks like.
+struct BrokenStore;
+
+impl Store for BrokenStore {
+    fn insert(&self, _: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn for_each(
+        &self,
+        _: Option<Date>,
+        _: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn count(&self) -> anyhow::Result<u64> {
+        Ok(0)
+    }
+}
+
+/// Collects everything a tracing subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn logs_name_method_path_and_status_but_never_a_body_or_an_address() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let peer = "203.0.113.77:51515";
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("collector.sqlite")).unwrap();
+    let good = collector(Arc::new(store));
+    let jwe = seal(30);
+    let secret = "visitor.secret@example.com";
+    let (status, _) = post_from(&good, peer, jwe.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = post_from(&good, peer, format!("{secret} wants in")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // An internal fault is logged (its cause), and answered with a generic 500.
+    let broken = collector(Arc::new(BrokenStore));
+    let (status, body) = post_from(&broken, peer, jwe.clone()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body, r#"{"error":"internal error"}"#);
+
+    let logs = captured.text();
+    assert!(logs.contains("/v1/submissions"), "captured: {logs}");
+    assert!(logs.contains("201") && logs.contains("400"), "{logs}");
+    assert!(logs.contains("disk on fire"), "{logs}");
+    assert!(!logs.contains("203.0.113.77"), "{logs}");
+    assert!(!logs.contains("51515"), "{logs}");
+    assert!(!logs.contains(secret), "{logs}");
+    for part in jwe.split('.').filter(|p| p.len() > 8) {
+        assert!(
+            !logs.contains(part),
+            "a piece of the envelope is in the logs"
+        );
+    }
+}
