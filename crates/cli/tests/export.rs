@@ -1,0 +1,306 @@
+//! Reading what the collector stored: `formseal decrypt --db [--since]` and `formseal export`
+//! to CSV and JSON Lines, from the store or from a file. Envelopes are sealed with the committed
+//! TEST keys and written to a temporary store through the collector's own store code.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use chacha20::ChaCha20Rng;
+use formseal_cli::serve::SqliteStore;
+use formseal_cli::serve::store::{NewEnvelope, Store};
+use formseal_core::answers::Answers;
+use formseal_core::config::FormConfig;
+use formseal_core::consent::ConsentState;
+use formseal_core::envelope::{self, SubmissionInput};
+use formseal_core::time::Date;
+use rand_core::SeedableRng;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+const FORM: &str = include_str!("../../../examples/newsletter.json");
+const ANSWERS: &str = include_str!("../../../examples/answers.json");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn test_key(name: &str) -> PathBuf {
+    repo().join("crates/core/tests/examples").join(name)
+}
+
+fn form_path() -> PathBuf {
+    repo().join("examples/newsletter.json")
+}
+
+/// Seals the example answers (with `name` replaced) for the example form, or a copy of it with
+/// another id or another key.
+fn seal(seed: u64, name: &str, change: impl FnOnce(&mut FormConfig)) -> String {
+    let mut config = FormConfig::from_json(FORM).unwrap();
+    change(&mut config);
+    let mut answers: Answers = serde_json::from_str(ANSWERS).unwrap();
+    answers.insert("name".into(), json!(name));
+    let consent = ConsentState::default();
+    let params = BTreeMap::new();
+    let input = SubmissionInput {
+        answers: &answers,
+        consent: &consent,
+        subject: "subject-1",
+        now_unix: 1_795_516_199,
+        url_params: &params,
+    };
+    envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
+        .unwrap()
+        .jwe
+        .0
+}
+
+/// A store holding `(day, jwe)` envelopes, as the collector would have written them.
+fn store_with(envelopes: &[(&str, &str)]) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.sqlite");
+    let store = SqliteStore::open(&db).unwrap();
+    for (n, (day, jwe)) in envelopes.iter().enumerate() {
+        let id = format!("record-{n}");
+        store
+            .insert(&NewEnvelope {
+                id: &id,
+                form: "newsletter",
+                kids: &[],
+                received: Date::parse(day).unwrap(),
+                jwe,
+            })
+            .unwrap();
+    }
+    (dir, db)
+}
+
+fn formseal() -> Command {
+    let mut cmd = Command::cargo_bin("formseal").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(cmd: &mut Command, code: i32) -> (String, String) {
+    let output: Output = cmd.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+fn names(jsonl: &str) -> Vec<String> {
+    jsonl
+        .lines()
+        .map(|l| {
+            let record: Value = serde_json::from_str(l).unwrap();
+            let name = &record["values"]["name"];
+            name.as_str()
+                .unwrap_or_else(|| record["name"].as_str().unwrap())
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn decrypt_reads_the_store_from_a_day_on() {
+    let (a, b, c) = (
+        seal(1, "Ann", |_| {}),
+        seal(2, "Bob", |_| {}),
+        seal(3, "Cy", |_| {}),
+    );
+    let (_dir, db) = store_with(&[("2026-01-31", &a), ("2026-02-01", &b), ("2026-03-01", &c)]);
+    let key = test_key("rsa2048.pem");
+
+    let (out, err) = run(
+        formseal()
+            .arg("decrypt")
+            .arg("--key")
+            .arg(&key)
+            .arg("--db")
+            .arg(&db),
+        0,
+    );
+    assert_eq!(names(&out), ["Ann", "Bob", "Cy"]);
+    assert!(err.contains("opened 3 of 3 records"), "{err}");
+
+    let (out, _) = run(
+        formseal()
+            .arg("decrypt")
+            .arg("--key")
+            .arg(&key)
+            .arg("--db")
+            .arg(&db)
+            .args(["--since", "2026-02-01"]),
+        0,
+    );
+    assert_eq!(names(&out), ["Bob", "Cy"]);
+}
+
+#[test]
+fn decrypt_from_the_store_names_the_record_it_cannot_open() {
+    let other = seal(4, "Eve", |c| {
+        c.recipients = vec![
+            serde_json::from_str(
+                &std::fs::read_to_string(test_key("rsa3072.pub.jwk.json")).unwrap(),
+            )
+            .unwrap(),
+        ];
+    });
+    let good = seal(5, "Ann", |_| {});
+    let (_dir, db) = store_with(&[("2026-01-01", &other), ("2026-01-01", &good)]);
+    let (out, err) = run(
+        formseal()
+            .arg("decrypt")
+            .arg("--key")
+            .arg(test_key("rsa2048.pem"))
+            .arg("--db")
+            .arg(&db),
+        1,
+    );
+    assert_eq!(names(&out), ["Ann"]);
+    assert!(
+        err.contains("record record-0: cannot open envelope: sealed to another key"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn decrypt_db_flags_are_checked() {
+    let key = test_key("rsa2048.pem");
+    let (_, err) = run(
+        formseal()
+            .arg("decrypt")
+            .arg("--key")
+            .arg(&key)
+            .args(["--since", "2026-01-01"]),
+        2,
+    );
+    assert!(err.contains("--db"), "{err}");
+    let (_, err) = run(
+        formseal()
+            .arg("decrypt")
+            .arg("--key")
+            .arg(&key)
+            .args(["--db", "x.sqlite", "--since", "January"]),
+        2,
+    );
+    assert!(err.contains("not a date"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.sqlite");
+    let (_, err) = run(
+        formseal()
+            .arg("decrypt")
+            .arg("--key")
+            .arg(&key)
+            .arg("--db")
+            .arg(&missing),
+        1,
+    );
+    assert!(err.contains("cannot read the collector database"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert!(!missing.exists(), "reading never creates a database");
+}
+
+#[test]
+fn export_csv_to_a_private_file_with_the_form_order_and_only_that_form() {
+    let tricky = "Zoë \"Jo\", from\nFryslân";
+    let a = seal(6, tricky, |_| {});
+    let other_form = seal(7, "Bob", |c| c.id = "contest".into());
+    let (dir, db) = store_with(&[("2026-01-01", &a), ("2026-01-02", &other_form)]);
+    let out = dir.path().join("signups.csv");
+    let (stdout, err) = run(
+        formseal()
+            .args(["export", "--format", "csv", "--key"])
+            .arg(test_key("rsa2048.pem"))
+            .arg("--db")
+            .arg(&db)
+            .arg("--form")
+            .arg(form_path())
+            .arg("--out")
+            .arg(&out),
+        0,
+    );
+    assert!(stdout.is_empty());
+    assert!(
+        err.contains("left out 1 record of other forms than newsletter"),
+        "{err}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("\r\n"), "RFC 4180 line ends");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header[9..],
+        [
+            "email",
+            "name",
+            "birth_date",
+            "postcode",
+            "phone",
+            "topics",
+            "newsletter_consent",
+            "personalisation_consent",
+            "source"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let cell = |name: &str| &rows[0][header.iter().position(|h| h == name).unwrap()];
+    assert_eq!(cell("form"), "newsletter");
+    assert_eq!(cell("form_version"), "1");
+    assert_eq!(cell("name"), tricky);
+    assert_eq!(cell("phone"), "+31612345678");
+    assert_eq!(cell("topics"), "product;events");
+    assert_eq!(cell("newsletter_consent"), "true");
+    assert_eq!(cell("postcode"), "");
+}
+
+#[test]
+fn export_jsonl_from_a_file_uses_the_sorted_value_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sealed.jwe");
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", seal(8, "Ann", |_| {}), seal(9, "Bob", |_| {})),
+    )
+    .unwrap();
+    let (out, err) = run(
+        formseal()
+            .args(["export", "--format", "jsonl", "--key"])
+            .arg(test_key("rsa2048.pem"))
+            .arg(&file),
+        0,
+    );
+    assert!(err.contains("opened 2 of 2 records"), "{err}");
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    let first = records[0].as_object().unwrap();
+    assert_eq!(first["name"], "Ann");
+    assert_eq!(first["topics"], json!(["product", "events"]));
+    assert_eq!(first["granted"], json!(["newsletter"]));
+    assert_eq!(first["kind"], "submission");
+    assert!(first.contains_key("id") && first.contains_key("subject"));
+    assert!(!first.contains_key("birth_date"), "only value keys found");
+    assert_eq!(names(&out), ["Ann", "Bob"]);
+}
