@@ -644,3 +644,56 @@ async fn settings_come_from_a_file_and_flags_override_them() {
     let none = serve::Settings::resolve(&serve::Args::default()).unwrap_err();
     assert!(none.to_string().contains("--form"), "{none}");
 }
+
+/// Unix only: it stops the server with `kill -TERM`.
+#[cfg(unix)]
+#[test]
+fn the_binary_prints_its_url_serves_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_formseal"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["serve", "--listen", "127.0.0.1:0", "--form"])
+        .arg(repo().join("examples/newsletter.json"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let address = url
+        .trim()
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("not a URL: {url:?}"));
+
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("accepting forms newsletter"), "{stderr}");
+    assert!(stderr.contains("stopping"), "{stderr}");
+    assert!(stderr.contains("path=/healthz"), "{stderr}");
+    assert!(
+        !stderr.contains("127.0.0.1:"),
+        "no client address: {stderr}"
+    );
+    assert!(dir.path().join("collector.sqlite").exists());
+}
