@@ -165,28 +165,28 @@ pub(crate) fn run() -> Result<()> {
     let command_ratio = commands.formseal.as_secs_f64() / commands.openssl.as_secs_f64();
     println!();
     println!(
-        "{:<48} {:>9} {:>11} {:>8}",
+        "{:<52} {:>9} {:>11} {:>8}",
         format!("whole command, {RECORDS} records, rsa{RECORD_BITS}"),
         "wall",
         "per record",
         "ratio"
     );
     println!(
-        "{:<48} {:>9} {:>11} {:>7.2}x",
+        "{:<52} {:>9} {:>11} {:>7.2}x",
         "formseal decrypt (one process)",
         seconds(commands.formseal.as_secs_f64()),
         seconds(per(commands.formseal)),
         command_ratio
     );
     println!(
-        "{:<48} {:>9} {:>11} {:>8}",
+        "{:<52} {:>9} {:>11} {:>8}",
         "openssl pkeyutl -decrypt (one process a record)",
         seconds(commands.openssl.as_secs_f64()),
         seconds(per(commands.openssl)),
         "1.00x"
     );
     println!(
-        "{:<48} {:>9} {:>11}",
+        "{:<52} {:>9} {:>11}",
         format!("  of which process start-up (openssl version x{RECORDS})"),
         seconds(commands.floor.as_secs_f64()),
         seconds(per(commands.floor)),
