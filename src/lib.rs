@@ -4,6 +4,8 @@
 //! It holds no private key and cannot open envelopes (the core's `open` feature is off here).
 //! Every failure is an error value for the caller, never a plaintext fallback.
 
+pub mod seal;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use formseal_core::answers::Answers;
@@ -54,13 +56,17 @@ pub fn check(config_json: &str) -> Result<JsValue, JsError> {
     })
 }
 
-/// Validates, minimises and seals one submission; returns `{ jwe, id, report }`.
+/// Validates, minimises and seals one submission; resolves to `{ jwe, id, report }`.
 ///
 /// Throws (and seals nothing) when the config is invalid, the answers break its rules, or the
 /// config's key is not the one pinned in `options.keyId`.
 #[wasm_bindgen]
-pub fn seal(config_json: &str, answers: JsValue, options: JsValue) -> Result<JsValue, JsError> {
-    let config = FormConfig::from_json(config_json).map_err(to_js_error)?;
+pub async fn seal(
+    config_json: String,
+    answers: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsError> {
+    let config = FormConfig::from_json(&config_json).map_err(to_js_error)?;
     let answers: Answers = serde_wasm_bindgen::from_value(answers)
         .map_err(|e| JsError::new(&format!("answers: {e}")))?;
     let options: SealOptions = serde_wasm_bindgen::from_value(options)
@@ -81,11 +87,10 @@ pub fn seal(config_json: &str, answers: JsValue, options: JsValue) -> Result<JsV
         answers: &answers,
         consent: &consent,
         subject: &options.subject,
-        now_unix: (js_sys::Date::now() / 1000.0) as i64,
+        now_unix: seal::now_unix(),
         url_params: &options.url_params,
     };
-    let sealed =
-        envelope::seal_submission(&config, &input, &mut getrandom::SysRng).map_err(to_js_error)?;
+    let sealed = seal::seal(&config, &input).await.map_err(to_js_error)?;
     to_js(&SealResult {
         jwe: sealed.jwe.0,
         id: sealed.id,

@@ -54,13 +54,19 @@ pub(crate) fn build() -> Result<()> {
         CRATE,
         "--target",
         WASM_TARGET,
-        "--release",
+        "--profile",
+        "wasm-release",
     ]))
     .context("building the widget for wasm32")?;
 
-    let wasm: PathBuf = ["target", WASM_TARGET, "release", &format!("{CRATE}.wasm")]
-        .iter()
-        .collect();
+    let wasm: PathBuf = [
+        "target",
+        WASM_TARGET,
+        "wasm-release",
+        &format!("{CRATE}.wasm"),
+    ]
+    .iter()
+    .collect();
     shell::run(
         shell::command(tools::wasm_bindgen())
             .args(["--target", "web", "--out-dir", OUT_DIR, "--out-name", CRATE])
