@@ -7,6 +7,7 @@
 
 mod check;
 mod decrypt;
+mod embed;
 mod export;
 mod keygen;
 mod seal;
@@ -27,6 +28,7 @@ Examples:
   formseal seal --form form.json --consent personalisation < answers.json > sealed.jwe
   formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
   formseal serve --form form.json --allow-origin https://shop.example
+  formseal embed form.json --pkg pkg
   formseal export --format csv --key keys/private.pem --db collector.sqlite --form form.json
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
@@ -51,6 +53,7 @@ enum Command {
     Keygen(keygen::Args),
     Check(check::Args),
     Seal(seal::Args),
+    Embed(embed::Args),
     Decrypt(decrypt::Args),
     Serve(serve::Args),
     Export(export::Args),
@@ -73,6 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen(args) => keygen::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Seal(args) => seal::run(&args),
+        Command::Embed(args) => embed::run(&args),
         Command::Decrypt(args) => decrypt::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Export(args) => export::run(&args),
