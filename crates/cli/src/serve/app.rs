@@ -34,6 +34,14 @@ use super::store::{Inserted, NewEnvelope, Store};
 /// Where submissions are posted.
 pub const SUBMISSIONS_PATH: &str = "/v1/submissions";
 
+/// The Content-Security-Policy of the demo pages and the widget's files: no inline script or
+/// style, nothing from another origin. The widget needs `'wasm-unsafe-eval'` to compile its wasm
+/// and `connect-src 'self'` to fetch it and its form config and to post (a collector on another
+/// origin needs that origin in `connect-src`).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// How long a request may take before the collector gives up on it (slow clients hold sockets).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -109,12 +117,14 @@ pub fn app(state: AppState) -> Router {
         .merge(submissions)
         .route("/healthz", get(healthz))
         .route("/forms/{file}", get(form_config));
+    let mut statics = Router::new();
     if let Some(pkg) = &options.pkg {
-        router = router.nest_service("/pkg", ServeDir::new(pkg));
+        statics = statics.nest_service("/pkg", ServeDir::new(pkg));
     }
     if let Some(www) = &options.www {
-        router = router.fallback_service(ServeDir::new(www));
+        statics = statics.fallback_service(ServeDir::new(www));
     }
+    router = router.merge(statics.layer(middleware::map_response(content_security_policy)));
 
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(options.allow_origins.clone()))
@@ -291,6 +301,15 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
         }
     }
     next.run(request).await
+}
+
+/// Adds [`CONTENT_SECURITY_POLICY`] to a static file's response.
+async fn content_security_policy(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    response
 }
 
 async fn healthz() -> &'static str {
