@@ -1,13 +1,13 @@
 //! `cargo xtask test`: everything CI runs, in order ("green locally means green CI"), stopping
 //! at the first failure unless `--keep-going`. It installs what it needs into the project first.
-//! A new kind of test (say, browser tests) is one more entry in [`STEPS`].
+//! A new kind of test is one more entry in [`STEPS`]; the browser specs are the `browser` step.
 
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::shell;
-use crate::wasm;
+use crate::shell::{self, project_root};
+use crate::{tools, wasm};
 
 /// One named stage of the CI run.
 struct Step {
@@ -28,10 +28,11 @@ const TOOLS: &str = "tools";
 /// What CI runs, in order. The cheap checks go first so they fail fast. `cargo test` stays last
 /// for now, so that a CI log ends with the test runner's own summary lines.
 const STEPS: &[Step] = &[
-    Step::new(TOOLS, wasm::ensure_tools),
+    Step::new(TOOLS, tools),
     Step::new("fmt", fmt),
     Step::new("clippy", clippy),
     Step::new("wasm", wasm::build),
+    Step::new("browser", browser),
     Step::new("cargo test", cargo_test),
 ];
 
@@ -69,6 +70,42 @@ pub(crate) fn run(options: Options) -> Result<()> {
         bail!("steps failed: {}", failed.join(", "));
     }
     Ok(())
+}
+
+/// What the build and every test need: the wasm toolchain, the npm packages, chromium.
+fn tools() -> Result<()> {
+    wasm::ensure_tools()?;
+    tools::ensure_chromium()
+}
+
+/// Where the browser specs live: one `*.test.mjs` per user action.
+const E2E_DIR: &str = "tests/e2e";
+
+/// The browser end-to-end tests: builds the `formseal` binary (each spec starts its own
+/// collector with it, serving `pkg/` and `www/`), then runs every spec in Debian's chromium
+/// with node's own test runner.
+fn browser() -> Result<()> {
+    shell::run(shell::cargo().args(["build", "--package", "formseal-cli", "--bin", "formseal"]))?;
+    let dir = project_root().join(E2E_DIR);
+    let mut specs: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".test.mjs"))
+        .map(|name| format!("{E2E_DIR}/{name}"))
+        .collect();
+    specs.sort();
+    if specs.is_empty() {
+        bail!("no *.test.mjs in {E2E_DIR}");
+    }
+    let formseal = project_root().join("target/debug/formseal");
+    shell::run(
+        shell::command("node")
+            .args(["--test", "--test-reporter=spec"])
+            .args(&specs)
+            .env("FORMSEAL_BIN", formseal)
+            .env("CHROMIUM", tools::CHROMIUM),
+    )
 }
 
 fn fmt() -> Result<()> {

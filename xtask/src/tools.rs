@@ -1,6 +1,7 @@
 //! Installing the tools the build and the tests need, into the project directory only, so that a
-//! fresh machine with just rustup, Node and npm can run `cargo xtask test` and nothing outside the
-//! checkout (except rustup's own wasm32 target) is needed. Each `ensure_*` is a no-op when done.
+//! fresh machine with just rustup, Node and npm can run `cargo xtask test`: nothing outside the
+//! checkout is needed, except rustup's wasm32 target and Debian's chromium (installed with apt
+//! as root, as on CI). Each `ensure_*` is a no-op when done.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -84,6 +85,37 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
             .arg(tools_root()),
     )
     .context("installing wasm-bindgen-cli into target/tools")
+}
+
+/// Debian's chromium, which the browser tests drive through playwright-core.
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Installs Debian's `chromium` and `chromium-driver` with apt when `/usr/bin/chromium` is
+/// missing. That needs root (as on CI); anyone else gets the command to run.
+pub(crate) fn ensure_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() {
+        return Ok(());
+    }
+    let uid = shell::read(shell::command("id").arg("-u")).unwrap_or_default();
+    if uid.trim() != "0" {
+        bail!(
+            "{CHROMIUM} is missing and only root can install it\n\n\
+             hint: sudo apt-get update && sudo apt-get install -y chromium chromium-driver"
+        );
+    }
+    shell::run(
+        shell::command("sh")
+            .args([
+                "-c",
+                "apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .context("installing Debian's chromium for the browser tests")?;
+    if !Path::new(CHROMIUM).is_file() {
+        bail!("apt-get installed chromium but {CHROMIUM} is still missing");
+    }
+    Ok(())
 }
 
 /// The version of `package` recorded in the workspace's Cargo.lock.
