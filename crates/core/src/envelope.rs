@@ -13,10 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::answers::{self, Answers};
 use crate::config::{FormConfig, FormKind};
 use crate::consent::ConsentState;
-use crate::keys::RecipientKey;
 use crate::minimise::{self, Applied, MinimiseContext};
 use crate::time::{self, Date};
-use crate::{Error, Result, jwe};
+use crate::{Error, Result};
 
 /// Version of the envelope plaintext format (the `v` key).
 pub const ENVELOPE_VERSION: u32 = 1;
@@ -179,6 +178,7 @@ pub fn prepare<R: TryCryptoRng + ?Sized>(
 /// The whole path of a submission: validate, minimise, seal to every recipient of the config.
 ///
 /// Fails closed: a bad or missing key is an error, never a plaintext fallback.
+#[cfg(feature = "rust-crypto")]
 pub fn seal_submission<R: TryCryptoRng + ?Sized>(
     config: &FormConfig,
     input: &SubmissionInput<'_>,
@@ -203,18 +203,24 @@ impl Envelope {
         Ok(json)
     }
 
-    /// Seals this envelope to every recipient. The protected header names the form, nothing
-    /// about the visitor.
+    /// The protected-header parameters of this envelope besides `alg`/`enc`/`kid`: the form id
+    /// and version, nothing about the visitor.
+    pub fn header_params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut params = serde_json::Map::new();
+        params.insert("form".into(), self.form.clone().into());
+        params.insert("form_version".into(), self.form_version.into());
+        params
+    }
+
+    /// Seals this envelope to every recipient with RustCrypto.
+    #[cfg(feature = "rust-crypto")]
     pub fn seal<R: TryCryptoRng + ?Sized>(
         &self,
-        recipients: &[RecipientKey],
+        recipients: &[crate::keys::RecipientKey],
         rng: &mut R,
     ) -> Result<SealedEnvelope> {
-        let mut extra = serde_json::Map::new();
-        extra.insert("form".into(), self.form.clone().into());
-        extra.insert("form_version".into(), self.form_version.into());
         let plaintext = self.to_padded_json()?;
-        jwe::seal(&plaintext, &extra, recipients, rng).map(SealedEnvelope)
+        crate::jwe::seal(&plaintext, &self.header_params(), recipients, rng).map(SealedEnvelope)
     }
 
     /// Parses a decrypted plaintext (padding included).
@@ -241,7 +247,7 @@ impl Envelope {
     /// sealed one (a header swapped onto another ciphertext fails the AEAD check anyway).
     #[cfg(feature = "open")]
     pub fn open(jwe_text: &str, key: &crate::keys::PrivateKey) -> Result<Self> {
-        let opened = jwe::open(jwe_text, key)?;
+        let opened = crate::jwe::open(jwe_text, key)?;
         let envelope = Self::from_plaintext(&opened.plaintext)?;
         match opened
             .header

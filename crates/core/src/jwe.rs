@@ -2,7 +2,9 @@
 //! encryption, compact for one recipient and General JSON for several; plus a key-less structure
 //! check for the collector and, behind `open`, opening. What is sealed is `envelope.rs`'s business.
 
+#[cfg(feature = "rust-crypto")]
 use aes_gcm::aead::AeadInOut;
+#[cfg(feature = "rust-crypto")]
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
@@ -20,10 +22,14 @@ pub const ENC: &str = "A256GCM";
 /// Header parameters `extra` may not set: the ones we write ourselves and the ones `peek` refuses.
 pub const RESERVED_HEADER_PARAMS: &[&str] = &["alg", "enc", "kid", "zip", "crit"];
 
-const CEK_LEN: usize = 32;
-const IV_LEN: usize = 12;
-const TAG_LEN: usize = 16;
+/// Length of the AES-256-GCM content-encryption key.
+pub const CEK_LEN: usize = 32;
+/// Length of the AES-GCM initialisation vector.
+pub const IV_LEN: usize = 12;
+/// Length of the AES-GCM authentication tag.
+pub const TAG_LEN: usize = 16;
 
+#[cfg(feature = "rust-crypto")]
 /// Seals `plaintext` to every recipient.
 ///
 /// One recipient: JWE compact serialization with protected header `{"alg","enc","kid", ...extra}`.
@@ -39,26 +45,115 @@ pub fn seal<R: rand_core::TryCryptoRng + ?Sized>(
     recipients: &[RecipientKey],
     rng: &mut R,
 ) -> Result<String> {
-    if recipients.is_empty() {
-        return Err(Error::Key("no recipient key to seal to".to_owned()));
-    }
-    if let Some(name) = extra
-        .keys()
-        .find(|name| RESERVED_HEADER_PARAMS.contains(&name.as_str()))
-    {
-        return Err(Error::Encrypt(format!(
-            "header parameter {name:?} is reserved"
-        )));
-    }
-
+    let plan = SealPlan::new(extra, recipients)?;
     let mut cek = [0u8; CEK_LEN];
     let mut iv = [0u8; IV_LEN];
     rng.try_fill_bytes(&mut cek).map_err(|_| Error::Rng)?;
     rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
 
-    let result = seal_with(plaintext, extra, recipients, &cek, &iv, rng);
+    let result = seal_with(plan, plaintext, &cek, &iv, rng);
     wipe(&mut cek);
     result
+}
+
+/// Everything about a JWE that needs no cryptography: the protected header (and so the AAD) and
+/// the serialization. [`seal`] uses it with RustCrypto; the widget uses it with the browser's
+/// WebCrypto, so both write byte-for-byte the same format.
+#[derive(Clone, Debug)]
+pub struct SealPlan<'k> {
+    protected_b64: String,
+    recipients: &'k [RecipientKey],
+}
+
+impl<'k> SealPlan<'k> {
+    /// Builds the protected header for these recipients.
+    ///
+    /// One recipient: `{"alg","enc","kid", ...extra}` (compact serialization); several:
+    /// `{"enc", ...extra}` with `alg` and `kid` per recipient (General JSON serialization).
+    /// Zero recipients is an [`Error::Key`]; a name of [`RESERVED_HEADER_PARAMS`] in `extra`
+    /// is an [`Error::Encrypt`].
+    pub fn new(extra: &Map<String, Value>, recipients: &'k [RecipientKey]) -> Result<Self> {
+        if recipients.is_empty() {
+            return Err(Error::Key("no recipient key to seal to".to_owned()));
+        }
+        if let Some(name) = extra
+            .keys()
+            .find(|name| RESERVED_HEADER_PARAMS.contains(&name.as_str()))
+        {
+            return Err(Error::Encrypt(format!(
+                "header parameter {name:?} is reserved"
+            )));
+        }
+        let mut protected = extra.clone();
+        protected.insert("enc".to_owned(), Value::from(ENC));
+        if let [only] = recipients {
+            protected.insert("alg".to_owned(), Value::from(ALG));
+            protected.insert("kid".to_owned(), Value::from(only.kid()));
+        }
+        let protected_json = serde_json::to_vec(&protected)
+            .map_err(|err| Error::Encrypt(format!("cannot write header: {err}")))?;
+        Ok(Self {
+            protected_b64: Base64UrlUnpadded::encode_string(&protected_json),
+            recipients,
+        })
+    }
+
+    /// The additional authenticated data for AES-GCM: ASCII(BASE64URL(protected header)).
+    pub fn aad(&self) -> &[u8] {
+        self.protected_b64.as_bytes()
+    }
+
+    /// The recipients, in the order [`SealPlan::assemble`] expects their wrapped keys.
+    pub fn recipients(&self) -> &'k [RecipientKey] {
+        self.recipients
+    }
+
+    /// Writes the JWE from the RSA-OAEP-256-wrapped content key of each recipient (in
+    /// [`SealPlan::recipients`] order) and the AES-256-GCM output.
+    pub fn assemble(
+        self,
+        encrypted_keys: &[Vec<u8>],
+        iv: &[u8; IV_LEN],
+        ciphertext: &[u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<String> {
+        if encrypted_keys.len() != self.recipients.len() || encrypted_keys.iter().any(Vec::is_empty)
+        {
+            return Err(Error::Encrypt(
+                "one wrapped content key per recipient is needed".to_owned(),
+            ));
+        }
+        let iv = Base64UrlUnpadded::encode_string(iv);
+        let ciphertext = Base64UrlUnpadded::encode_string(ciphertext);
+        let tag = Base64UrlUnpadded::encode_string(tag);
+        if let [only] = encrypted_keys {
+            let encrypted_key = Base64UrlUnpadded::encode_string(only);
+            return Ok(format!(
+                "{}.{encrypted_key}.{iv}.{ciphertext}.{tag}",
+                self.protected_b64
+            ));
+        }
+        let general = GeneralJwe {
+            protected: self.protected_b64,
+            recipients: self
+                .recipients
+                .iter()
+                .zip(encrypted_keys)
+                .map(|(recipient, encrypted_key)| GeneralRecipient {
+                    header: RecipientHeader {
+                        alg: ALG,
+                        kid: recipient.kid(),
+                    },
+                    encrypted_key: Base64UrlUnpadded::encode_string(encrypted_key),
+                })
+                .collect(),
+            iv,
+            ciphertext,
+            tag,
+        };
+        serde_json::to_string(&general)
+            .map_err(|err| Error::Encrypt(format!("cannot write envelope: {err}")))
+    }
 }
 
 /// What [`peek`] learns from a JWE without any key.
@@ -193,30 +288,16 @@ struct GeneralJwe<'a> {
     tag: String,
 }
 
+#[cfg(feature = "rust-crypto")]
 fn seal_with<R: rand_core::TryCryptoRng + ?Sized>(
+    plan: SealPlan<'_>,
     plaintext: &[u8],
-    extra: &Map<String, Value>,
-    recipients: &[RecipientKey],
     cek: &[u8; CEK_LEN],
     iv: &[u8; IV_LEN],
     rng: &mut R,
 ) -> Result<String> {
-    let mut protected = extra.clone();
-    protected.insert("enc".to_owned(), Value::from(ENC));
-    let single = match recipients {
-        [only] => {
-            protected.insert("alg".to_owned(), Value::from(ALG));
-            protected.insert("kid".to_owned(), Value::from(only.kid()));
-            true
-        }
-        _ => false,
-    };
-    let protected_json = serde_json::to_vec(&protected)
-        .map_err(|err| Error::Encrypt(format!("cannot write header: {err}")))?;
-    let protected_b64 = Base64UrlUnpadded::encode_string(&protected_json);
-
-    let mut wrapped = Vec::with_capacity(recipients.len());
-    for recipient in recipients {
+    let mut wrapped = Vec::with_capacity(plan.recipients().len());
+    for recipient in plan.recipients() {
         let encrypted_key = recipient
             .rsa()
             .oaep_encrypt_with_rng::<sha2::Sha256, R>(rng, cek)
@@ -224,44 +305,15 @@ fn seal_with<R: rand_core::TryCryptoRng + ?Sized>(
                 rsa::Error::Rng => Error::Rng,
                 other => Error::Encrypt(format!("cannot wrap content key: {other}")),
             })?;
-        wrapped.push(Base64UrlUnpadded::encode_string(&encrypted_key));
+        wrapped.push(encrypted_key);
     }
-
-    let (buffer, tag) = aes256gcm_encrypt(cek, iv, protected_b64.as_bytes(), plaintext)?;
-
-    let iv = Base64UrlUnpadded::encode_string(iv);
-    let ciphertext = Base64UrlUnpadded::encode_string(&buffer);
-    let tag = Base64UrlUnpadded::encode_string(&tag);
-
-    if single {
-        let encrypted_key = wrapped.concat();
-        return Ok(format!(
-            "{protected_b64}.{encrypted_key}.{iv}.{ciphertext}.{tag}"
-        ));
-    }
-    let general = GeneralJwe {
-        protected: protected_b64,
-        recipients: recipients
-            .iter()
-            .zip(wrapped)
-            .map(|(recipient, encrypted_key)| GeneralRecipient {
-                header: RecipientHeader {
-                    alg: ALG,
-                    kid: recipient.kid(),
-                },
-                encrypted_key,
-            })
-            .collect(),
-        iv,
-        ciphertext,
-        tag,
-    };
-    serde_json::to_string(&general)
-        .map_err(|err| Error::Encrypt(format!("cannot write envelope: {err}")))
+    let (ciphertext, tag) = aes256gcm_encrypt(cek, iv, plan.aad(), plaintext)?;
+    plan.assemble(&wrapped, iv, &ciphertext, &tag)
 }
 
 /// AES-256-GCM encryption with a detached 16-byte tag, exactly as [`seal`] does it; public (but
 /// hidden) only so that the Wycheproof known-answer tests exercise this very code.
+#[cfg(feature = "rust-crypto")]
 #[doc(hidden)]
 pub fn aes256gcm_encrypt(
     key: &[u8],
@@ -527,12 +579,13 @@ fn decode_header(what: &str, b64: &str) -> Result<Map<String, Value>> {
 }
 
 /// Overwrites secret bytes; `black_box` keeps the compiler from dropping the dead store.
+#[cfg(feature = "rust-crypto")]
 fn wipe(bytes: &mut [u8]) {
     bytes.fill(0);
     core::hint::black_box(bytes);
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "rust-crypto"))]
 #[allow(
     clippy::unwrap_used,
     reason = "a test that cannot unwrap should fail loudly"

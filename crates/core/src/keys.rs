@@ -3,7 +3,7 @@
 //! Nothing here encrypts or decrypts a submission; that is `jwe.rs`.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use rsa::BoxedUint;
+#[cfg(feature = "rust-crypto")]
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -76,8 +76,16 @@ impl PublicJwk {
 }
 
 /// A validated recipient public key (RSA >= 2048 bits), with its kid = RFC 7638 thumbprint.
+///
+/// Without the `rust-crypto` feature (the widget, which seals with WebCrypto) it holds only the
+/// checked modulus and exponent.
 #[derive(Clone, Debug)]
 pub struct RecipientKey {
+    /// Modulus, big-endian, without leading zeros.
+    n: Vec<u8>,
+    /// Public exponent, big-endian, without leading zeros.
+    e: Vec<u8>,
+    #[cfg(feature = "rust-crypto")]
     key: rsa::PublicKey,
     kid: String,
     bits: usize,
@@ -129,10 +137,13 @@ impl RecipientKey {
                 )));
             }
         }
-        let key = public_key_from_be(&n, &e)?;
+        let (n, e) = check_public_parts(&n, &e)?;
         Ok(Self {
-            bits: modulus_bits(&key),
-            key,
+            bits: bit_length(n),
+            #[cfg(feature = "rust-crypto")]
+            key: public_key_from_be(n, e)?,
+            n: n.to_vec(),
+            e: e.to_vec(),
             kid,
         })
     }
@@ -151,8 +162,8 @@ impl RecipientKey {
     pub fn to_jwk(&self) -> PublicJwk {
         PublicJwk {
             kty: "RSA".to_owned(),
-            n: Base64UrlUnpadded::encode_string(&self.key.n_bytes()),
-            e: Base64UrlUnpadded::encode_string(&self.key.e_bytes()),
+            n: Base64UrlUnpadded::encode_string(&self.n),
+            e: Base64UrlUnpadded::encode_string(&self.e),
             kid: Some(self.kid.clone()),
             alg: Some(KEY_ALG.to_owned()),
             use_: Some("enc".to_owned()),
@@ -162,6 +173,7 @@ impl RecipientKey {
     }
 
     /// The RSA key itself, for `jwe.rs`.
+    #[cfg(feature = "rust-crypto")]
     pub(crate) fn rsa(&self) -> &rsa::PublicKey {
         &self.key
     }
@@ -171,15 +183,18 @@ impl RecipientKey {
         not(feature = "open"),
         allow(dead_code, reason = "only private keys need it")
     )]
+    #[cfg(feature = "rust-crypto")]
     fn from_rsa(key: rsa::PublicKey) -> Result<Self> {
         let bits = modulus_bits(&key);
         if bits < MIN_RSA_BITS {
             return Err(too_small(bits));
         }
+        let n = strip_leading_zeros(&key.n_bytes()).to_vec();
+        let e = strip_leading_zeros(&key.e_bytes()).to_vec();
         let jwk = PublicJwk {
             kty: "RSA".to_owned(),
-            n: Base64UrlUnpadded::encode_string(&key.n_bytes()),
-            e: Base64UrlUnpadded::encode_string(&key.e_bytes()),
+            n: Base64UrlUnpadded::encode_string(&n),
+            e: Base64UrlUnpadded::encode_string(&e),
             kid: None,
             alg: None,
             use_: None,
@@ -187,7 +202,13 @@ impl RecipientKey {
             ext: None,
         };
         let kid = jwk.thumbprint()?;
-        Ok(Self { key, kid, bits })
+        Ok(Self {
+            n,
+            e,
+            key,
+            kid,
+            bits,
+        })
     }
 }
 
@@ -319,6 +340,7 @@ mod private {
 }
 
 /// Size of an RSA modulus in bits (the position of its highest set bit).
+#[cfg(feature = "rust-crypto")]
 fn modulus_bits<K: PublicKeyParts>(key: &K) -> usize {
     key.n().as_ref().bit_width_vartime() as usize
 }
@@ -340,10 +362,13 @@ fn decode_b64url(member: &str, value: &str) -> Result<Vec<u8>> {
 }
 
 /// Builds an RSA public key from big-endian modulus and exponent, with our size limits.
-fn public_key_from_be(n: &[u8], e: &[u8]) -> Result<rsa::PublicKey> {
+/// The checks a public key must pass before anything is sealed to it, without big-integer
+/// arithmetic (the widget has none): a modulus of [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] bits that
+/// is odd, and an odd exponent from 3 to 2^33 - 1 (the `rsa` crate's limits). Returns both
+/// without leading zeros.
+fn check_public_parts<'a>(n: &'a [u8], e: &'a [u8]) -> Result<(&'a [u8], &'a [u8])> {
     let n = strip_leading_zeros(n);
     let e = strip_leading_zeros(e);
-    // Check the size before any big-number work so a huge modulus costs nothing.
     let bits = bit_length(n);
     if bits < MIN_RSA_BITS {
         return Err(too_small(bits));
@@ -353,11 +378,26 @@ fn public_key_from_be(n: &[u8], e: &[u8]) -> Result<rsa::PublicKey> {
             "{bits}-bit modulus is too large (maximum {MAX_RSA_BITS})"
         )));
     }
-    if e.is_empty() || e.len() > 8 {
+    if n.last().is_none_or(|b| b % 2 == 0) {
+        return Err(Error::Key(
+            "not a valid rsa public key: the modulus is even".to_owned(),
+        ));
+    }
+    let exponent_ok = match e {
+        [] => false,
+        [only] => *only >= 3,
+        _ => bit_length(e) <= 33,
+    };
+    if !exponent_ok || e.last().is_none_or(|b| b % 2 == 0) {
         return Err(Error::Key("public exponent is out of range".to_owned()));
     }
-    let n = BoxedUint::from_be_slice_vartime(n);
-    let e = BoxedUint::from_be_slice_vartime(e);
+    Ok((n, e))
+}
+
+#[cfg(feature = "rust-crypto")]
+fn public_key_from_be(n: &[u8], e: &[u8]) -> Result<rsa::PublicKey> {
+    let n = rsa::BoxedUint::from_be_slice_vartime(n);
+    let e = rsa::BoxedUint::from_be_slice_vartime(e);
     rsa::PublicKey::new_with_size_limits(n, e, MIN_RSA_BITS..=MAX_RSA_BITS)
         .map_err(|err| Error::Key(format!("not a valid rsa public key: {err}")))
 }
@@ -461,7 +501,20 @@ mod tests {
             ),
             (
                 Box::new(|j| j.e = "Ag".into()),
-                "not a valid rsa public key",
+                "public exponent is out of range",
+            ),
+            (
+                // 2^34 + 1: odd, but above the largest exponent the rsa crate accepts.
+                Box::new(|j| j.e = "BAAAAAE".into()),
+                "public exponent is out of range",
+            ),
+            (
+                Box::new(|j| {
+                    let mut n = Base64UrlUnpadded::decode_vec(&j.n).unwrap();
+                    *n.last_mut().unwrap() &= 0xfe;
+                    j.n = Base64UrlUnpadded::encode_string(&n);
+                }),
+                "the modulus is even",
             ),
             (
                 Box::new(|j| j.n = "AQAB".into()),
