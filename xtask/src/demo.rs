@@ -1,28 +1,39 @@
-//! `cargo xtask demo`: the data flow end to end with a freshly generated dev key — keygen,
-//! check, seal the example answers, decrypt — so a new user sees what formseal does.
-//! The collector and the demo pages join this task when they exist (widget and collector issue).
+//! `cargo xtask demo`: one command from a fresh checkout to a running demo — builds the widget
+//! and the `formseal` binary, makes a dev key, writes the example form for that key, fills the
+//! demo page's snippet in with `formseal embed`, and runs the collector in the foreground.
+//! Everything it writes is under `target/demo/`, so nothing of it is committed.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 
 use anyhow::{Context, Result, bail};
 
 use crate::shell::{self, project_root};
+use crate::wasm;
 
-/// Where the demo keeps its dev key and files; inside `target/`, so never committed.
+/// Where the demo keeps its dev key, form, pages and database.
 const DEMO_DIR: &str = "target/demo";
 
-/// Runs the demo.
-pub(crate) fn run() -> Result<()> {
+/// Options of `cargo xtask demo`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Port of the collector on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+}
+
+/// Builds everything and serves the demo until Ctrl-C.
+pub(crate) fn run(args: &Args) -> Result<()> {
+    step("building the widget into pkg/");
+    wasm::run()?;
+    step("building the formseal command");
     shell::run(shell::cargo().args(["build", "--release", "-p", "formseal-cli"]))?;
     let root = project_root();
     let formseal = root.join("target/release/formseal");
     let demo = root.join(DEMO_DIR);
     let keys = demo.join("keys");
 
-    step("1. a dev key pair for the data team (the private key never leaves this machine)");
+    step("a dev key pair for the data team (the private key never leaves this machine)");
     if keys.join("private.pem").exists() {
         eprintln!("reusing the dev key in {DEMO_DIR}/keys");
     } else {
@@ -33,68 +44,93 @@ pub(crate) fn run() -> Result<()> {
         )?;
     }
 
-    step("2. the marketer's form config, with the dev key as its recipient");
-    let form = demo.join("newsletter.json");
-    write_form_for_key(
+    step("the marketer's form config, sealed to the dev key, posting to this collector");
+    let forms = demo.join("forms");
+    fs::create_dir_all(&forms)?;
+    let form = forms.join("newsletter.json");
+    let endpoint = format!("http://127.0.0.1:{}/v1/submissions", args.port);
+    write_form(
         &root.join("examples/newsletter.json"),
         &keys.join("public.jwk.json"),
+        &endpoint,
         &form,
     )?;
     shell::run(shell::command(&formseal).arg("check").arg(&form))?;
 
-    step("3. a visitor's answers, validated, minimised and sealed (what the widget does)");
-    let answers = fs::read(root.join("examples/answers.json"))?;
-    eprintln!("{}", String::from_utf8_lossy(&answers).trim());
-    let jwe = pipe(
-        shell::command(&formseal)
-            .args(["seal", "--report", "--param", "utm_source=demo", "--form"])
-            .arg(&form),
-        &answers,
-    )?;
-    let sealed = demo.join("sealed.jwe");
-    fs::write(&sealed, &jwe)?;
-    println!("\nSealed envelope (all that is ever sent):\n{}", jwe.trim());
+    step("the bakery's page, with the snippet from `formseal embed`");
+    let snippet = shell::read(shell::command(&formseal).arg("embed").arg(&form))?;
+    eprint!("{snippet}");
+    let www = demo.join("www");
+    write_site(&root.join("www"), &www, &snippet)?;
 
-    step("4. the data team opens it offline with the private key");
-    let opened = shell::read(
-        shell::command(&formseal)
-            .args(["decrypt", "--key"])
-            .arg(keys.join("private.pem"))
-            .arg(&sealed),
-    )?;
-    println!("\nDecrypted record:\n{}", opened.trim());
+    let db = demo.join("collector.sqlite");
+    let url = format!("http://127.0.0.1:{}/", args.port);
+    step("the collector (Ctrl-C stops it)");
     eprintln!(
-        "\nFiles are in {DEMO_DIR}/. The embeddable widget and the collector come with the next issue."
+        "\n  Open {url} and sign up for the bakery's newsletter.\n  \
+         The collector stores only ciphertext. To read what arrived, in another terminal:\n\n    \
+         target/release/formseal decrypt --db {DEMO_DIR}/collector.sqlite --key {DEMO_DIR}/keys/private.pem\n"
     );
-    Ok(())
+    shell::run(
+        shell::command(&formseal)
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", args.port)])
+            .arg("--db")
+            .arg(&db)
+            .arg("--form")
+            .arg(&form)
+            .arg("--www")
+            .arg(&www)
+            .args(["--pkg", wasm::OUT_DIR]),
+    )
 }
 
 fn step(title: &str) {
     eprintln!("\n==> {title}");
 }
 
-/// Copies the example form with `recipients` replaced by the key in `jwk`.
-fn write_form_for_key(example: &Path, jwk: &Path, out: &Path) -> Result<()> {
+/// Copies the example form with the dev key as its only recipient and `endpoint`.
+fn write_form(example: &Path, jwk: &Path, endpoint: &str, out: &Path) -> Result<()> {
     let mut form: serde_json::Value = serde_json::from_slice(&fs::read(example)?)
         .with_context(|| format!("{} is not JSON", example.display()))?;
     let key: serde_json::Value = serde_json::from_slice(&fs::read(jwk)?)
         .with_context(|| format!("{} is not JSON", jwk.display()))?;
     form["recipients"] = serde_json::json!([key]);
+    form["endpoint"] = serde_json::json!(endpoint);
     fs::write(out, serde_json::to_string_pretty(&form)? + "\n")?;
     Ok(())
 }
 
-/// Runs `cmd` with `input` on its stdin and returns its stdout (stderr passes through).
-fn pipe(cmd: &mut std::process::Command, input: &[u8]) -> Result<String> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("could not start formseal")?;
-    child.stdin.take().context("no stdin")?.write_all(input)?;
-    let output = child.wait_with_output()?;
-    if !output.status.success() {
-        bail!("formseal seal failed ({})", output.status);
+/// Copies `www/` to `out`, filling the page's placeholders with the SRI hash and key id of
+/// `formseal embed`'s snippet.
+fn write_site(www: &Path, out: &Path, snippet: &str) -> Result<()> {
+    let attribute = |name: &str| {
+        snippet
+            .split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .with_context(|| format!("`formseal embed` printed no {name}: {snippet}"))
+    };
+    let integrity = attribute("integrity")?;
+    let kid = attribute("key-id")?;
+    fs::create_dir_all(out)?;
+    for entry in fs::read_dir(www).with_context(|| format!("reading {}", www.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let bytes = fs::read(entry.path())?;
+        let bytes = match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains("@FORMSEAL_") => text
+                .replace("sha384-@FORMSEAL_JS_SRI@", integrity)
+                .replace("@FORMSEAL_KID@", kid)
+                .into_bytes(),
+            _ => bytes,
+        };
+        fs::write(out.join(&name), bytes)?;
     }
-    Ok(String::from_utf8(output.stdout)?)
+    if !out.join("index.html").is_file() {
+        bail!("{} has no index.html", www.display());
+    }
+    Ok(())
 }

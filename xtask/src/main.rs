@@ -34,8 +34,8 @@ enum Task {
     Wasm,
     /// Build the widget and report its transfer size (raw, gzip -9, brotli).
     Size,
-    /// Serve the demo pages.
-    Demo,
+    /// Build the widget, make a dev key and serve the demo shop with the collector.
+    Demo(demo::Args),
     /// Run the benchmarks.
     Bench,
 }
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         Task::Test { keep_going } => test::run(test::Options { keep_going }),
         Task::Wasm => wasm::run(),
         Task::Size => size::run(),
-        Task::Demo => demo::run(),
+        Task::Demo(args) => demo::run(&args),
         Task::Bench => bench::run(),
     };
     match result {
