@@ -1,115 +1,54 @@
-//! The formseal widget: the browser side, compiled to wasm32. Today it exposes the core's
-//! config check and the sealing path to JavaScript; the Leptos form components build on it.
+//! The formseal widget: the `<formseal-form>` custom element, compiled to wasm32. It renders a
+//! form config with Leptos inside a Shadow DOM root, validates the answers with the core's rules,
+//! seals them in the browser and delivers only the ciphertext to the config's endpoint.
 //!
 //! It holds no private key and cannot open envelopes (the core's `open` feature is off here).
-//! Every failure is an error value for the caller, never a plaintext fallback.
+//! It fails closed: a config whose key is missing, malformed, too short or not the one pinned in
+//! the snippet's `key-id` renders a plain sentence and never sends anything.
+//!
+//! # The embed snippet
+//!
+//! ```html
+//! <script type="module" src="/pkg/formseal.js" integrity="sha384-…" crossorigin="anonymous"></script>
+//! <formseal-form src="/forms/newsletter.json" key-id="KID" lang="nl"></formseal-form>
+//! ```
+//!
+//! `lang` is optional: by default the form's first language matching `<html lang>`, else the
+//! form's first language. Every `<formseal-form>` in the document is mounted when the module
+//! starts, and ones added later through a `MutationObserver`.
+//!
+//! # Stable hooks (for tests and site owners)
+//!
+//! - The host element gets `data-state` = `loading` (until the config is checked), then one of
+//!   `idle | sending | sent | retrying | failed | error`. `error` means validation errors, or
+//!   (when there is no `<form>`) that the widget failed closed.
+//! - Inside the **open** shadow root: one `<form class="fs-form" data-form="FORM_ID">` with the
+//!   same `data-state`; each input has `name` = `fs-FORM_ID-FIELD_ID` and `id` = the same (radio
+//!   and rating inputs: `id` = `fs-FORM_ID-FIELD_ID-N`, N counting from 0, inside a
+//!   `<fieldset role="radiogroup">` with a `<legend>`); every input has a `<label for>`.
+//! - Per field, `aria-describedby` names `fs-FORM_ID-FIELD_ID-help` (when there is help),
+//!   `-purpose` (the purposes and retention) and `-error` (empty unless invalid); an invalid
+//!   field has `aria-invalid="true"`.
+//! - The submit button is `<button type="submit" class="fs-submit">`, disabled while sending,
+//!   retrying or sent.
+//! - The status region is `<p role="status" aria-live="polite" class="fs-status">`, its text
+//!   saying sending / sent / will retry / failed.
+//! - When the widget fails closed, the shadow root holds only `<p class="fs-unavailable">`.
+//! - Sealed envelopes wait in `localStorage` under `formseal:queue:FORM_ID` (a JSON array of
+//!   `{id, endpoint, contentType, jwe, attempts, nextAttemptAt}`) until the endpoint answers
+//!   200 or 201; the pseudonymous subject id is kept under `formseal:subject`.
 
+mod components;
+mod delivery;
+mod i18n;
+mod mount;
+mod page;
 pub mod seal;
 
-use std::collections::{BTreeMap, BTreeSet};
+use wasm_bindgen::prelude::wasm_bindgen;
 
-use formseal_core::answers::Answers;
-use formseal_core::config::FormConfig;
-use formseal_core::consent::ConsentState;
-use formseal_core::envelope::{self, SubmissionInput};
-use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::*;
-
-/// Options of [`seal`], as a plain JS object.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SealOptions {
-    /// The key id pinned in the embed snippet; the config's key must have it.
-    key_id: String,
-    /// Purposes the visitor granted outside the form (consent banner, earlier visit).
-    #[serde(default)]
-    consent: BTreeSet<String>,
-    /// The visitor's pseudonymous subject id.
-    subject: String,
-    /// Query parameters of the page.
-    #[serde(default)]
-    url_params: BTreeMap<String, String>,
-}
-
-/// What [`seal`] hands back to JavaScript.
-#[derive(Serialize)]
-struct SealResult {
-    jwe: String,
-    id: String,
-    report: Vec<formseal_core::minimise::Applied>,
-}
-
-/// What [`check`] hands back: `ok` and every problem with its JSON path.
-#[derive(Serialize)]
-struct CheckResult {
-    ok: bool,
-    problems: Vec<formseal_core::config::Problem>,
-}
-
-/// Validates a form config (JSON text); returns `{ ok, problems: [{ path, message, hint }] }`.
-#[wasm_bindgen]
-pub fn check(config_json: &str) -> Result<JsValue, JsError> {
-    let (_, problems) = FormConfig::check(config_json);
-    to_js(&CheckResult {
-        ok: problems.is_empty(),
-        problems,
-    })
-}
-
-/// Validates, minimises and seals one submission; resolves to `{ jwe, id, report }`.
-///
-/// Throws (and seals nothing) when the config is invalid, the answers break its rules, or the
-/// config's key is not the one pinned in `options.keyId`.
-#[wasm_bindgen]
-pub async fn seal(
-    config_json: String,
-    answers: JsValue,
-    options: JsValue,
-) -> Result<JsValue, JsError> {
-    let config = FormConfig::from_json(&config_json).map_err(to_js_error)?;
-    let answers: Answers = serde_wasm_bindgen::from_value(answers)
-        .map_err(|e| JsError::new(&format!("answers: {e}")))?;
-    let options: SealOptions = serde_wasm_bindgen::from_value(options)
-        .map_err(|e| JsError::new(&format!("options: {e}")))?;
-    let keys = config.recipient_keys().map_err(to_js_error)?;
-    if !keys.iter().any(|k| k.kid() == options.key_id) {
-        return Err(JsError::new(&format!(
-            "key: the form's key is not the pinned key {} (found: {})",
-            options.key_id,
-            keys.iter().map(|k| k.kid()).collect::<Vec<_>>().join(", ")
-        )));
-    }
-    let consent = ConsentState {
-        notice_version: config.privacy_notice.version.clone(),
-        granted: options.consent,
-    };
-    let input = SubmissionInput {
-        answers: &answers,
-        consent: &consent,
-        subject: &options.subject,
-        now_unix: seal::now_unix(),
-        url_params: &options.url_params,
-    };
-    let sealed = seal::seal(&config, &input).await.map_err(to_js_error)?;
-    to_js(&SealResult {
-        jwe: sealed.jwe.0,
-        id: sealed.id,
-        report: sealed.report,
-    })
-}
-
-/// A new random pseudonymous subject id (128 bits, base64url).
-#[wasm_bindgen(js_name = newSubjectId)]
-pub fn new_subject_id() -> Result<String, JsError> {
-    envelope::random_id(&mut getrandom::SysRng).map_err(to_js_error)
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&e.to_string()))
-}
-
-fn to_js_error(e: formseal_core::Error) -> JsError {
-    JsError::new(&e.to_string())
+/// Runs when the module is initialised: mounts every `<formseal-form>`, now and later.
+#[wasm_bindgen(start)]
+pub fn start() {
+    mount::start();
 }

@@ -1,10 +1,13 @@
 //! `cargo xtask wasm`: builds the widget (the root package) for wasm32 and writes `pkg/`:
 //! `formseal.js` (wasm-bindgen's `--target web` glue) and `formseal_bg.wasm` shrunk by wasm-opt.
-//! It installs the tools it needs first; it does not serve or test the result.
+//! The glue gets an auto-start appended that loads the wasm with its SRI hash, so the page's
+//! `integrity` on `formseal.js` covers the wasm too. It installs the tools it needs first; it
+//! does not serve or test the result.
 
+use std::fs;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 
 use crate::shell::{self, project_root};
 use crate::tools::{self, WASM_TARGET};
@@ -85,6 +88,7 @@ pub(crate) fn build() -> Result<()> {
             .args([WASM, "-o", WASM]),
     )
     .context("shrinking the wasm with wasm-opt")?;
+    append_start()?;
     for output in OUTPUTS {
         ensure!(
             project_root().join(output).is_file(),
@@ -92,4 +96,221 @@ pub(crate) fn build() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The glue's init function (its default export); the auto-start calls it.
+const INIT_FN: &str = "__wbg_init";
+
+/// Appends to `pkg/formseal.js` the call that loads the final wasm, pinned by its sha384, and
+/// runs the widget's start function. wasm-bindgen's glue only defines the init function.
+fn append_start() -> Result<()> {
+    let root = project_root();
+    let wasm = fs::read(root.join(WASM)).with_context(|| format!("reading {WASM}"))?;
+    let glue_path = root.join(OUTPUTS[1]);
+    let glue = fs::read_to_string(&glue_path).context("reading pkg/formseal.js")?;
+    if !glue.contains(&format!("async function {INIT_FN}(")) {
+        bail!("pkg/formseal.js has no `{INIT_FN}` function; has wasm-bindgen's glue changed?");
+    }
+    if root.join(OUT_DIR).join("snippets").exists() {
+        bail!(
+            "wasm-bindgen wrote pkg/snippets/: a dependency uses inline JS, which the page's SRI does not cover"
+        );
+    }
+    let integrity = format!("sha384-{}", base64(&sha384(&wasm)));
+    let start = format!(
+        "\n// Added by `cargo xtask wasm`: load the wasm pinned by its hash and mount every\n\
+         // <formseal-form>.\n\
+         await {INIT_FN}({{ module_or_path: fetch(new URL('formseal_bg.wasm', import.meta.url), \
+         {{ integrity: '{integrity}' }}) }});\n"
+    );
+    fs::write(&glue_path, glue + &start).context("writing pkg/formseal.js")
+}
+
+/// SHA-384 (FIPS 180-4): SHA-512's compression with its own initial values, cut to 48 bytes.
+/// Written out here so the xtask needs no hashing crate for one hash.
+fn sha384(data: &[u8]) -> [u8; 48] {
+    const K: [u64; 80] = [
+        0x428a2f98d728ae22,
+        0x7137449123ef65cd,
+        0xb5c0fbcfec4d3b2f,
+        0xe9b5dba58189dbbc,
+        0x3956c25bf348b538,
+        0x59f111f1b605d019,
+        0x923f82a4af194f9b,
+        0xab1c5ed5da6d8118,
+        0xd807aa98a3030242,
+        0x12835b0145706fbe,
+        0x243185be4ee4b28c,
+        0x550c7dc3d5ffb4e2,
+        0x72be5d74f27b896f,
+        0x80deb1fe3b1696b1,
+        0x9bdc06a725c71235,
+        0xc19bf174cf692694,
+        0xe49b69c19ef14ad2,
+        0xefbe4786384f25e3,
+        0x0fc19dc68b8cd5b5,
+        0x240ca1cc77ac9c65,
+        0x2de92c6f592b0275,
+        0x4a7484aa6ea6e483,
+        0x5cb0a9dcbd41fbd4,
+        0x76f988da831153b5,
+        0x983e5152ee66dfab,
+        0xa831c66d2db43210,
+        0xb00327c898fb213f,
+        0xbf597fc7beef0ee4,
+        0xc6e00bf33da88fc2,
+        0xd5a79147930aa725,
+        0x06ca6351e003826f,
+        0x142929670a0e6e70,
+        0x27b70a8546d22ffc,
+        0x2e1b21385c26c926,
+        0x4d2c6dfc5ac42aed,
+        0x53380d139d95b3df,
+        0x650a73548baf63de,
+        0x766a0abb3c77b2a8,
+        0x81c2c92e47edaee6,
+        0x92722c851482353b,
+        0xa2bfe8a14cf10364,
+        0xa81a664bbc423001,
+        0xc24b8b70d0f89791,
+        0xc76c51a30654be30,
+        0xd192e819d6ef5218,
+        0xd69906245565a910,
+        0xf40e35855771202a,
+        0x106aa07032bbd1b8,
+        0x19a4c116b8d2d0c8,
+        0x1e376c085141ab53,
+        0x2748774cdf8eeb99,
+        0x34b0bcb5e19b48a8,
+        0x391c0cb3c5c95a63,
+        0x4ed8aa4ae3418acb,
+        0x5b9cca4f7763e373,
+        0x682e6ff3d6b2b8a3,
+        0x748f82ee5defb2fc,
+        0x78a5636f43172f60,
+        0x84c87814a1f0ab72,
+        0x8cc702081a6439ec,
+        0x90befffa23631e28,
+        0xa4506cebde82bde9,
+        0xbef9a3f7b2c67915,
+        0xc67178f2e372532b,
+        0xca273eceea26619c,
+        0xd186b8c721c0c207,
+        0xeada7dd6cde0eb1e,
+        0xf57d4f7fee6ed178,
+        0x06f067aa72176fba,
+        0x0a637dc5a2c898a6,
+        0x113f9804bef90dae,
+        0x1b710b35131c471b,
+        0x28db77f523047d84,
+        0x32caab7b40c72493,
+        0x3c9ebe0a15c9bebc,
+        0x431d67c49c100d4c,
+        0x4cc5d4becb3e42b6,
+        0x597f299cfc657e2a,
+        0x5fcb6fab3ad6faec,
+        0x6c44198c4a475817,
+    ];
+    let mut h: [u64; 8] = [
+        0xcbbb9d5dc1059ed8,
+        0x629a292a367cd507,
+        0x9159015a3070dd17,
+        0x152fecd8f70e5939,
+        0x67332667ffc00b31,
+        0x8eb44a8768581511,
+        0xdb0c2e0d64f98fa7,
+        0x47b5481dbefa4fa4,
+    ];
+    let mut message = data.to_vec();
+    message.push(0x80);
+    while message.len() % 128 != 112 {
+        message.push(0);
+    }
+    message.extend_from_slice(&((data.len() as u128) * 8).to_be_bytes());
+    for block in message.chunks_exact(128) {
+        let mut w = [0u64; 80];
+        for (i, word) in block.chunks_exact(8).enumerate() {
+            w[i] = u64::from_be_bytes(word.try_into().unwrap_or_default());
+        }
+        for i in 16..80 {
+            let s0 = w[i - 15].rotate_right(1) ^ w[i - 15].rotate_right(8) ^ (w[i - 15] >> 7);
+            let s1 = w[i - 2].rotate_right(19) ^ w[i - 2].rotate_right(61) ^ (w[i - 2] >> 6);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..80 {
+            let s1 = e.rotate_right(14) ^ e.rotate_right(18) ^ e.rotate_right(41);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(28) ^ a.rotate_right(34) ^ a.rotate_right(39);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            hh = g;
+            g = f;
+            f = e;
+            e = d.wrapping_add(t1);
+            d = c;
+            c = b;
+            b = a;
+            a = t1.wrapping_add(t2);
+        }
+        for (state, value) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *state = state.wrapping_add(value);
+        }
+    }
+    let mut out = [0u8; 48];
+    for (chunk, word) in out.chunks_exact_mut(8).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// Standard base64 with padding, as SRI wants it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha384_matches_fips_examples() {
+        assert_eq!(
+            base64(&sha384(b"abc")),
+            "ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+        assert_eq!(
+            base64(&sha384(b"")),
+            "OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"
+        );
+    }
+
+    #[test]
+    fn base64_pads() {
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+    }
 }

@@ -1,0 +1,207 @@
+//! Finding `<formseal-form>` elements and mounting the widget into each: an open Shadow DOM
+//! root with the constructed stylesheet, the config fetched and checked (fail closed), then the
+//! Leptos form. Elements added to the page later are found through a `MutationObserver`.
+//!
+//! What the form looks like and does lives in `components`; this file only decides whether it
+//! may be shown at all.
+
+use std::sync::Arc;
+
+use formseal_core::config::FormConfig;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    CssStyleSheet, Element, HtmlElement, MutationObserver, MutationObserverInit, MutationRecord,
+    RequestCredentials, RequestInit, Response, ShadowRoot, ShadowRootInit, ShadowRootMode,
+};
+
+use crate::components::form::Form;
+use crate::i18n::{self, Builtin};
+use crate::{delivery, page};
+
+/// The custom element's tag name.
+const TAG: &str = "formseal-form";
+
+/// The widget's CSS, adopted by every shadow root (no inline styles: works under a strict CSP).
+const CSS: &str = include_str!("widget.css");
+
+thread_local! {
+    /// One constructed stylesheet shared by every widget on the page.
+    static SHEET: Option<CssStyleSheet> = CssStyleSheet::new()
+        .ok()
+        .filter(|sheet| sheet.replace_sync(CSS).is_ok());
+}
+
+/// Mounts every `<formseal-form>` in the document and watches for ones added later.
+pub(crate) fn start() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(found) = document.query_selector_all(TAG) {
+        for i in 0..found.length() {
+            if let Some(element) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                mount(element);
+            }
+        }
+    }
+    let on_change = Closure::<dyn Fn(js_sys::Array)>::new(|records: js_sys::Array| {
+        for record in records.iter() {
+            let Ok(record) = record.dyn_into::<MutationRecord>() else {
+                continue;
+            };
+            let added = record.added_nodes();
+            for i in 0..added.length() {
+                if let Some(element) = added.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    mount_within(element);
+                }
+            }
+        }
+    });
+    if let (Ok(observer), Some(root)) = (
+        MutationObserver::new(on_change.as_ref().unchecked_ref()),
+        document.document_element(),
+    ) {
+        let options = MutationObserverInit::new();
+        options.set_child_list(true);
+        options.set_subtree(true);
+        let _ = observer.observe_with_options(&root, &options);
+    }
+    // The observer lives as long as the page.
+    on_change.forget();
+
+    let on_online = Closure::<dyn Fn()>::new(delivery::deliver_all);
+    if let Some(window) = web_sys::window() {
+        let _ =
+            window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    }
+    on_online.forget();
+}
+
+/// Mounts `element` if it is a `<formseal-form>`, and every one inside it.
+fn mount_within(element: Element) {
+    if let Ok(found) = element.query_selector_all(TAG) {
+        for i in 0..found.length() {
+            if let Some(inner) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                mount(inner);
+            }
+        }
+    }
+    if element.tag_name().eq_ignore_ascii_case(TAG) {
+        mount(element);
+    }
+}
+
+/// Attaches the shadow root and starts loading the config; an element is mounted once.
+fn mount(host: Element) {
+    if host.shadow_root().is_some() {
+        return;
+    }
+    let init = ShadowRootInit::new(ShadowRootMode::Open);
+    let Ok(shadow) = host.attach_shadow(&init) else {
+        page::console_error("formseal: cannot attach a shadow root to <formseal-form>");
+        return;
+    };
+    SHEET.with(|sheet| {
+        if let Some(sheet) = sheet {
+            shadow.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
+        }
+    });
+    let _ = host.set_attribute("data-state", "loading");
+    wasm_bindgen_futures::spawn_local(async move {
+        match load(&host).await {
+            Ok(config) => render(host, shadow, config),
+            Err(reason) => fail_closed(&host, &shadow, &reason),
+        }
+    });
+}
+
+/// Fetches the config named by `src` and checks that its key is valid and pinned by `key-id`.
+async fn load(host: &Element) -> Result<FormConfig, String> {
+    let src = host
+        .get_attribute("src")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("formseal: the element has no src attribute (the form config's URL)")?;
+    let pinned = host
+        .get_attribute("key-id")
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .ok_or("formseal: key-id missing: the embed snippet must pin the form's key id")?;
+    let text = fetch_text(&src)
+        .await
+        .map_err(|e| format!("formseal: cannot load the form config {src}: {e}"))?;
+    let config = FormConfig::from_json(&text)
+        .map_err(|e| format!("formseal: the form config {src} is invalid: {e}"))?;
+    let keys = config
+        .recipient_keys()
+        .map_err(|e| format!("formseal: the form config {src} has no usable key: {e}"))?;
+    if !keys.iter().any(|k| k.kid() == pinned) {
+        let found: Vec<&str> = keys.iter().map(|k| k.kid()).collect();
+        return Err(format!(
+            "formseal: key id mismatch: pinned {pinned}, config has {}",
+            found.join(", ")
+        ));
+    }
+    Ok(config)
+}
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = RequestInit::new();
+    init.set_credentials(RequestCredentials::Omit);
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| "network error".to_owned())?;
+    let response: Response = response.dyn_into().map_err(|_| "not a response")?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let text = response.text().map_err(|_| "unreadable body")?;
+    let text = JsFuture::from(text)
+        .await
+        .map_err(|_| "unreadable body".to_owned())?;
+    text.as_string().ok_or_else(|| "unreadable body".to_owned())
+}
+
+/// Shows the visitor one plain sentence and tells the site owner why; nothing will be sent.
+fn fail_closed(host: &Element, shadow: &ShadowRoot, reason: &str) {
+    page::console_error(reason);
+    let lang = host.get_attribute("lang").or_else(page::html_lang);
+    let sentence = i18n::builtin(lang.as_deref().unwrap_or("en"), Builtin::Unavailable);
+    if let Some(document) = web_sys::window().and_then(|w| w.document())
+        && let Ok(p) = document.create_element("p")
+    {
+        p.set_class_name("fs-unavailable");
+        p.set_text_content(Some(sentence));
+        let _ = shadow.append_child(&p);
+    }
+    let _ = host.set_attribute("data-state", "error");
+}
+
+/// Mounts the Leptos form into a container inside the shadow root.
+fn render(host: Element, shadow: ShadowRoot, config: FormConfig) {
+    let Some(container) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("div").ok())
+        .and_then(|d| d.dyn_into::<HtmlElement>().ok())
+    else {
+        return;
+    };
+    container.set_class_name("fs-root");
+    if shadow.append_child(&container).is_err() {
+        return;
+    }
+    let lang = i18n::choose(
+        &config.languages,
+        host.get_attribute("lang").as_deref(),
+        page::html_lang().as_deref(),
+    );
+    let config = Arc::new(config);
+    let handle = mount_to(
+        container,
+        move || view! { <Form config=config lang=lang host=host/> },
+    );
+    // The form lives as long as the page.
+    handle.forget();
+}
