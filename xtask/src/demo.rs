@@ -102,7 +102,7 @@ fn write_form(example: &Path, jwk: &Path, endpoint: &str, out: &Path) -> Result<
 
 /// Copies `www/` to `out`, filling the page's placeholders with the SRI hash and key id of
 /// `formseal embed`'s snippet.
-fn write_site(www: &Path, out: &Path, snippet: &str) -> Result<()> {
+pub(crate) fn write_site(www: &Path, out: &Path, snippet: &str) -> Result<()> {
     let attribute = |name: &str| {
         snippet
             .split(&format!("{name}=\""))

@@ -1,17 +1,23 @@
 //! `cargo xtask size`: builds the widget and reports its transfer size, the budget a site owner
 //! pays on every page: raw, gzip -9 and brotli (quality 11) bytes per file in `pkg/` and in total.
-//! The table goes to stdout, the same numbers as JSON to `target/size.json`.
+//! Then the start-up: the demo page served by the collector, opened 10 times in headless
+//! chromium, timed from navigation to an interactive form (median and p90).
+//! The tables go to stdout, the same numbers as JSON to `target/size.json`.
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::json;
 
-use crate::shell::project_root;
-use crate::wasm;
+use crate::shell::{self, project_root};
+use crate::{demo, tools, wasm};
+
+/// How many times the start-up is measured.
+const STARTUP_RUNS: u32 = 10;
 
 /// Sizes in bytes of one file, as stored and as sent compressed.
 #[derive(Default)]
@@ -53,7 +59,16 @@ pub(crate) fn run() -> Result<()> {
         .iter()
         .map(|(file, sizes)| ((*file).to_owned(), as_json(sizes)))
         .collect();
-    let report = json!({ "files": files, "total": as_json(&total) });
+    let startup = startup()?;
+    println!(
+        "\nstart-up to an interactive form, {} runs: median {} ms, p90 {} ms; over the wire {} bytes \
+         (uncompressed: the collector sends files as they are)",
+        startup["runs"],
+        startup["median_ms"],
+        startup["p90_ms"],
+        startup["transfer_bytes"]["total"]
+    );
+    let report = json!({ "files": files, "total": as_json(&total), "startup": startup });
     let out = project_root().join("target/size.json");
     fs::write(&out, format!("{report:#}\n"))
         .with_context(|| format!("writing {}", out.display()))?;
@@ -78,4 +93,57 @@ fn measure(bytes: &[u8]) -> Result<Sizes> {
         gzip,
         brotli: brotli.len(),
     })
+}
+
+/// Serves the demo page with the collector and times the widget's start-up with
+/// `tests/e2e/startup.mjs` in headless chromium; returns that script's JSON report.
+fn startup() -> Result<serde_json::Value> {
+    tools::ensure_chromium()?;
+    shell::run(shell::cargo().args(["build", "--package", "formseal-cli", "--bin", "formseal"]))?;
+    let root = project_root();
+    let formseal = root.join("target/debug/formseal");
+    let form = root.join("examples/newsletter.json");
+    let dir = root.join("target/size-site");
+    let snippet = shell::read(shell::command(&formseal).arg("embed").arg(&form))?;
+    demo::write_site(&root.join("www"), &dir.join("www"), &snippet)?;
+    let db = dir.join("collector.sqlite");
+    let _ = fs::remove_file(&db);
+    let mut collector = Collector(
+        shell::command(&formseal)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .arg("--form")
+            .arg(&form)
+            .arg("--www")
+            .arg(dir.join("www"))
+            .args(["--pkg", wasm::OUT_DIR])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the collector")?,
+    );
+    let mut url = String::new();
+    let stdout = collector.0.stdout.take().context("no stdout")?;
+    BufReader::new(stdout).read_line(&mut url)?;
+    let url = url.trim();
+    if !url.starts_with("http://") {
+        bail!("the collector printed no URL");
+    }
+    let report = shell::read(
+        shell::command("node")
+            .args(["tests/e2e/startup.mjs", url, &STARTUP_RUNS.to_string()])
+            .env("CHROMIUM", tools::CHROMIUM),
+    )?;
+    serde_json::from_str(report.trim()).context("reading startup.mjs's report")
+}
+
+/// The collector process, stopped when dropped.
+struct Collector(Child);
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        // It holds nothing worth a graceful stop: a throwaway database of no submissions.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
