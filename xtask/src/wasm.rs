@@ -98,6 +98,9 @@ pub(crate) fn build() -> Result<()> {
     Ok(())
 }
 
+/// The first line of the auto-start appended to the glue.
+const START_MARKER: &str = "\n// Added by `cargo xtask wasm`:";
+
 /// The glue's init function (its default export); the auto-start calls it.
 const INIT_FN: &str = "__wbg_init";
 
@@ -107,7 +110,11 @@ fn append_start() -> Result<()> {
     let root = project_root();
     let wasm = fs::read(root.join(WASM)).with_context(|| format!("reading {WASM}"))?;
     let glue_path = root.join(OUTPUTS[1]);
-    let glue = fs::read_to_string(&glue_path).context("reading pkg/formseal.js")?;
+    let mut glue = fs::read_to_string(&glue_path).context("reading pkg/formseal.js")?;
+    // Idempotent: a glue that already has the auto-start (a re-run without wasm-bindgen) loses it.
+    if let Some(at) = glue.find(START_MARKER) {
+        glue.truncate(at);
+    }
     if !glue.contains(&format!("async function {INIT_FN}(")) {
         bail!("pkg/formseal.js has no `{INIT_FN}` function; has wasm-bindgen's glue changed?");
     }
@@ -118,7 +125,7 @@ fn append_start() -> Result<()> {
     }
     let integrity = format!("sha384-{}", base64(&sha384(&wasm)));
     let start = format!(
-        "\n// Added by `cargo xtask wasm`: load the wasm pinned by its hash and mount every\n\
+        "{START_MARKER} load the wasm pinned by its hash and mount every\n\
          // <formseal-form>.\n\
          await {INIT_FN}({{ module_or_path: fetch(new URL('formseal_bg.wasm', import.meta.url), \
          {{ integrity: '{integrity}' }}) }});\n"
