@@ -53,7 +53,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         ))
     })?;
     // `recipient_keys` refuses an empty list, so there is a first key.
-    let kid = keys.first().map(|key| key.kid().to_owned()).unwrap_or_default();
+    let kid = keys
+        .first()
+        .map(|key| key.kid().to_owned())
+        .unwrap_or_default();
     let integrity = integrity(&args.pkg.join(ENTRY))?;
     let form_url = args
         .form_url
