@@ -28,6 +28,8 @@ const TAG: &str = "formseal-form";
 const CSS: &str = include_str!("widget.css");
 
 thread_local! {
+    /// Whether `start` has run: the observer and the `online` listener are installed once.
+    static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// One constructed stylesheet shared by every widget on the page.
     static SHEET: Option<CssStyleSheet> = CssStyleSheet::new()
         .ok()
@@ -36,6 +38,9 @@ thread_local! {
 
 /// Mounts every `<formseal-form>` in the document and watches for ones added later.
 pub(crate) fn start() {
+    if STARTED.replace(true) {
+        return;
+    }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
