@@ -44,11 +44,13 @@ mod i18n;
 mod mount;
 mod page;
 pub mod seal;
+mod text;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Runs when the module is initialised: mounts every `<formseal-form>`, now and later.
 #[wasm_bindgen(start)]
 pub fn start() {
+    text::register();
     mount::start();
 }

@@ -8,7 +8,6 @@ use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::config::{Field, FieldKind, FormConfig, LegalBasis, MinimiseRule};
 use crate::consent::ConsentState;
@@ -168,7 +167,7 @@ fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProblem> {
     match field.kind {
         K::Text | K::Email | K::Tel | K::Textarea => {
             let s = value.as_str().ok_or(P::WrongType)?;
-            let s: String = s.trim().nfc().collect();
+            let s = crate::text::nfc(s.trim());
             let chars = s.chars().count();
             if let Some(min) = field.min_length.filter(|m| chars < *m as usize) {
                 return Err(P::TooShort { min });
@@ -193,9 +192,7 @@ fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProblem> {
             }
             if let Some(pattern) = &field.pattern {
                 // The config check has compiled every pattern; an invalid one fails closed.
-                let anchored = format!("^(?:{pattern})$");
-                let matches = regex_lite::Regex::new(&anchored).is_ok_and(|re| re.is_match(&s));
-                if !matches {
+                if crate::text::full_match(pattern, &s) != Some(true) {
                     return Err(P::Pattern);
                 }
             }

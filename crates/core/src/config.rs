@@ -433,13 +433,7 @@ impl FormConfig {
                 });
             }
         }
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            Error::ConfigSyntax {
-                path: if path == "." { "$".into() } else { path },
-                message: e.into_inner().to_string(),
-            }
-        })
+        deserialize_with_path(value)
     }
 
     /// Every rule this config breaks, in document order; empty when it is valid.
@@ -768,7 +762,7 @@ impl Checker<'_> {
             self.push(format!("{path}.pattern"), misplaced("pattern"));
         }
         if let Some(pattern) = &field.pattern {
-            if let Err(e) = regex_lite::Regex::new(pattern) {
+            if let Some(e) = crate::text::pattern_error(pattern) {
                 self.push(
                     format!("{path}.pattern"),
                     format!("invalid regular expression: {e}"),
@@ -899,6 +893,28 @@ impl Checker<'_> {
     }
 }
 
+/// Deserializes a config, naming the JSON path of the first problem (feature `json-paths`).
+#[cfg(feature = "json-paths")]
+fn deserialize_with_path(value: serde_json::Value) -> Result<FormConfig> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        Error::ConfigSyntax {
+            path: if path == "." { "$".into() } else { path },
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+/// Deserializes a config; without `json-paths` (the widget, to stay small) the problem is
+/// reported for the whole document and `formseal check` shows where it is.
+#[cfg(not(feature = "json-paths"))]
+fn deserialize_with_path(value: serde_json::Value) -> Result<FormConfig> {
+    serde_json::from_value(value).map_err(|e| Error::ConfigSyntax {
+        path: "$".into(),
+        message: e.to_string(),
+    })
+}
+
 /// The host of a URL authority (`user@host:port`), without brackets for IPv6.
 fn host_of(authority: &str) -> &str {
     let authority = authority.rsplit('@').next().unwrap_or(authority);
@@ -913,6 +929,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// The candidate most like `word`, if one is close enough to be a likely typo.
+#[cfg(feature = "json-paths")]
 fn closest<'a, S: AsRef<str>>(word: &str, candidates: &'a [S]) -> Option<&'a str> {
     candidates
         .iter()
@@ -920,6 +937,12 @@ fn closest<'a, S: AsRef<str>>(word: &str, candidates: &'a [S]) -> Option<&'a str
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// Without `json-paths` (the widget) there are no typo hints.
+#[cfg(not(feature = "json-paths"))]
+fn closest<'a, S: AsRef<str>>(_word: &str, _candidates: &'a [S]) -> Option<&'a str> {
+    None
 }
 
 /// The key and the expected keys of serde's "unknown field `x`, expected one of `a`, `b`".

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::answers::Answers;
 use crate::config::{Field, FieldKind, FormConfig, MinimiseRule};
 use crate::consent::ConsentState;
+use crate::text::nfc;
 use crate::time::Date;
 
 /// The most characters a hidden field keeps from its URL parameter.
@@ -273,7 +273,7 @@ fn minimise_text(
     let mut s = normalise_text(s, steps);
     match (field.kind, &field.minimise) {
         (FieldKind::Email, _) => {
-            let lower = s.to_lowercase().nfc().collect::<String>();
+            let lower = nfc(&s.to_lowercase());
             steps.push((Step::LowerCased, lower != s));
             s = lower;
         }
@@ -312,9 +312,9 @@ fn minimise_text(
 fn normalise_text(s: String, steps: &mut Vec<(Step, bool)>) -> String {
     let trimmed = s.trim();
     steps.push((Step::Trimmed, trimmed.len() != s.len()));
-    let nfc: String = trimmed.nfc().collect();
-    steps.push((Step::Nfc, nfc != trimmed));
-    nfc
+    let normalised = nfc(trimmed);
+    steps.push((Step::Nfc, normalised != trimmed));
+    normalised
 }
 
 /// At most `max` characters, cut on a character boundary, still NFC and trimmed.
@@ -323,7 +323,7 @@ fn truncate_chars(s: &str, max: usize) -> String {
         return s.to_owned();
     }
     let cut: String = s.chars().take(max).collect();
-    cut.nfc().collect::<String>().trim_end().to_owned()
+    nfc(&cut).trim_end().to_owned()
 }
 
 fn minimise_date(
