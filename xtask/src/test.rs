@@ -32,6 +32,7 @@ const STEPS: &[Step] = &[
     Step::new("fmt", fmt),
     Step::new("clippy", clippy),
     Step::new("wasm", wasm::build),
+    Step::new("widget", widget),
     Step::new("browser", browser),
     Step::new("cargo test", cargo_test),
 ];
@@ -105,6 +106,26 @@ fn browser() -> Result<()> {
             .args(&specs)
             .env("FORMSEAL_BIN", formseal)
             .env("CHROMIUM", tools::CHROMIUM),
+    )
+}
+
+/// The widget's own tests, compiled to wasm32 and run in headless chromium by
+/// wasm-bindgen-test-runner through chromedriver (`tests/widget.rs`).
+fn widget() -> Result<()> {
+    shell::run(
+        shell::cargo()
+            .args([
+                "test",
+                "--package",
+                "formseal",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                tools::wasm_bindgen_test_runner(),
+            )
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER),
     )
 }
 

@@ -90,10 +90,18 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
 /// Debian's chromium, which the browser tests drive through playwright-core.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Installs Debian's `chromium` and `chromium-driver` with apt when `/usr/bin/chromium` is
-/// missing. That needs root (as on CI); anyone else gets the command to run.
+/// Debian's chromedriver, which wasm-bindgen-test-runner drives for the widget's browser tests.
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// The test runner that comes with `wasm-bindgen-cli` (same version, same install).
+pub(crate) fn wasm_bindgen_test_runner() -> PathBuf {
+    tools_root().join("bin").join("wasm-bindgen-test-runner")
+}
+
+/// Installs Debian's `chromium` and `chromium-driver` with apt when either is missing. That
+/// needs root (as on CI); anyone else gets the command to run.
 pub(crate) fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).is_file() {
+    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
         return Ok(());
     }
     let uid = shell::read(shell::command("id").arg("-u")).unwrap_or_default();
@@ -112,8 +120,10 @@ pub(crate) fn ensure_chromium() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
     .context("installing Debian's chromium for the browser tests")?;
-    if !Path::new(CHROMIUM).is_file() {
-        bail!("apt-get installed chromium but {CHROMIUM} is still missing");
+    for path in [CHROMIUM, CHROMEDRIVER] {
+        if !Path::new(path).is_file() {
+            bail!("apt-get installed chromium but {path} is still missing");
+        }
     }
     Ok(())
 }
