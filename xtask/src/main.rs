@@ -3,6 +3,7 @@
 //! See matklad's cargo-xtask pattern; `.ci/run` is just `cargo xtask test`.
 
 mod bench;
+mod compress;
 mod demo;
 mod shell;
 mod size;

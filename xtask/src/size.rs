@@ -5,14 +5,13 @@
 //! The tables go to stdout, the same numbers as JSON to `target/size.json`.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use anyhow::{Context, Result, bail};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use serde_json::json;
 
+use crate::compress;
 use crate::shell::{self, project_root};
 use crate::{demo, tools, wasm};
 
@@ -76,22 +75,12 @@ pub(crate) fn run() -> Result<()> {
     Ok(())
 }
 
-/// Compresses `bytes` the way a server would send them, at the highest settings.
+/// The raw, gzip -9 and brotli sizes of `bytes`.
 fn measure(bytes: &[u8]) -> Result<Sizes> {
-    let mut gzip = GzEncoder::new(Vec::new(), Compression::best());
-    gzip.write_all(bytes)?;
-    let gzip = gzip.finish()?.len();
-
-    let mut brotli = Vec::new();
-    {
-        // Quality 11 and a 4 MiB window (lgwin 22): what `brotli -q 11` and CDNs use for statics.
-        let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
-        writer.write_all(bytes)?;
-    }
     Ok(Sizes {
         raw: bytes.len(),
-        gzip,
-        brotli: brotli.len(),
+        gzip: compress::gzip(bytes)?.len(),
+        brotli: compress::brotli(bytes)?.len(),
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::compress;
 use crate::shell::{self, project_root};
 use crate::tools::{self, WASM_TARGET};
 
@@ -89,6 +90,7 @@ pub(crate) fn build() -> Result<()> {
     )
     .context("shrinking the wasm with wasm-opt")?;
     append_start()?;
+    write_precompressed()?;
     for output in OUTPUTS {
         ensure!(
             project_root().join(output).is_file(),
@@ -106,6 +108,18 @@ const INIT_FN: &str = "__wbg_init";
 
 /// Appends to `pkg/formseal.js` the call that loads the final wasm, pinned by its sha384, and
 /// runs the widget's start function. wasm-bindgen's glue only defines the init function.
+/// Writes `.br` and `.gz` copies of the built files next to them, so servers that look for
+/// precompressed files (the collector does) send brotli without compressing per request.
+fn write_precompressed() -> Result<()> {
+    for file in OUTPUTS {
+        let path = project_root().join(file);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        std::fs::write(format!("{}.br", path.display()), compress::brotli(&bytes)?)?;
+        std::fs::write(format!("{}.gz", path.display()), compress::gzip(&bytes)?)?;
+    }
+    Ok(())
+}
+
 fn append_start() -> Result<()> {
     let root = project_root();
     let wasm = fs::read(root.join(WASM)).with_context(|| format!("reading {WASM}"))?;

@@ -426,6 +426,8 @@ async fn health_form_configs_and_static_files_are_served() {
     std::fs::create_dir_all(&pkg).unwrap();
     std::fs::write(www.join("index.html"), "<h1>Shop</h1>").unwrap();
     std::fs::write(pkg.join("formseal.js"), "export {};").unwrap();
+    // What `cargo xtask wasm` writes next to each file (the content is a stand-in here).
+    std::fs::write(pkg.join("formseal.js.br"), "brotli bytes").unwrap();
     let c = collector(|options| {
         options.www = Some(www.clone());
         options.pkg = Some(pkg.clone());
@@ -449,6 +451,16 @@ async fn health_form_configs_and_static_files_are_served() {
             .unwrap()
             .contains("javascript")
     );
+    let brotli = send(
+        &c.app,
+        Request::get("/pkg/formseal.js")
+            .header(header::ACCEPT_ENCODING, "br, gzip")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(brotli.headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(brotli.body, "brotli bytes");
 }
 
 /// The example form plus a free-text field, to carry commas, quotes, newlines and non-ASCII.

@@ -761,24 +761,24 @@ impl Checker<'_> {
         if field.pattern.is_some() && !kind.is_text() {
             self.push(format!("{path}.pattern"), misplaced("pattern"));
         }
-        if let Some(pattern) = &field.pattern {
-            if let Some(e) = crate::text::pattern_error(pattern) {
-                self.push(
-                    format!("{path}.pattern"),
-                    format!("invalid regular expression: {e}"),
-                );
-            }
+        if let Some(pattern) = &field.pattern
+            && let Some(e) = crate::text::pattern_error(pattern)
+        {
+            self.push(
+                format!("{path}.pattern"),
+                format!("invalid regular expression: {e}"),
+            );
         }
         if (field.min.is_some() || field.max.is_some()) && kind != K::Number {
             self.push(format!("{path}.min"), misplaced("min/max"));
         }
-        if let (Some(min), Some(max)) = (field.min, field.max) {
-            if min > max {
-                self.push(
-                    format!("{path}.min"),
-                    format!("min {min} is above max {max}"),
-                );
-            }
+        if let (Some(min), Some(max)) = (field.min, field.max)
+            && min > max
+        {
+            self.push(
+                format!("{path}.min"),
+                format!("min {min} is above max {max}"),
+            );
         }
         if (field.min_length.is_some() || field.max_length.is_some()) && !kind.is_text() {
             self.push(
@@ -786,13 +786,13 @@ impl Checker<'_> {
                 misplaced("min_length/max_length"),
             );
         }
-        if let (Some(min), Some(max)) = (field.min_length, field.max_length) {
-            if min > max {
-                self.push(
-                    format!("{path}.min_length"),
-                    format!("min_length {min} is above max_length {max}"),
-                );
-            }
+        if let (Some(min), Some(max)) = (field.min_length, field.max_length)
+            && min > max
+        {
+            self.push(
+                format!("{path}.min_length"),
+                format!("min_length {min} is above max_length {max}"),
+            );
         }
         let has_options = matches!(kind, K::Select | K::Radio);
         if has_options && field.options.is_empty() {

@@ -113,29 +113,29 @@ impl RecipientKey {
                 jwk.kty
             )));
         }
-        if let Some(alg) = &jwk.alg {
-            if alg != KEY_ALG {
-                return Err(Error::Key(format!(
-                    "alg {alg:?} is not supported (only {KEY_ALG})"
-                )));
-            }
+        if let Some(alg) = &jwk.alg
+            && alg != KEY_ALG
+        {
+            return Err(Error::Key(format!(
+                "alg {alg:?} is not supported (only {KEY_ALG})"
+            )));
         }
-        if let Some(use_) = &jwk.use_ {
-            if use_ != "enc" {
-                return Err(Error::Key(format!(
-                    "use {use_:?} is not allowed (must be \"enc\")"
-                )));
-            }
+        if let Some(use_) = &jwk.use_
+            && use_ != "enc"
+        {
+            return Err(Error::Key(format!(
+                "use {use_:?} is not allowed (must be \"enc\")"
+            )));
         }
         let n = decode_b64url("n", &jwk.n)?;
         let e = decode_b64url("e", &jwk.e)?;
         let kid = jwk.thumbprint()?;
-        if let Some(given) = &jwk.kid {
-            if *given != kid {
-                return Err(Error::Key(format!(
-                    "kid {given:?} is not the rfc 7638 thumbprint of the key ({kid})"
-                )));
-            }
+        if let Some(given) = &jwk.kid
+            && *given != kid
+        {
+            return Err(Error::Key(format!(
+                "kid {given:?} is not the rfc 7638 thumbprint of the key ({kid})"
+            )));
         }
         let (n, e) = check_public_parts(&n, &e)?;
         Ok(Self {

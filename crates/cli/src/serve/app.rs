@@ -119,7 +119,11 @@ pub fn app(state: AppState) -> Router {
         .route("/forms/{file}", get(form_config));
     let mut statics = Router::new();
     if let Some(pkg) = &options.pkg {
-        statics = statics.nest_service("/pkg", ServeDir::new(pkg));
+        // `cargo xtask wasm` writes .br/.gz copies: sent as they are to browsers that accept them.
+        statics = statics.nest_service(
+            "/pkg",
+            ServeDir::new(pkg).precompressed_br().precompressed_gzip(),
+        );
     }
     if let Some(www) = &options.www {
         statics = statics.fallback_service(ServeDir::new(www));
