@@ -1,7 +1,9 @@
 // Start-up of the widget as a visitor meets it: opens a page N times in headless chromium
 // (fresh profile each time, so nothing is cached) and times navigation start → the form is
 // interactive (`<form>` in the shadow root, submit button enabled). Prints one JSON object:
-// every run in ms, median, p90 and the bytes the widget's files took over the wire.
+// every run in ms, median, p90 and the bytes the widget's files took over the wire. The baseline,
+// in the same run: the same page with the widget's files blocked, timed to its load event, so
+// the report also says how much the widget adds (a ratio, robust to a noisy machine).
 // Usage: node tests/e2e/startup.mjs URL [RUNS]   (`cargo xtask size` runs it against the demo)
 
 import { openBrowser } from './fixtures/browser.mjs';
@@ -56,19 +58,44 @@ for (let i = 0; i < runs; i++) {
   }
 }
 
-const sorted = [...times].sort((a, b) => a - b);
+// The baseline: the host page alone (the widget's files are refused), to its load event.
+const baseline = [];
+for (let i = 0; i < runs; i++) {
+  const browser = await openBrowser();
+  try {
+    const page = browser.page;
+    await page.route('**/pkg/**', (route) => route.abort());
+    await page.goto(url, { waitUntil: 'load' });
+    baseline.push(
+      await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd),
+    );
+  } finally {
+    await browser.close();
+  }
+}
+
 // Nearest-rank p90; the median of an even count is the mean of the middle two.
-const quantile = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-const mid = sorted.length / 2;
-const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+const stats = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return {
+    median: sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2,
+    p90: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)],
+  };
+};
+const widget = stats(times);
+const page = stats(baseline);
 const round = (ms) => Math.round(ms * 10) / 10;
 console.log(
   JSON.stringify({
     url,
     runs,
     ms: times.map(round),
-    median_ms: round(median),
-    p90_ms: round(quantile(0.9)),
+    median_ms: round(widget.median),
+    p90_ms: round(widget.p90),
+    baseline_ms: baseline.map(round),
+    baseline_median_ms: round(page.median),
+    ratio_to_baseline: Math.round((widget.median / page.median) * 100) / 100,
     transfer_bytes: transfer,
   }),
 );
