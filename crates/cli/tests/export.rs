@@ -4,33 +4,19 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use assert_cmd::Command;
-use chacha20::ChaCha20Rng;
 use formseal_cli::serve::SqliteStore;
 use formseal_cli::serve::store::{NewEnvelope, Store};
-use formseal_core::answers::Answers;
 use formseal_core::config::FormConfig;
-use formseal_core::consent::ConsentState;
-use formseal_core::envelope::{self, SubmissionInput};
 use formseal_core::time::Date;
-use rand_core::SeedableRng;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const FORM: &str = include_str!("../../../examples/newsletter.json");
-const ANSWERS: &str = include_str!("../../../examples/answers.json");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn test_key(name: &str) -> PathBuf {
-    repo().join("crates/core/tests/examples").join(name)
-}
+mod common;
+use common::{answers, newsletter, repo, seal_answers, test_key};
 
 fn form_path() -> PathBuf {
     repo().join("examples/newsletter.json")
@@ -39,23 +25,11 @@ fn form_path() -> PathBuf {
 /// Seals the example answers (with `name` replaced) for the example form, or a copy of it with
 /// another id or another key.
 fn seal(seed: u64, name: &str, change: impl FnOnce(&mut FormConfig)) -> String {
-    let mut config = FormConfig::from_json(FORM).unwrap();
+    let mut config = newsletter();
     change(&mut config);
-    let mut answers: Answers = serde_json::from_str(ANSWERS).unwrap();
+    let mut answers = answers();
     answers.insert("name".into(), json!(name));
-    let consent = ConsentState::default();
-    let params = BTreeMap::new();
-    let input = SubmissionInput {
-        answers: &answers,
-        consent: &consent,
-        subject: "subject-1",
-        now_unix: 1_795_516_199,
-        url_params: &params,
-    };
-    envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
-        .unwrap()
-        .jwe
-        .0
+    seal_answers(&config, &answers, seed)
 }
 
 /// A store holding `(day, jwe)` envelopes, as the collector would have written them.

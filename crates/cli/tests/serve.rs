@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use assert_cmd::Command;
@@ -15,65 +13,26 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chacha20::ChaCha20Rng;
 use formseal_cli::serve::store::StoredEnvelope;
 use formseal_cli::serve::{
     self, AcceptedForms, AppOptions, AppState, RateLimit, SqliteStore, Store, app,
 };
-use formseal_core::answers::Answers;
 use formseal_core::config::FormConfig;
-use formseal_core::consent::ConsentState;
-use formseal_core::envelope::{self, SubmissionInput};
 use formseal_core::keys::PublicJwk;
 use formseal_core::time::Date;
 use http_body_util::BodyExt;
-use rand_core::SeedableRng;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-const FORM: &str = include_str!("../../../examples/newsletter.json");
-const ANSWERS: &str = include_str!("../../../examples/answers.json");
-/// 2026-11-24T10:29:59Z.
-const NOW: i64 = 1_795_516_199;
+mod common;
+use common::{FORM, answers, newsletter, repo, seal_answers, test_key};
+
 const COMPACT: &str = "application/jose";
 const JSON: &str = "application/jose+json";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn test_key(name: &str) -> PathBuf {
-    repo().join("crates/core/tests/examples").join(name)
-}
-
-fn newsletter() -> FormConfig {
-    FormConfig::from_json(FORM).unwrap()
-}
-
 fn jwk(name: &str) -> PublicJwk {
     serde_json::from_str(&std::fs::read_to_string(test_key(name)).unwrap()).unwrap()
-}
-
-fn answers() -> Answers {
-    serde_json::from_str(ANSWERS).unwrap()
-}
-
-/// Seals `answers` for `config`; each seed gives another submission id and ciphertext.
-fn seal_answers(config: &FormConfig, answers: &Answers, seed: u64) -> String {
-    let consent = ConsentState::default();
-    let params = BTreeMap::new();
-    let input = SubmissionInput {
-        answers,
-        consent: &consent,
-        subject: "subject-1",
-        now_unix: NOW,
-        url_params: &params,
-    };
-    envelope::seal_submission(config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
-        .unwrap()
-        .jwe
-        .0
 }
 
 fn seal(seed: u64) -> String {

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -13,37 +12,17 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use chacha20::ChaCha20Rng;
 use formseal_cli::serve::store::{Inserted, NewEnvelope, StoredEnvelope};
 use formseal_cli::serve::{AcceptedForms, AppOptions, AppState, SqliteStore, Store, app};
-use formseal_core::answers::Answers;
-use formseal_core::config::FormConfig;
-use formseal_core::consent::ConsentState;
-use formseal_core::envelope::{self, SubmissionInput};
 use formseal_core::time::Date;
 use http_body_util::BodyExt;
-use rand_core::SeedableRng;
 use tower::ServiceExt;
 
-const FORM: &str = include_str!("../../../examples/newsletter.json");
-const ANSWERS: &str = include_str!("../../../examples/answers.json");
+mod common;
+use common::{FORM, answers, newsletter, seal_answers};
 
 fn seal(seed: u64) -> String {
-    let config = FormConfig::from_json(FORM).unwrap();
-    let answers: Answers = serde_json::from_str(ANSWERS).unwrap();
-    let consent = ConsentState::default();
-    let params = BTreeMap::new();
-    let input = SubmissionInput {
-        answers: &answers,
-        consent: &consent,
-        subject: "subject-1",
-        now_unix: 1_795_516_199,
-        url_params: &params,
-    };
-    envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
-        .unwrap()
-        .jwe
-        .0
+    seal_answers(&newsletter(), &answers(), seed)
 }
 
 fn collector(store: Arc<dyn Store>) -> Router {
