@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::consent::ConsentSettings;
 use crate::keys::{PublicJwk, RecipientKey};
 use crate::{Error, Result};
 
@@ -59,6 +60,9 @@ pub struct FormConfig {
     /// The questions, in display order.
     #[serde(default)]
     pub fields: Vec<Field>,
+    /// Settings of a consent banner (`kind: consent` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentSettings>,
 }
 
 /// What a form is for; it decides the envelope kind of its submissions.
@@ -124,6 +128,14 @@ pub struct Purpose {
     /// the visitor's consent to it).
     #[serde(default)]
     pub required: bool,
+    /// Selling or sharing data, or targeted advertising: refused without asking when the
+    /// browser sends the Global Privacy Control signal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sale_or_sharing: bool,
+    /// Cookies this purpose sets, removed when its consent is withdrawn: exact names, or a
+    /// prefix ending in `*` (`_ga_*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<String>,
 }
 
 /// The lawful bases of Article 6(1) GDPR.
@@ -523,6 +535,21 @@ impl Checker<'_> {
             );
         }
         self.purposes(&config.purposes);
+        match (&config.consent, config.kind) {
+            (Some(settings), FormKind::Consent) => {
+                self.problems.extend(settings.problems(config));
+            }
+            (Some(_), _) => self.push_hint(
+                "consent",
+                "consent settings on a form that is not a consent banner",
+                "remove \"consent\" or set \"kind\": \"consent\"".into(),
+            ),
+            (None, FormKind::Consent) => {
+                self.problems
+                    .extend(ConsentSettings::default().problems(config));
+            }
+            (None, _) => {}
+        }
         let purpose_ids: Vec<&str> = config.purposes.iter().map(|p| p.id.as_str()).collect();
         if config.fields.is_empty() && config.kind != FormKind::Consent {
             self.push("fields", "a form needs at least one field");

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::answers::{self, Answers};
 use crate::config::{FormConfig, FormKind};
-use crate::consent::ConsentState;
+use crate::consent::{ConsentMethod, ConsentState};
 use crate::minimise::{self, Applied, MinimiseContext};
 use crate::time::{self, Date};
 use crate::{Error, Result};
@@ -87,6 +87,9 @@ pub struct ConsentRecord {
     pub granted: Vec<String>,
     /// Consent-based purposes of the form that were not granted.
     pub refused: Vec<String>,
+    /// How the choice was made (consent and withdrawal records only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<ConsentMethod>,
 }
 
 /// A sealed envelope: JWE compact serialization, or general JSON serialization on one line.
@@ -169,6 +172,7 @@ pub fn prepare<R: TryCryptoRng + ?Sized>(
                 .map(String::from)
                 .collect(),
             granted: consent.granted.into_iter().collect(),
+            method: None,
         },
         values: minimised.values,
     };

@@ -144,7 +144,7 @@ proptest! {
             kind: EnvelopeKind::Submission,
             at: "2026-11-24T10:00:00Z".into(),
             subject,
-            consent: ConsentRecord { notice_version: "1".into(), granted: vec!["newsletter".into()], refused: vec![] },
+            consent: ConsentRecord { notice_version: "1".into(), granted: vec!["newsletter".into()], refused: vec![], method: None },
             values,
         };
         let other = PrivateKey::from_pkcs8_pem(include_str!("examples/rsa3072.pem")).unwrap();
