@@ -7,10 +7,12 @@
 
 pub(crate) mod checkbox_field;
 pub(crate) mod choice_field;
+pub(crate) mod consent_banner;
 pub(crate) mod field_notes;
 pub(crate) mod form;
 pub(crate) mod form_state;
 pub(crate) mod honeypot;
+pub(crate) mod purpose_toggle;
 pub(crate) mod rating_field;
 pub(crate) mod status;
 pub(crate) mod text_field;

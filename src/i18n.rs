@@ -1,5 +1,6 @@
 //! The visitor's language and the widget's own texts: which of the form's languages to show,
-//! and built-in wording (English and Dutch) for buttons, states and answer problems.
+//! and built-in wording (English, Dutch, German, French) for buttons, states, the consent banner
+//! and answer problems.
 //!
 //! Texts written by the marketer come from the config; this file only supplies the fallbacks.
 
@@ -37,18 +38,36 @@ pub(crate) fn pick(text: &Text, lang: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Whether the built-in texts should be Dutch for this language tag.
-fn dutch(lang: &str) -> bool {
-    lang.split('-')
-        .next()
-        .is_some_and(|p| p.eq_ignore_ascii_case("nl"))
+/// The languages the widget has built-in texts for; any other falls back to English.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Builtins {
+    En = 0,
+    Nl = 1,
+    De = 2,
+    Fr = 3,
+}
+
+impl Builtins {
+    fn of(lang: &str) -> Self {
+        match lang
+            .split('-')
+            .next()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("nl") => Self::Nl,
+            Some("de") => Self::De,
+            Some("fr") => Self::Fr,
+            _ => Self::En,
+        }
+    }
 }
 
 /// One built-in sentence of the widget.
 #[derive(Clone, Copy)]
 pub(crate) enum Builtin {
     /// The form cannot be used (it failed closed).
-    Unavailable,
+    Unavailable = 0,
     /// Default submit label.
     Submit,
     /// Default thanks after the collector acknowledged the submission.
@@ -67,76 +86,258 @@ pub(crate) enum Builtin {
     Kept,
     /// "days" in the purpose line.
     Days,
+    /// Banner: grant every purpose.
+    AcceptAll,
+    /// Banner: refuse every purpose.
+    RejectAll,
+    /// Banner: open the choices per purpose.
+    Choose,
+    /// Settings: save the switches as they are.
+    Save,
+    /// Settings: heading of the choices layer, and the settings button.
+    Settings,
+    /// Settings: a purpose that needs no consent.
+    AlwaysOn,
+    /// Settings: withdraw every consent given.
+    WithdrawAll,
+    /// Settings: download a receipt of the current choices.
+    Receipt,
+    /// Settings: close without changing anything.
+    Close,
+    /// Settings: why a purpose is off under Global Privacy Control.
+    GpcNote,
+    /// The choice could not be recorded.
+    NotSaved,
+    /// The choice was recorded.
+    Saved,
 }
 
-/// The built-in sentence in `lang` (Dutch or English).
+/// Built-in texts: one row per [`Builtin`], one column per [`Builtins`] language.
+const TEXTS: [[&str; 4]; 22] = [
+    [
+        "This form is not available right now.",
+        "Dit formulier is nu niet beschikbaar.",
+        "Dieses Formular ist gerade nicht verfügbar.",
+        "Ce formulaire n'est pas disponible pour le moment.",
+    ],
+    ["Send", "Versturen", "Senden", "Envoyer"],
+    [
+        "Thank you, we received your answers.",
+        "Bedankt, we hebben uw antwoorden ontvangen.",
+        "Danke, wir haben Ihre Antworten erhalten.",
+        "Merci, nous avons bien reçu vos réponses.",
+    ],
+    [
+        "Sending…",
+        "Bezig met versturen…",
+        "Wird gesendet…",
+        "Envoi en cours…",
+    ],
+    [
+        "We could not reach the server. Your answers are kept safely encrypted on this device and will be sent again automatically.",
+        "We konden de server niet bereiken. Uw antwoorden blijven versleuteld op dit apparaat en worden automatisch opnieuw verstuurd.",
+        "Der Server war nicht erreichbar. Ihre Antworten bleiben verschlüsselt auf diesem Gerät und werden automatisch erneut gesendet.",
+        "Le serveur est injoignable. Vos réponses restent chiffrées sur cet appareil et seront renvoyées automatiquement.",
+    ],
+    [
+        "Sending failed. Please try again later.",
+        "Versturen is mislukt. Probeer het later opnieuw.",
+        "Senden fehlgeschlagen. Bitte versuchen Sie es später erneut.",
+        "L'envoi a échoué. Veuillez réessayer plus tard.",
+    ],
+    [
+        "Please correct the marked fields.",
+        "Verbeter de gemarkeerde velden.",
+        "Bitte korrigieren Sie die markierten Felder.",
+        "Veuillez corriger les champs signalés.",
+    ],
+    [
+        "Privacy notice",
+        "Privacyverklaring",
+        "Datenschutzerklärung",
+        "Politique de confidentialité",
+    ],
+    ["kept", "bewaard", "gespeichert", "conservé"],
+    ["days", "dagen", "Tage", "jours"],
+    [
+        "Accept all",
+        "Alles accepteren",
+        "Alle akzeptieren",
+        "Tout accepter",
+    ],
+    [
+        "Reject all",
+        "Alles weigeren",
+        "Alle ablehnen",
+        "Tout refuser",
+    ],
+    ["Choose", "Zelf kiezen", "Auswählen", "Choisir"],
+    [
+        "Save my choices",
+        "Mijn keuzes opslaan",
+        "Auswahl speichern",
+        "Enregistrer mes choix",
+    ],
+    [
+        "Privacy settings",
+        "Privacy-instellingen",
+        "Datenschutz-Einstellungen",
+        "Paramètres de confidentialité",
+    ],
+    ["Always on", "Altijd aan", "Immer aktiv", "Toujours actif"],
+    [
+        "Withdraw all consent",
+        "Alle toestemming intrekken",
+        "Alle Einwilligungen widerrufen",
+        "Retirer tout consentement",
+    ],
+    [
+        "Download a receipt of my choices",
+        "Bewijs van mijn keuzes downloaden",
+        "Beleg meiner Auswahl herunterladen",
+        "Télécharger un reçu de mes choix",
+    ],
+    ["Close", "Sluiten", "Schließen", "Fermer"],
+    [
+        "Off because your browser sends Global Privacy Control.",
+        "Uit omdat uw browser Global Privacy Control meestuurt.",
+        "Aus, weil Ihr Browser Global Privacy Control sendet.",
+        "Désactivé car votre navigateur envoie Global Privacy Control.",
+    ],
+    [
+        "Your choice could not be saved. Please try again.",
+        "Uw keuze kon niet worden opgeslagen. Probeer het opnieuw.",
+        "Ihre Auswahl konnte nicht gespeichert werden. Bitte erneut versuchen.",
+        "Votre choix n'a pas pu être enregistré. Veuillez réessayer.",
+    ],
+    [
+        "Your choices are saved.",
+        "Uw keuzes zijn opgeslagen.",
+        "Ihre Auswahl ist gespeichert.",
+        "Vos choix sont enregistrés.",
+    ],
+];
+
+/// The built-in sentence in `lang` (Dutch, English, German or French; English otherwise).
 pub(crate) fn builtin(lang: &str, text: Builtin) -> &'static str {
+    TEXTS[text as usize][Builtins::of(lang) as usize]
+}
+
+/// The key of a built-in text in a consent config's `consent.texts` overrides.
+pub(crate) fn override_key(text: Builtin) -> Option<&'static str> {
     use Builtin as B;
-    match (dutch(lang), text) {
-        (false, B::Unavailable) => "This form is not available right now.",
-        (true, B::Unavailable) => "Dit formulier is nu niet beschikbaar.",
-        (false, B::Submit) => "Send",
-        (true, B::Submit) => "Versturen",
-        (false, B::Success) => "Thank you, we received your answers.",
-        (true, B::Success) => "Bedankt, we hebben uw antwoorden ontvangen.",
-        (false, B::Sending) => "Sending…",
-        (true, B::Sending) => "Bezig met versturen…",
-        (false, B::WillRetry) => {
-            "We could not reach the server. Your answers are kept safely encrypted on this device and will be sent again automatically."
-        }
-        (true, B::WillRetry) => {
-            "We konden de server niet bereiken. Uw antwoorden blijven versleuteld op dit apparaat en worden automatisch opnieuw verstuurd."
-        }
-        (false, B::Failed) => "Sending failed. Please try again later.",
-        (true, B::Failed) => "Versturen is mislukt. Probeer het later opnieuw.",
-        (false, B::FixErrors) => "Please correct the marked fields.",
-        (true, B::FixErrors) => "Verbeter de gemarkeerde velden.",
-        (false, B::PrivacyNotice) => "Privacy notice",
-        (true, B::PrivacyNotice) => "Privacyverklaring",
-        (false, B::Kept) => "kept",
-        (true, B::Kept) => "bewaard",
-        (false, B::Days) => "days",
-        (true, B::Days) => "dagen",
-    }
+    Some(match text {
+        B::AcceptAll => "accept_all",
+        B::RejectAll => "reject_all",
+        B::Choose => "choose",
+        B::Save => "save",
+        B::Settings => "settings",
+        B::AlwaysOn => "always_on",
+        B::WithdrawAll => "withdraw_all",
+        B::Receipt => "receipt",
+        B::Close => "close",
+        B::GpcNote => "gpc_note",
+        B::PrivacyNotice => "privacy_notice",
+        _ => return None,
+    })
 }
 
 /// An answer problem worded for the visitor.
 pub(crate) fn problem(lang: &str, problem: &AnswerProblem) -> String {
     use AnswerProblem as P;
-    if dutch(lang) {
-        match problem {
-            P::Required => "Dit veld is verplicht.".into(),
-            P::WrongType => "Deze waarde is ongeldig.".into(),
-            P::TooShort { min } => format!("Gebruik minstens {min} tekens."),
-            P::TooLong { max } => format!("Gebruik hoogstens {max} tekens."),
-            P::Pattern => "Dit heeft niet de verwachte vorm.".into(),
-            P::Email => "Vul een geldig e-mailadres in.".into(),
-            P::Phone => "Vul een geldig telefoonnummer in.".into(),
-            P::Date => "Vul een geldige datum in.".into(),
-            P::Number => "Vul een getal in.".into(),
-            P::BelowMin { min } => format!("Vul minstens {min} in."),
-            P::AboveMax { max } => format!("Vul hoogstens {max} in."),
-            P::NotAnOption => "Kies een van de opties.".into(),
-            P::NotOnScale { min, max } => format!("Kies een waarde van {min} tot {max}."),
-            P::ConsentRequired { .. } => "Hiervoor is uw toestemming nodig.".into(),
-        }
-    } else {
-        match problem {
-            P::Required => "This field is required.".into(),
-            P::WrongType => "This value is not valid.".into(),
-            P::TooShort { min } => format!("Use at least {min} characters."),
-            P::TooLong { max } => format!("Use at most {max} characters."),
-            P::Pattern => "This does not have the expected format.".into(),
-            P::Email => "Enter a valid e-mail address.".into(),
-            P::Phone => "Enter a valid phone number.".into(),
-            P::Date => "Enter a valid date.".into(),
-            P::Number => "Enter a number.".into(),
-            P::BelowMin { min } => format!("Enter at least {min}."),
-            P::AboveMax { max } => format!("Enter at most {max}."),
-            P::NotAnOption => "Choose one of the options.".into(),
-            P::NotOnScale { min, max } => format!("Choose a value from {min} to {max}."),
-            P::ConsentRequired { .. } => "Your consent is needed for this.".into(),
-        }
+    let l = Builtins::of(lang) as usize;
+    let pick4 = |texts: [&str; 4]| texts[l].to_owned();
+    match problem {
+        P::Required => pick4([
+            "This field is required.",
+            "Dit veld is verplicht.",
+            "Dieses Feld ist erforderlich.",
+            "Ce champ est obligatoire.",
+        ]),
+        P::WrongType => pick4([
+            "This value is not valid.",
+            "Deze waarde is ongeldig.",
+            "Dieser Wert ist ungültig.",
+            "Cette valeur n'est pas valide.",
+        ]),
+        P::TooShort { min } => [
+            "Use at least {} characters.",
+            "Gebruik minstens {} tekens.",
+            "Mindestens {} Zeichen.",
+            "Au moins {} caractères.",
+        ][l]
+            .replace("{}", &min.to_string()),
+        P::TooLong { max } => [
+            "Use at most {} characters.",
+            "Gebruik hoogstens {} tekens.",
+            "Höchstens {} Zeichen.",
+            "Au plus {} caractères.",
+        ][l]
+            .replace("{}", &max.to_string()),
+        P::Pattern => pick4([
+            "This does not have the expected format.",
+            "Dit heeft niet de verwachte vorm.",
+            "Das Format stimmt nicht.",
+            "Le format n'est pas celui attendu.",
+        ]),
+        P::Email => pick4([
+            "Enter a valid e-mail address.",
+            "Vul een geldig e-mailadres in.",
+            "Geben Sie eine gültige E-Mail-Adresse ein.",
+            "Saisissez une adresse e-mail valide.",
+        ]),
+        P::Phone => pick4([
+            "Enter a valid phone number.",
+            "Vul een geldig telefoonnummer in.",
+            "Geben Sie eine gültige Telefonnummer ein.",
+            "Saisissez un numéro de téléphone valide.",
+        ]),
+        P::Date => pick4([
+            "Enter a valid date.",
+            "Vul een geldige datum in.",
+            "Geben Sie ein gültiges Datum ein.",
+            "Saisissez une date valide.",
+        ]),
+        P::Number => pick4([
+            "Enter a number.",
+            "Vul een getal in.",
+            "Geben Sie eine Zahl ein.",
+            "Saisissez un nombre.",
+        ]),
+        P::BelowMin { min } => [
+            "Enter at least {}.",
+            "Vul minstens {} in.",
+            "Mindestens {}.",
+            "Au moins {}.",
+        ][l]
+            .replace("{}", &min.to_string()),
+        P::AboveMax { max } => [
+            "Enter at most {}.",
+            "Vul hoogstens {} in.",
+            "Höchstens {}.",
+            "Au plus {}.",
+        ][l]
+            .replace("{}", &max.to_string()),
+        P::NotAnOption => pick4([
+            "Choose one of the options.",
+            "Kies een van de opties.",
+            "Wählen Sie eine der Optionen.",
+            "Choisissez l'une des options.",
+        ]),
+        P::NotOnScale { min, max } => [
+            "Choose a value from {min} to {max}.",
+            "Kies een waarde van {min} tot {max}.",
+            "Wählen Sie einen Wert von {min} bis {max}.",
+            "Choisissez une valeur de {min} à {max}.",
+        ][l]
+            .replace("{min}", &min.to_string())
+            .replace("{max}", &max.to_string()),
+        P::ConsentRequired { .. } => pick4([
+            "Your consent is needed for this.",
+            "Hiervoor is uw toestemming nodig.",
+            "Dafür ist Ihre Einwilligung nötig.",
+            "Votre consentement est nécessaire.",
+        ]),
     }
 }
 
@@ -151,5 +352,16 @@ mod tests {
         assert_eq!(choose(&langs, None, Some("nl-NL")), "nl");
         assert_eq!(choose(&langs, Some("de"), Some("fr")), "en");
         assert_eq!(choose(&langs, None, None), "en");
+    }
+
+    #[test]
+    fn builtins_in_four_languages_and_english_otherwise() {
+        assert_eq!(builtin("nl-BE", Builtin::RejectAll), "Alles weigeren");
+        assert_eq!(builtin("de", Builtin::AcceptAll), "Alle akzeptieren");
+        assert_eq!(builtin("fr", Builtin::Choose), "Choisir");
+        assert_eq!(builtin("sv", Builtin::Close), "Close");
+        assert_eq!(builtin("en", Builtin::Saved), "Your choices are saved.");
+        let scale = AnswerProblem::NotOnScale { min: 1, max: 5 };
+        assert_eq!(problem("fr", &scale), "Choisissez une valeur de 1 à 5.");
     }
 }

@@ -39,6 +39,7 @@
 //!   200 or 201; the pseudonymous subject id is kept under `formseal:subject`.
 
 mod components;
+pub mod consent;
 mod delivery;
 mod i18n;
 mod mount;

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use formseal_core::config::FormConfig;
+use formseal_core::config::{FormConfig, FormKind};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -17,12 +17,19 @@ use web_sys::{
     RequestCredentials, RequestInit, Response, ShadowRoot, ShadowRootInit, ShadowRootMode,
 };
 
+use crate::components::consent_banner::ConsentBanner;
 use crate::components::form::Form;
 use crate::i18n::{self, Builtin};
 use crate::{delivery, page};
 
-/// The custom element's tag name.
-const TAG: &str = "formseal-form";
+/// The custom element of a form.
+const FORM_TAG: &str = "formseal-form";
+
+/// The custom element of a consent banner.
+const CONSENT_TAG: &str = "formseal-consent";
+
+/// Both elements, as a selector.
+const TAGS: &str = "formseal-form, formseal-consent";
 
 /// The widget's CSS, adopted by every shadow root (no inline styles: works under a strict CSP).
 const CSS: &str = include_str!("widget.css");
@@ -44,7 +51,7 @@ pub(crate) fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    if let Ok(found) = document.query_selector_all(TAG) {
+    if let Ok(found) = document.query_selector_all(TAGS) {
         for i in 0..found.length() {
             if let Some(element) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
                 mount(element);
@@ -84,16 +91,17 @@ pub(crate) fn start() {
     on_online.forget();
 }
 
-/// Mounts `element` if it is a `<formseal-form>`, and every one inside it.
+/// Mounts `element` if it is one of ours, and every one inside it.
 fn mount_within(element: Element) {
-    if let Ok(found) = element.query_selector_all(TAG) {
+    if let Ok(found) = element.query_selector_all(TAGS) {
         for i in 0..found.length() {
             if let Some(inner) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
                 mount(inner);
             }
         }
     }
-    if element.tag_name().eq_ignore_ascii_case(TAG) {
+    let tag = element.tag_name();
+    if tag.eq_ignore_ascii_case(FORM_TAG) || tag.eq_ignore_ascii_case(CONSENT_TAG) {
         mount(element);
     }
 }
@@ -105,7 +113,7 @@ fn mount(host: Element) {
     }
     let init = ShadowRootInit::new(ShadowRootMode::Open);
     let Ok(shadow) = host.attach_shadow(&init) else {
-        page::console_error("formseal: cannot attach a shadow root to <formseal-form>");
+        page::console_error("formseal: cannot attach a shadow root to the element");
         return;
     };
     SHEET.with(|sheet| {
@@ -138,6 +146,16 @@ async fn load(host: &Element) -> Result<FormConfig, String> {
         .map_err(|e| format!("formseal: cannot load the form config {src}: {e}"))?;
     let config = FormConfig::from_json(&text)
         .map_err(|e| format!("formseal: the form config {src} is invalid: {e}"))?;
+    let wants_banner = host.tag_name().eq_ignore_ascii_case(CONSENT_TAG);
+    if wants_banner != (config.kind == FormKind::Consent) {
+        return Err(if wants_banner {
+            format!(
+                "formseal: <formseal-consent> needs a config of kind \"consent\"; {src} is a form"
+            )
+        } else {
+            format!("formseal: {src} is a consent banner: embed it with <formseal-consent>")
+        });
+    }
     let keys = config
         .recipient_keys()
         .map_err(|e| format!("formseal: the form config {src} has no usable key: {e}"))?;
@@ -203,10 +221,15 @@ fn render(host: Element, shadow: ShadowRoot, config: FormConfig) {
         page::html_lang().as_deref(),
     );
     let config = Arc::new(config);
-    let handle = mount_to(
-        container,
-        move || view! { <Form config=config lang=lang host=host/> },
-    );
+    let handle = if config.kind == FormKind::Consent {
+        mount_to(container, move || {
+            view! { <ConsentBanner config=config lang=lang host=host/> }.into_any()
+        })
+    } else {
+        mount_to(container, move || {
+            view! { <Form config=config lang=lang host=host/> }.into_any()
+        })
+    };
     // The form lives as long as the page.
     handle.forget();
 }

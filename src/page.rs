@@ -82,3 +82,10 @@ pub(crate) fn set_timeout(ms: f64, f: impl FnOnce() + 'static) {
         ms.clamp(0.0, f64::from(i32::MAX)) as i32,
     );
 }
+
+/// The page's origin (`https://shop.example`), for the visitor's own receipt.
+pub(crate) fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}

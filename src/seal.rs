@@ -6,7 +6,7 @@
 
 use formseal_core::Error;
 use formseal_core::config::FormConfig;
-use formseal_core::envelope::{self, Sealed, SealedEnvelope, SubmissionInput};
+use formseal_core::envelope::{self, Envelope, Sealed, SealedEnvelope, SubmissionInput};
 use formseal_core::jwe::{CEK_LEN, IV_LEN, SealPlan, TAG_LEN};
 use formseal_core::keys::RecipientKey;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -43,8 +43,21 @@ extern "C" {
 /// or any crypto failure is an error and nothing is sealed. The caller checks the pinned key
 /// id before calling this.
 pub async fn seal(config: &FormConfig, input: &SubmissionInput<'_>) -> Result<Sealed, Error> {
-    let keys = config.recipient_keys()?;
     let (envelope, report) = envelope::prepare(config, input, &mut getrandom::SysRng)?;
+    Ok(Sealed {
+        jwe: seal_envelope(config, &envelope).await?,
+        id: envelope.id,
+        report,
+    })
+}
+
+/// Seals a prepared envelope (a submission, or a consent record) to every recipient key of
+/// `config`. Fails closed like [`seal`].
+pub async fn seal_envelope(
+    config: &FormConfig,
+    envelope: &Envelope,
+) -> Result<SealedEnvelope, Error> {
+    let keys = config.recipient_keys()?;
     let plaintext = envelope.to_padded_json()?;
     let header = envelope.header_params();
     let plan = SealPlan::new(&header, &keys)?;
@@ -55,11 +68,7 @@ pub async fn seal(config: &FormConfig, input: &SubmissionInput<'_>) -> Result<Se
     getrandom::fill(&mut iv).map_err(|_| Error::Rng)?;
     let sealed = web_seal(plan, &plaintext, &cek, &iv).await;
     cek.fill(0);
-    Ok(Sealed {
-        jwe: SealedEnvelope(sealed?),
-        id: envelope.id,
-        report,
-    })
+    sealed.map(SealedEnvelope)
 }
 
 /// The current time in Unix seconds, from the visitor's clock (only the hour is kept).

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use formseal_core::answers::{self, AnswerProblem};
-use formseal_core::config::{FieldKind, FormConfig};
+use formseal_core::config::{FieldKind, FormConfig, LegalBasis};
 use formseal_core::consent::ConsentState;
 use formseal_core::envelope::SubmissionInput;
 use leptos::html;
@@ -26,7 +26,7 @@ use super::status::{Phase, Status};
 use super::text_field::TextField;
 use crate::delivery::{self, Entry, Outcome};
 use crate::i18n::{self, Builtin};
-use crate::{page, seal};
+use crate::{consent, page, seal};
 
 /// A submit sooner than this after rendering is taken for a bot: it is acknowledged, not sent.
 const MIN_FILL_MS: f64 = 2_000.0;
@@ -82,7 +82,7 @@ pub(crate) fn Form(
             }
             let answers = state.answers.get_untracked();
             let config = Arc::clone(&state.config);
-            let consent = ConsentState::default().with_form_answers(&config, &answers);
+            let consent = banner_consent(&config).with_form_answers(&config, &answers);
             let problems = answers::validate(&config, &answers, &consent);
             if !problems.is_empty() {
                 show_problems(&state, &problems, form_ref);
@@ -112,9 +112,11 @@ pub(crate) fn Form(
         |t| state.text(t),
     );
     let success = texts.success.as_ref().map(|t| state.text(t));
+    let refused = refused_on_banner(&config);
     let fields = config
         .fields
         .iter()
+        .filter(|field| !refused.contains(&field.id))
         .map(|field| {
             let state = state.clone();
             let field = field.clone();
@@ -173,10 +175,7 @@ async fn seal_and_queue(
 ) -> Result<(), String> {
     let subject = page::subject_id().map_err(|e| format!("formseal: no subject id: {e}"))?;
     let url_params = page::url_params();
-    let consent = ConsentState {
-        notice_version: config.privacy_notice.version.clone(),
-        granted: BTreeSet::new(),
-    };
+    let consent = banner_consent(config);
     let input = SubmissionInput {
         answers,
         consent: &consent,
@@ -192,6 +191,44 @@ async fn seal_and_queue(
         Entry::new(sealed.id, config.endpoint.clone(), sealed.jwe.0),
     );
     Ok(())
+}
+
+/// The consent the visitor gave on this site's banner, as far as this form's purposes go (the
+/// form's own consent boxes are added when it is submitted).
+fn banner_consent(config: &FormConfig) -> ConsentState {
+    let (granted, _) = consent::site_choices();
+    ConsentState {
+        notice_version: config.privacy_notice.version.clone(),
+        granted,
+    }
+}
+
+/// Fields not shown because the visitor refused all their purposes on the banner and the form
+/// has no consent box that could grant one of them. Their values are never sent either way:
+/// minimisation drops fields without an allowed purpose.
+fn refused_on_banner(config: &FormConfig) -> BTreeSet<String> {
+    let (_, refused) = consent::site_choices();
+    let grantable: BTreeSet<&String> = config
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::Consent)
+        .flat_map(|f| &f.purposes)
+        .collect();
+    config
+        .fields
+        .iter()
+        .filter(|f| f.kind != FieldKind::Consent && !f.purposes.is_empty())
+        .filter(|f| {
+            f.purposes.iter().all(|id| {
+                refused.contains(id)
+                    && !grantable.contains(id)
+                    && config
+                        .purpose(id)
+                        .is_some_and(|p| p.legal_basis == LegalBasis::Consent)
+            })
+        })
+        .map(|f| f.id.clone())
+        .collect()
 }
 
 /// Words each problem next to its field and moves focus to the first invalid field.

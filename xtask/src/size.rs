@@ -30,7 +30,7 @@ struct Sizes {
 pub(crate) fn run() -> Result<()> {
     wasm::run()?;
     let mut rows = Vec::new();
-    for file in wasm::OUTPUTS {
+    for file in wasm::WIDGET {
         let path = project_root().join(file);
         let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         rows.push((file, measure(&bytes)?));

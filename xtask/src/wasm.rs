@@ -22,8 +22,24 @@ pub(crate) const OUT_DIR: &str = "pkg";
 /// The widget's wasm after wasm-opt, relative to the project root.
 pub(crate) const WASM: &str = "pkg/formseal_bg.wasm";
 
-/// The files `cargo xtask wasm` produces (everything a page loads), relative to the project root.
-pub(crate) const OUTPUTS: [&str; 2] = [WASM, "pkg/formseal.js"];
+/// The consent loader, relative to the project root: the one script of a page with a banner.
+pub(crate) const LOADER: &str = "pkg/formseal-loader.js";
+
+/// The widget's JS glue (with the auto-start), relative to the project root.
+pub(crate) const GLUE: &str = "pkg/formseal.js";
+
+/// Everything a page with a form loads, relative to the project root.
+pub(crate) const WIDGET: [&str; 2] = [WASM, GLUE];
+
+/// The files `cargo xtask wasm` produces, relative to the project root: the widget and the
+/// consent loader.
+pub(crate) const OUTPUTS: [&str; 3] = [WASM, GLUE, LOADER];
+
+/// The loader's source; its widget hash placeholder is filled in when it is copied to `pkg/`.
+const LOADER_SOURCE: &str = "src/loader.js";
+
+/// The placeholder in the loader's source for the glue's SRI hash.
+const LOADER_PLACEHOLDER: &str = "__WIDGET_INTEGRITY__";
 
 /// Wasm features rustc's default wasm32 CPU emits (LLVM's "generic"); wasm-opt must accept them
 /// in the input, and is kept from introducing any other.
@@ -90,6 +106,7 @@ pub(crate) fn build() -> Result<()> {
     )
     .context("shrinking the wasm with wasm-opt")?;
     append_start()?;
+    write_loader()?;
     write_precompressed()?;
     for output in OUTPUTS {
         ensure!(
@@ -123,7 +140,7 @@ fn write_precompressed() -> Result<()> {
 fn append_start() -> Result<()> {
     let root = project_root();
     let wasm = fs::read(root.join(WASM)).with_context(|| format!("reading {WASM}"))?;
-    let glue_path = root.join(OUTPUTS[1]);
+    let glue_path = root.join(GLUE);
     let mut glue = fs::read_to_string(&glue_path).context("reading pkg/formseal.js")?;
     // Idempotent: a glue that already has the auto-start (a re-run without wasm-bindgen) loses it.
     if let Some(at) = glue.find(START_MARKER) {
@@ -140,11 +157,30 @@ fn append_start() -> Result<()> {
     let integrity = format!("sha384-{}", base64(&sha384(&wasm)));
     let start = format!(
         "{START_MARKER} load the wasm pinned by its hash and mount every\n\
-         // <formseal-form>.\n\
+         // <formseal-form> and <formseal-consent>; then hand the consent API to the loader.\n\
          await {INIT_FN}({{ module_or_path: fetch(new URL('formseal_bg.wasm', import.meta.url), \
-         {{ integrity: '{integrity}' }}) }});\n"
+         {{ integrity: '{integrity}' }}) }});\n\
+         (globalThis.formseal ??= {{}}).widget = {{ consentShow, consentSet, consentWithdrawAll }};\n"
     );
     fs::write(&glue_path, glue + &start).context("writing pkg/formseal.js")
+}
+
+/// Copies the consent loader to `pkg/` with the final glue's SRI hash, so the loader (pinned
+/// by the page) pins the glue, which pins the wasm.
+fn write_loader() -> Result<()> {
+    let root = project_root();
+    let glue = fs::read(root.join(GLUE)).context("reading pkg/formseal.js")?;
+    let source = fs::read_to_string(root.join(LOADER_SOURCE)).context("reading src/loader.js")?;
+    ensure!(
+        source.matches(LOADER_PLACEHOLDER).count() == 1,
+        "src/loader.js must contain {LOADER_PLACEHOLDER} exactly once"
+    );
+    let integrity = format!("sha384-{}", base64(&sha384(&glue)));
+    fs::write(
+        root.join(LOADER),
+        source.replace(LOADER_PLACEHOLDER, &integrity),
+    )
+    .with_context(|| format!("writing {LOADER}"))
 }
 
 /// SHA-384 (FIPS 180-4): SHA-512's compression with its own initial values, cut to 48 bytes.

@@ -7,17 +7,25 @@ use std::path::{Path, PathBuf};
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha384};
 
+use formseal_core::config::FormKind;
+
 use crate::check;
 use crate::{Hinted, shown};
 
-/// The widget's entry module inside `pkg/`; the page loads only this, it fetches the wasm.
+/// The widget's entry module inside `pkg/`; a page with a form loads only this, it fetches the
+/// wasm.
 const ENTRY: &str = "formseal.js";
 
-/// Print the HTML snippet that embeds a form in a page.
+/// The consent loader inside `pkg/`: a page with a banner loads only this; it applies a stored
+/// choice itself and loads the widget only when the banner or the settings must be shown.
+const CONSENT_ENTRY: &str = "formseal-loader.js";
+
+/// Print the HTML snippet that embeds a form or a consent banner in a page.
 ///
-/// The script tag carries `integrity="sha384-..."` of the built `formseal.js`, so a browser
-/// refuses a tampered copy; the `<formseal-form>` element pins the key id of the form's first
-/// recipient, so the widget refuses a config whose key was swapped.
+/// The script tag carries `integrity="sha384-..."` of the built `formseal.js` (for a consent
+/// banner: of `formseal-loader.js`, which pins the widget in turn), so a browser refuses a
+/// tampered copy; the `<formseal-form>` (or `<formseal-consent>`) element pins the key id of
+/// the config's first recipient, so the widget refuses a config whose key was swapped.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -57,7 +65,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .first()
         .map(|key| key.kid().to_owned())
         .unwrap_or_default();
-    let integrity = integrity(&args.pkg.join(ENTRY))?;
+    let (entry, element) = if config.kind == FormKind::Consent {
+        (CONSENT_ENTRY, "formseal-consent")
+    } else {
+        (ENTRY, "formseal-form")
+    };
+    let integrity = integrity(&args.pkg.join(entry))?;
     let form_url = args
         .form_url
         .clone()
@@ -65,7 +78,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     print!(
         "{}",
         snippet(&Snippet {
-            script_url: &format!("{}/{ENTRY}", args.base_url.trim_end_matches('/')),
+            script_url: &format!("{}/{entry}", args.base_url.trim_end_matches('/')),
+            element,
             integrity: &integrity,
             form_url: &form_url,
             kid: &kid,
@@ -77,6 +91,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 /// What goes into the snippet.
 struct Snippet<'a> {
     script_url: &'a str,
+    element: &'a str,
     integrity: &'a str,
     form_url: &'a str,
     kid: &'a str,
@@ -86,11 +101,12 @@ struct Snippet<'a> {
 fn snippet(s: &Snippet<'_>) -> String {
     format!(
         "<script type=\"module\" src=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>\n\
-         <formseal-form src=\"{}\" key-id=\"{}\"></formseal-form>\n",
+         <{element} src=\"{}\" key-id=\"{}\"></{element}>\n",
         attribute(s.script_url),
         attribute(s.integrity),
         attribute(s.form_url),
         attribute(s.kid),
+        element = s.element,
     )
 }
 
@@ -131,6 +147,7 @@ mod tests {
     fn attributes_are_escaped() {
         let text = snippet(&Snippet {
             script_url: "/pkg/formseal.js",
+            element: "formseal-form",
             integrity: "sha384-x",
             form_url: "/forms/a.json?x=\"><script>",
             kid: "k&",

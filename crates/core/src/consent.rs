@@ -359,16 +359,22 @@ pub struct Decision<'a> {
 
 /// Turns a consent banner's decision into the envelope that records it and the choice the
 /// browser keeps. The envelope is of kind `withdrawal` when a purpose granted before is now
-/// refused, else `consent`.
+/// refused, else `consent`. Every purpose that needs consent and is not granted is refused,
+/// except in a first-visit Global Privacy Control record, which answers only for the
+/// `sale_or_sharing` purposes (so the banner still asks about the rest).
 pub fn record<R: TryCryptoRng + ?Sized>(
     config: &FormConfig,
     decision: &Decision<'_>,
     rng: &mut R,
 ) -> Result<(Envelope, Choice)> {
+    // Global Privacy Control on a first visit answers only for the sale/sharing purposes; the
+    // visitor still decides the others on the banner.
+    let signal_only = decision.method == ConsentMethod::Gpc && decision.previous.is_none();
     let asked: Vec<&Purpose> = config
         .purposes
         .iter()
         .filter(|p| p.legal_basis == LegalBasis::Consent)
+        .filter(|p| !signal_only || p.sale_or_sharing)
         .collect();
     let (granted, refused): (Vec<&Purpose>, Vec<&Purpose>) = asked
         .into_iter()

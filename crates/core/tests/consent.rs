@@ -92,12 +92,39 @@ fn reject_all_refuses_every_consent_purpose_and_never_lists_necessary_ones() {
 
 #[test]
 fn gpc_refuses_sale_or_sharing_purposes_whatever_was_asked() {
-    let (envelope, choice) = decide(&["analytics", "marketing"], ConsentMethod::Gpc, true, None);
+    let (envelope, choice) = decide(
+        &["analytics", "marketing"],
+        ConsentMethod::Banner,
+        true,
+        None,
+    );
     assert_eq!(envelope.consent.granted, ["analytics"]);
     assert_eq!(envelope.consent.refused, ["marketing"]);
-    assert_eq!(envelope.consent.method, Some(ConsentMethod::Gpc));
+    assert_eq!(envelope.consent.method, Some(ConsentMethod::Banner));
     assert_eq!(choice.signals["ad_personalization"], "denied");
     assert_eq!(choice.signals["analytics_storage"], "granted");
+}
+
+#[test]
+fn a_first_visit_gpc_record_answers_only_for_sale_or_sharing() {
+    let (envelope, choice) = decide(&[], ConsentMethod::Gpc, true, None);
+    assert!(envelope.consent.granted.is_empty());
+    assert_eq!(envelope.consent.refused, ["marketing"]);
+    let today = Date::parse("2026-11-24").unwrap();
+    assert!(
+        !choice.is_current(&banner(), today),
+        "the banner still asks about analytics"
+    );
+    // Later, with the signal still on, the visitor's own answer covers every purpose.
+    let (later, after) = decide(
+        &["analytics", "marketing"],
+        ConsentMethod::Banner,
+        true,
+        Some(&choice),
+    );
+    assert_eq!(later.consent.granted, ["analytics"]);
+    assert_eq!(later.consent.refused, ["marketing"]);
+    assert!(after.is_current(&banner(), today));
 }
 
 #[test]

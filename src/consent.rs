@@ -1,0 +1,294 @@
+//! The visitor's consent choices in this browser: reading and keeping them, turning a decision
+//! into a sealed consent record on the delivery queue, and telling the page (the loader applies
+//! script gating, Consent Mode and cookie removal when it hears `formseal:consent`).
+//!
+//! What the banner looks like lives in `components/consent_banner.rs`; the JS API the loader
+//! exposes (`formseal.consent.show/set/withdrawAll`) calls the functions at the bottom.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use formseal_core::config::{FormConfig, LegalBasis};
+use formseal_core::consent::{self, Choice, ConsentMethod, ConsentSettings, Decision};
+use formseal_core::time::Date;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::delivery::{self, Entry};
+use crate::{page, seal};
+
+/// `localStorage` key prefix of a banner's stored choice; the form id follows.
+pub(crate) const CHOICE_PREFIX: &str = "formseal:consent:";
+
+/// The event the page hears after every recorded choice.
+const CHANGE_EVENT: &str = "formseal:consent";
+
+/// The event the page hears when a banner is ready for the JS API.
+const READY_EVENT: &str = "formseal:ready";
+
+/// The choice stored for the banner `form_id`, if any and readable.
+pub(crate) fn stored(form_id: &str) -> Option<Choice> {
+    let text = page::local_storage()?
+        .get_item(&format!("{CHOICE_PREFIX}{form_id}"))
+        .ok()??;
+    serde_json::from_str(&text).ok()
+}
+
+fn store(form_id: &str, choice: &Choice) {
+    let Some(storage) = page::local_storage() else {
+        return;
+    };
+    if let Ok(json) = serde_json::to_string(choice) {
+        // Without storage the choice holds for this page only; the record is still sealed.
+        let _ = storage.set_item(&format!("{CHOICE_PREFIX}{form_id}"), &json);
+    }
+}
+
+/// Purposes granted and refused on this site's banners, for forms to follow.
+pub(crate) fn site_choices() -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut granted = BTreeSet::new();
+    let mut refused = BTreeSet::new();
+    let Some(storage) = page::local_storage() else {
+        return (granted, refused);
+    };
+    let count = storage.length().unwrap_or(0);
+    for i in 0..count {
+        let Some(key) = storage.key(i).ok().flatten() else {
+            continue;
+        };
+        if let Some(form_id) = key.strip_prefix(CHOICE_PREFIX)
+            && let Some(choice) = stored(form_id)
+        {
+            granted.extend(choice.granted);
+            refused.extend(choice.refused);
+        }
+    }
+    (granted, refused)
+}
+
+/// Whether the browser sends the Global Privacy Control signal.
+pub(crate) fn gpc() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    js_sys::Reflect::get(&window, &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"globalPrivacyControl".into()))
+        .is_ok_and(|v| v.is_truthy())
+}
+
+/// Whether the browser's Global Privacy Control needs a record: some `sale_or_sharing` purpose
+/// is granted, or not yet refused, in the stored choice.
+pub(crate) fn gpc_needs_record(config: &FormConfig, stored: Option<&Choice>) -> bool {
+    gpc()
+        && config
+            .purposes
+            .iter()
+            .filter(|p| p.sale_or_sharing && p.legal_basis == LegalBasis::Consent)
+            .any(|p| stored.is_none_or(|c| !c.refused.contains(&p.id)))
+}
+
+/// Today in UTC, from the visitor's clock.
+pub(crate) fn today() -> Date {
+    Date::from_unix(seal::now_unix())
+}
+
+/// Records a decision: seals the consent (or withdrawal) record, queues it for delivery, keeps
+/// the choice and tells the page. Nothing is kept or applied when sealing fails.
+pub(crate) async fn decide(
+    config: &FormConfig,
+    granted: &BTreeSet<String>,
+    method: ConsentMethod,
+) -> Result<Choice, String> {
+    let previous = stored(&config.id);
+    let subject = page::subject_id().map_err(|e| format!("formseal: no subject id: {e}"))?;
+    let decision = Decision {
+        granted,
+        method,
+        gpc: gpc(),
+        previous: previous.as_ref(),
+        subject: &subject,
+        now_unix: seal::now_unix(),
+    };
+    let (envelope, choice) = consent::record(config, &decision, &mut getrandom::SysRng)
+        .map_err(|e| format!("formseal: cannot record the choice: {e}"))?;
+    let jwe = seal::seal_envelope(config, &envelope).await.map_err(|e| {
+        format!("formseal: sealing the consent record failed, nothing was kept: {e}")
+    })?;
+    delivery::enqueue(
+        &config.id,
+        Entry::new(envelope.id.clone(), config.endpoint.clone(), jwe.0),
+    );
+    store(&config.id, &choice);
+    announce(config, previous.as_ref(), &choice);
+    Ok(choice)
+}
+
+/// Dispatches `formseal:consent` on `window`: the new choice, the purposes just withdrawn and
+/// the cookies they set, and whether the page should reload to stop scripts already running.
+fn announce(config: &FormConfig, previous: Option<&Choice>, choice: &Choice) {
+    let withdrawn: Vec<&String> = previous
+        .map(|p| {
+            p.granted
+                .iter()
+                .filter(|id| !choice.granted.contains(id))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cookies: Vec<&String> = config
+        .purposes
+        .iter()
+        .filter(|p| withdrawn.contains(&&p.id))
+        .flat_map(|p| &p.cookies)
+        .collect();
+    let detail = json!({
+        "form": config.id,
+        "choice": choice,
+        "withdrawn": withdrawn,
+        "cookies": cookies,
+        "reload": !withdrawn.is_empty() && ConsentSettings::of(config).reload_on_withdrawal,
+    });
+    dispatch(CHANGE_EVENT, &detail.to_string());
+}
+
+fn dispatch(name: &str, detail_json: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let init = web_sys::CustomEventInit::new();
+    if let Ok(detail) = js_sys::JSON::parse(detail_json) {
+        init.set_detail(&detail);
+    }
+    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = window.dispatch_event(&event);
+    }
+}
+
+/// Offers the visitor a small JSON file with their current choices and the record id.
+pub(crate) fn download_receipt(config: &FormConfig, choice: &Choice) {
+    let receipt = json!({
+        "site": page::origin(),
+        "banner": config.id,
+        "privacy_notice": config.privacy_notice.url,
+        "notice_version": choice.notice,
+        "granted": choice.granted,
+        "refused": choice.refused,
+        "decided": choice.decided,
+        "valid_until": choice.expires,
+        "record": choice.record,
+        "how": choice.method,
+    });
+    let Ok(text) = serde_json::to_string_pretty(&receipt) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&JsValue::from_str(&text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let (Ok(blob), Ok(link)) = (
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options),
+        document.create_element("a"),
+    ) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let _ = link.set_attribute("href", &url);
+    let _ = link.set_attribute(
+        "download",
+        &format!("privacy-choices-{}.json", choice.record),
+    );
+    if let Ok(link) = link.dyn_into::<web_sys::HtmlElement>() {
+        link.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// What the JS API can do with a mounted banner.
+#[derive(Clone)]
+pub(crate) struct BannerHandle {
+    /// The banner's config.
+    pub(crate) config: Arc<FormConfig>,
+    /// Opens the settings layer.
+    pub(crate) show: Rc<dyn Fn()>,
+    /// Shows a choice made outside the banner (through the API).
+    pub(crate) changed: Rc<dyn Fn(Choice)>,
+}
+
+thread_local! {
+    static BANNERS: RefCell<Vec<BannerHandle>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes a mounted banner reachable from the JS API and tells the page it is ready.
+pub(crate) fn register(handle: BannerHandle) {
+    let form = handle.config.id.clone();
+    BANNERS.with(|b| b.borrow_mut().push(handle));
+    dispatch(READY_EVENT, &json!({ "form": form }).to_string());
+}
+
+fn first_banner() -> Result<BannerHandle, JsValue> {
+    BANNERS
+        .with(|b| b.borrow().first().cloned())
+        .ok_or_else(|| JsValue::from_str("formseal: no <formseal-consent> banner is mounted"))
+}
+
+/// `formseal.consent.show()`: opens the privacy settings.
+#[wasm_bindgen(js_name = consentShow)]
+pub fn consent_show() -> Result<(), JsValue> {
+    (first_banner()?.show)();
+    Ok(())
+}
+
+/// `formseal.consent.set({purpose: true|false, ...})`: changes the named purposes, keeps the
+/// others as they were, records the choice (method `api`) and resolves to the stored choice.
+#[wasm_bindgen(js_name = consentSet)]
+pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
+    let banner = first_banner()?;
+    let mut granted: BTreeSet<String> = stored(&banner.config.id)
+        .map(|c| c.granted.into_iter().collect())
+        .unwrap_or_default();
+    let object: js_sys::Object = changes.dyn_into().map_err(|_| {
+        JsValue::from_str("formseal: consent.set expects an object {purpose: true|false}")
+    })?;
+    for entry in js_sys::Object::entries(&object).iter() {
+        let pair = js_sys::Array::from(&entry);
+        let id = pair.get(0).as_string().unwrap_or_default();
+        let Some(purpose) = banner.config.purpose(&id) else {
+            return Err(JsValue::from_str(&format!(
+                "formseal: consent.set: unknown purpose \"{id}\""
+            )));
+        };
+        if purpose.legal_basis != LegalBasis::Consent {
+            continue;
+        }
+        if pair.get(1).is_truthy() {
+            granted.insert(id);
+        } else {
+            granted.remove(&id);
+        }
+    }
+    apply_from_api(&banner, &granted).await
+}
+
+/// `formseal.consent.withdrawAll()`: refuses every purpose (method `api`).
+#[wasm_bindgen(js_name = consentWithdrawAll)]
+pub async fn consent_withdraw_all() -> Result<JsValue, JsValue> {
+    apply_from_api(&first_banner()?, &BTreeSet::new()).await
+}
+
+async fn apply_from_api(
+    banner: &BannerHandle,
+    granted: &BTreeSet<String>,
+) -> Result<JsValue, JsValue> {
+    let choice = decide(&banner.config, granted, ConsentMethod::Api)
+        .await
+        .map_err(|e| JsValue::from_str(&e))?;
+    (banner.changed)(choice.clone());
+    let json = serde_json::to_string(&choice).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    js_sys::JSON::parse(&json)
+}
