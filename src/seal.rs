@@ -59,7 +59,7 @@ pub async fn seal_envelope(
 ) -> Result<SealedEnvelope, Error> {
     let keys = config.recipient_keys()?;
     let plaintext = envelope.to_padded_json()?;
-    let header = envelope.header_params();
+    let header = envelope.header_params(config)?;
     let plan = SealPlan::new(&header, &keys)?;
 
     let mut cek = [0u8; CEK_LEN];

@@ -90,7 +90,7 @@ fn seal(c: &mut Criterion) {
                 let (envelope, _) =
                     envelope::prepare(&submission.config, &submission.input(), &mut rng)
                         .expect("the typical answers are valid");
-                envelope.seal(black_box(&recipients), &mut rng)
+                envelope.seal(&submission.config, black_box(&recipients), &mut rng)
             })
         });
     }
@@ -110,7 +110,7 @@ fn open(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4));
     for (bits, key) in keys() {
         let sealed = envelope::prepare(&submission.config, &submission.input(), &mut rng)
-            .and_then(|(envelope, _)| envelope.seal(&[key.public()], &mut rng))
+            .and_then(|(envelope, _)| envelope.seal(&submission.config, &[key.public()], &mut rng))
             .expect("the typical submission seals");
         group.bench_function(format!("rsa{bits}"), |b| {
             b.iter(|| Envelope::open(black_box(sealed.as_str()), &key))
@@ -131,7 +131,7 @@ fn oaep(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4));
     for (bits, key) in keys() {
         let sealed = envelope::prepare(&submission.config, &submission.input(), &mut rng)
-            .and_then(|(envelope, _)| envelope.seal(&[key.public()], &mut rng))
+            .and_then(|(envelope, _)| envelope.seal(&submission.config, &[key.public()], &mut rng))
             .expect("the typical submission seals");
         // One recipient gives the compact serialization; its second part is the wrapped key.
         let wrapped = sealed

@@ -14,6 +14,7 @@ use crate::answers::{self, Answers};
 use crate::config::{FormConfig, FormKind};
 use crate::consent::{ConsentMethod, ConsentState};
 use crate::minimise::{self, Applied, MinimiseContext};
+use crate::retention;
 use crate::time::{self, Date};
 use crate::{Error, Result};
 
@@ -191,7 +192,7 @@ pub fn seal_submission<R: TryCryptoRng + ?Sized>(
     let recipients = config.recipient_keys()?;
     let (envelope, report) = prepare(config, input, rng)?;
     Ok(Sealed {
-        jwe: envelope.seal(&recipients, rng)?,
+        jwe: envelope.seal(config, &recipients, rng)?,
         id: envelope.id,
         report,
     })
@@ -208,23 +209,33 @@ impl Envelope {
     }
 
     /// The protected-header parameters of this envelope besides `alg`/`enc`/`kid`: the form id
-    /// and version, nothing about the visitor.
-    pub fn header_params(&self) -> serde_json::Map<String, serde_json::Value> {
+    /// and version and the retention date ([`retention::HEADER_PARAM`], from `config`'s
+    /// purposes), nothing about the visitor.
+    pub fn header_params(
+        &self,
+        config: &FormConfig,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
         let mut params = serde_json::Map::new();
         params.insert("form".into(), self.form.clone().into());
         params.insert("form_version".into(), self.form_version.into());
-        params
+        params.insert(
+            retention::HEADER_PARAM.into(),
+            retention::expiry(config, self)?.to_string().into(),
+        );
+        Ok(params)
     }
 
-    /// Seals this envelope to every recipient with RustCrypto.
+    /// Seals this envelope (made with `config`) to every recipient with RustCrypto.
     #[cfg(feature = "rust-crypto")]
     pub fn seal<R: TryCryptoRng + ?Sized>(
         &self,
+        config: &FormConfig,
         recipients: &[crate::keys::RecipientKey],
         rng: &mut R,
     ) -> Result<SealedEnvelope> {
         let plaintext = self.to_padded_json()?;
-        crate::jwe::seal(&plaintext, &self.header_params(), recipients, rng).map(SealedEnvelope)
+        crate::jwe::seal(&plaintext, &self.header_params(config)?, recipients, rng)
+            .map(SealedEnvelope)
     }
 
     /// Parses a decrypted plaintext (padding included).

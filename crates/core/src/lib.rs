@@ -14,6 +14,7 @@ pub mod error;
 pub mod jwe;
 pub mod keys;
 pub mod minimise;
+pub mod retention;
 pub mod text;
 pub mod time;
 

@@ -52,6 +52,24 @@ impl Date {
         Self { year, month, day }
     }
 
+    /// Days since 1970-01-01 (negative before it).
+    pub fn days_since_epoch(self) -> i64 {
+        // Howard Hinnant's `days_from_civil`.
+        let year = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year - era * 400;
+        let month = i64::from(self.month);
+        let mp = if month > 2 { month - 3 } else { month + 9 };
+        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `days` days later (earlier when negative).
+    pub fn plus_days(self, days: i64) -> Self {
+        Self::from_unix((self.days_since_epoch() + days) * 86_400)
+    }
+
     /// Whole years from `self` (a birth date) to `today`; negative if `self` is in the future.
     pub fn years_until(self, today: Date) -> i32 {
         let had_birthday = (today.month, today.day) >= (self.month, self.day);
@@ -116,6 +134,21 @@ mod tests {
         assert_eq!(Date::from_unix(951_782_400).to_string(), "2000-02-29");
         assert_eq!(coarse_timestamp(1_795_516_199), "2026-11-24T10:00:00Z");
         assert_eq!(coarse_timestamp(-1), "1969-12-31T23:00:00Z");
+    }
+
+    #[test]
+    fn adding_days_crosses_months_leap_days_and_years() {
+        let date = |s| Date::parse(s).unwrap();
+        assert_eq!(date("1970-01-01").days_since_epoch(), 0);
+        assert_eq!(date("2000-02-29").days_since_epoch(), 951_782_400 / 86_400);
+        assert_eq!(date("1969-12-31").days_since_epoch(), -1);
+        assert_eq!(date("2024-02-28").plus_days(1), date("2024-02-29"));
+        assert_eq!(date("2026-11-24").plus_days(365), date("2027-11-24"));
+        assert_eq!(date("2026-11-24").plus_days(36_500), date("2126-10-31"));
+        assert_eq!(date("2026-01-01").plus_days(-1), date("2025-12-31"));
+        for days in [-800_000, -1, 0, 59, 60, 365, 10_000, 2_932_896] {
+            assert_eq!(Date::from_unix(days * 86_400).days_since_epoch(), days);
+        }
     }
 
     #[test]

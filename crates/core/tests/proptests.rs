@@ -122,7 +122,7 @@ proptest! {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         // Only answers that pass validation get sealed; invalid ones are refused before sealing.
         let Ok((envelope, _)) = envelope::prepare(&CONFIG, &input, &mut rng) else { return Ok(()) };
-        let sealed = envelope.seal(&[KEY.public()], &mut rng).unwrap();
+        let sealed = envelope.seal(&CONFIG, &[KEY.public()], &mut rng).unwrap();
         let plaintext = String::from_utf8(jwe::open(sealed.as_str(), &KEY).unwrap().plaintext).unwrap().to_lowercase();
         if !full.allows_any(&CONFIG, &field.purposes) {
             prop_assert!(!plaintext.contains(&marker), "{} leaked: {}", field.id, plaintext);
@@ -149,7 +149,7 @@ proptest! {
         };
         let other = PrivateKey::from_pkcs8_pem(include_str!("examples/rsa3072.pem")).unwrap();
         let recipients = if two_recipients { vec![other.public(), KEY.public()] } else { vec![KEY.public()] };
-        let sealed = envelope.seal(&recipients, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
+        let sealed = envelope.seal(&CONFIG, &recipients, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
         prop_assert_eq!(Envelope::open(sealed.as_str(), &KEY).unwrap(), envelope);
     }
 }

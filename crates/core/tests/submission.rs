@@ -10,6 +10,7 @@ use formseal_core::consent::ConsentState;
 use formseal_core::envelope::{self, Envelope, EnvelopeKind, SubmissionInput};
 use formseal_core::keys::PrivateKey;
 use formseal_core::minimise::Step;
+use formseal_core::retention;
 use rand_core::SeedableRng;
 use serde_json::json;
 
@@ -180,4 +181,36 @@ fn padded_plaintexts_share_a_length_bucket() {
     let a = seal(&answers, &BTreeMap::new()).unwrap();
     let b = seal(&longer, &BTreeMap::new()).unwrap();
     assert_eq!(a.jwe.as_str().len(), b.jwe.as_str().len());
+}
+
+#[test]
+fn the_protected_header_carries_the_retention_date_of_the_purposes_sent() {
+    let answers: Answers = serde_json::from_str(ANSWERS).unwrap();
+    let sealed = seal(&answers, &BTreeMap::new()).unwrap();
+    // Readable without the key: the store purges on it without decrypting.
+    let header = formseal_core::jwe::peek(sealed.jwe.as_str())
+        .unwrap()
+        .header;
+    // E-mail, name, phone and topics serve "newsletter" (730 days) from 2026-11-24.
+    assert_eq!(header["fs.exp"], "2028-11-23");
+    assert_eq!(
+        retention::from_header(&header).unwrap().to_string(),
+        "2028-11-23"
+    );
+
+    // The date follows the purposes of the fields actually sent.
+    let config = FormConfig::from_json(FORM).unwrap();
+    let key = PrivateKey::from_pkcs8_pem(KEY).unwrap();
+    let mut envelope = Envelope::open(sealed.jwe.as_str(), &key).unwrap();
+    envelope.values = BTreeMap::from([("source".to_string(), json!("spring-mail"))]);
+    let expiry = |e: &Envelope| retention::expiry(&config, e).unwrap().to_string();
+    assert_eq!(expiry(&envelope), "2027-02-22", "campaign: 90 days");
+    // A record without values (consent evidence) lasts as long as the purposes granted in it,
+    envelope.values.clear();
+    envelope.consent.granted = vec!["personalisation".into()];
+    assert_eq!(expiry(&envelope), "2027-11-24", "personalisation: 365 days");
+    // or the form's longest when none was granted.
+    envelope.consent.granted.clear();
+    assert_eq!(expiry(&envelope), "2028-11-23");
+    assert_eq!(retention::longest(&config), 730);
 }
