@@ -8,12 +8,13 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use formseal_cli::serve::store::{SqliteStore, Store};
+use formseal_cli::serve::store::Store;
 use formseal_core::Error;
 use formseal_core::envelope::Envelope;
 use formseal_core::keys::PrivateKey;
 use formseal_core::time::Date;
 
+use crate::audit::{self, Actor};
 use crate::{Hinted, read_text, shown};
 
 /// Decrypt sealed submissions into JSON lines.
@@ -52,6 +53,10 @@ pub(crate) struct Source {
     /// With --db: only envelopes received on or after this day (UTC).
     #[arg(long, value_name = "YYYY-MM-DD", requires = "db", value_parser = parse_day)]
     since: Option<Date>,
+
+    /// With --db, every run is recorded in the database's audit log under this name.
+    #[command(flatten)]
+    actor: Actor,
 }
 
 fn parse_day(text: &str) -> Result<Date, String> {
@@ -61,30 +66,35 @@ fn parse_day(text: &str) -> Result<Date, String> {
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let key = load_key(&args.key)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    let tally = open_all(&args.source, &key, &mut |envelope| {
-        serde_json::to_writer(&mut out, &envelope).context("cannot write to stdout")?;
-        out.write_all(b"\n").context("cannot write to stdout")
-    })?;
+    let tally = open_all(
+        &args.source,
+        &key,
+        "decrypt",
+        String::new(),
+        &mut |envelope| {
+            serde_json::to_writer(&mut out, &envelope).context("cannot write to stdout")?;
+            out.write_all(b"\n").context("cannot write to stdout")
+        },
+    )?;
     out.flush().context("cannot write to stdout")?;
     summarise(&tally, &key)
 }
 
 /// Opens every envelope of `source` and hands each opened one to `each`; failures are reported on
-/// stderr (by line number or record id) and counted.
+/// stderr (by line number or record id) and counted. Reading the collector's database appends
+/// `action` (with `detail` and how many records were opened) to its audit log, also when the
+/// run stops half-way.
 pub(crate) fn open_all(
     source: &Source,
     key: &PrivateKey,
+    action: &str,
+    detail: String,
     each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
 ) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
     if let Some(db) = &source.db {
-        let store = SqliteStore::open_read_only(db).map_err(|err| {
-            err.context(Hinted::context(
-                format!("cannot read the collector database {}", shown(db)),
-                "give the --db file `formseal serve` writes (collector.sqlite by default)",
-            ))
-        })?;
-        store.for_each(source.since, &mut |stored| {
+        let store = audit::open_store(db)?;
+        let read = store.for_each(source.since, &mut |stored| {
             open_one(
                 &stored.jwe,
                 &format!("record {}", stored.id),
@@ -92,7 +102,17 @@ pub(crate) fn open_all(
                 &mut tally,
                 each,
             )
-        })?;
+        });
+        let mut what = vec![format!("kid {}", key.kid())];
+        if let Some(since) = source.since {
+            what.push(format!("since {since}"));
+        }
+        if !detail.is_empty() {
+            what.push(detail);
+        }
+        let opened = u64::try_from(tally.opened).unwrap_or(u64::MAX);
+        store.append_audit(&source.actor.entry(action, opened, what.join(", ")))?;
+        read?;
         return Ok(tally);
     }
     let input: Box<dyn BufRead> = if source.input == Path::new("-") {

@@ -57,6 +57,15 @@ enum Format {
     Jsonl,
 }
 
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Jsonl => "jsonl",
+        }
+    }
+}
+
 /// The columns every export starts with, in order.
 const RECORD_COLUMNS: [&str; 9] = [
     "id",
@@ -88,7 +97,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let key = decrypt::load_key(&args.key)?;
     let mut records = Vec::new();
     let mut other_forms = 0usize;
-    let tally = decrypt::open_all(&args.source, &key, &mut |envelope| {
+    let detail = match &form {
+        Some(form) => format!("{}, form {}", args.format.name(), form.id),
+        None => args.format.name().to_string(),
+    };
+    let tally = decrypt::open_all(&args.source, &key, "export", detail, &mut |envelope| {
         match &form {
             Some(form) if form.id != envelope.form => other_forms += 1,
             _ => records.push(envelope),

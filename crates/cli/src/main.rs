@@ -5,11 +5,13 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod audit;
 mod check;
 mod decrypt;
 mod embed;
 mod export;
 mod keygen;
+mod purge;
 mod seal;
 
 use formseal_cli::serve;
@@ -30,6 +32,8 @@ Examples:
   formseal serve --form form.json --allow-origin https://shop.example
   formseal embed form.json --pkg pkg
   formseal export --format csv --key keys/private.pem --db collector.sqlite --form form.json
+  formseal purge --db collector.sqlite --dry-run
+  formseal audit --db collector.sqlite
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
 opened, or anything else failed; 2 when the command line itself is wrong.";
@@ -40,7 +44,7 @@ opened, or anything else failed; 2 when the command line itself is wrong.";
 /// Submissions arrive as sealed envelopes (JWE) that only the holder of the private key can
 /// open. Generate that key with `keygen`, check a form config with `check`, try a form with
 /// `seal`, collect envelopes with `serve`, read them with `decrypt` and hand them to a CRM with
-/// `export`.
+/// `export`. `purge` deletes what has outlived its retention; `audit` shows who did what.
 #[derive(Debug, Parser)]
 #[command(name = "formseal", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -57,6 +61,8 @@ enum Command {
     Decrypt(decrypt::Args),
     Serve(serve::Args),
     Export(export::Args),
+    Purge(purge::Args),
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +86,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Decrypt(args) => decrypt::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Purge(args) => purge::run(&args),
+        Command::Audit(args) => audit::run(&args),
     }
 }
 

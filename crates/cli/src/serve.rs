@@ -6,19 +6,21 @@ pub mod app;
 pub mod error;
 pub mod forms;
 pub mod limits;
+pub mod purge;
 pub mod store;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use axum::http::HeaderValue;
 use serde::Deserialize;
 use tokio::net::TcpListener;
 
-pub use app::{AppOptions, AppState, app};
+pub use app::{AppOptions, AppState, app, now_rfc3339, today};
 pub use forms::AcceptedForms;
 pub use limits::RateLimit;
 pub use store::{SqliteStore, Store};
@@ -38,8 +40,8 @@ Examples:
 
 The config file is JSON with the same names: {\"listen\": \"127.0.0.1:8080\", \"db\":
 \"collector.sqlite\", \"forms\": [\"newsletter.json\"], \"allow_origins\": [...], \"max_body\":
-\"64KiB\", \"rate_limit\": \"30/min\", \"www\": \"www\", \"pkg\": \"pkg\"}; its paths are relative to
-the file. Log level: FORMSEAL_LOG (e.g. debug).")]
+\"64KiB\", \"rate_limit\": \"30/min\", \"www\": \"www\", \"pkg\": \"pkg\", \"purge_every\": \"1d\"}; its
+paths are relative to the file. Log level: FORMSEAL_LOG (e.g. debug).")]
 pub struct Args {
     /// A JSON file with the settings below.
     #[arg(long, value_name = "collector.json")]
@@ -76,6 +78,11 @@ pub struct Args {
     /// Also serve this directory at /pkg/ (the built widget).
     #[arg(long, value_name = "DIR")]
     pub pkg: Option<PathBuf>,
+
+    /// Delete expired envelopes at start and then every INTERVAL, e.g. 6h or 1d (as `formseal
+    /// purge` does; logged in the audit log as "formseal serve").
+    #[arg(long, value_name = "INTERVAL", value_parser = purge::parse_interval)]
+    pub purge_every: Option<Duration>,
 }
 
 /// The settings file (`--config`); every key optional, paths relative to the file.
@@ -92,6 +99,7 @@ struct ConfigFile {
     rate_limit: Option<String>,
     www: Option<PathBuf>,
     pkg: Option<PathBuf>,
+    purge_every: Option<String>,
 }
 
 /// `"64KiB"` or `65536`.
@@ -111,6 +119,8 @@ pub struct Settings {
     pub db: PathBuf,
     /// The form configs.
     pub forms: Vec<PathBuf>,
+    /// How often expired envelopes are purged; never when `None`.
+    pub purge_every: Option<Duration>,
     /// What the app does.
     pub options: AppOptions,
 }
@@ -160,6 +170,14 @@ impl Settings {
             (None, None) => RateLimit::default(),
         };
 
+        let purge_every = match (args.purge_every, file.purge_every) {
+            (Some(every), _) => Some(every),
+            (None, Some(text)) => {
+                Some(purge::parse_interval(&text).map_err(|e| anyhow!("purge_every: {e}"))?)
+            }
+            (None, None) => None,
+        };
+
         let accepted = AcceptedForms::load(&forms)?;
         if accepted.is_empty() {
             return Err(anyhow!(
@@ -177,6 +195,7 @@ impl Settings {
                 .or_else(|| file.db.map(relative))
                 .unwrap_or_else(|| PathBuf::from("collector.sqlite")),
             forms,
+            purge_every,
             options: AppOptions {
                 forms: accepted,
                 allow_origins,
@@ -208,7 +227,7 @@ fn parse_origin(origin: &str) -> anyhow::Result<HeaderValue> {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let settings = Settings::resolve(args)?;
     init_logging();
-    let store = SqliteStore::open(&settings.db)?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.db)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -226,7 +245,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
         // The URL is the data: scripts can read it (e.g. with --listen 127.0.0.1:0).
         println!("http://{address}/");
-        let state = AppState::new(Arc::new(store), settings.options);
+        if let Some(every) = settings.purge_every {
+            tokio::spawn(purge::every(Arc::clone(&store), every));
+        }
+        let state = AppState::new(store, settings.options);
         serve(listener, state, shutdown_signal()).await
     })
 }

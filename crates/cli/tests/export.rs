@@ -45,6 +45,7 @@ fn store_with(envelopes: &[(&str, &str)]) -> (TempDir, PathBuf) {
                 form: "newsletter",
                 kids: &[],
                 received: Date::parse(day).unwrap(),
+                expires: Date::parse("2999-12-31").unwrap(),
                 jwe,
             })
             .unwrap();
@@ -182,7 +183,7 @@ fn decrypt_db_flags_are_checked() {
             .arg(&missing),
         1,
     );
-    assert!(err.contains("cannot read the collector database"), "{err}");
+    assert!(err.contains("cannot open the collector database"), "{err}");
     assert!(err.contains("hint:"), "{err}");
     assert!(!missing.exists(), "reading never creates a database");
 }

@@ -138,9 +138,12 @@ async fn a_new_envelope_is_created_and_the_same_one_again_is_a_duplicate() {
         id: row_id,
         form,
         received,
+        expires,
         jwe: stored,
     } = rows.pop().unwrap();
     assert_eq!((row_id, form.as_str(), stored), (id, "newsletter", jwe));
+    // From the protected header: sealed 2026-11-24, newsletter purpose 730 days.
+    assert_eq!(expires.as_deref(), Some("2028-11-23"));
     assert!(
         Date::parse(&received).is_some(),
         "day precision: {received}"

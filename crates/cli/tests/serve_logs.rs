@@ -12,7 +12,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use formseal_cli::serve::store::{Inserted, NewEnvelope, StoredEnvelope};
+use formseal_cli::serve::store::{
+    AuditEntry, AuditRecord, Expired, Inserted, NewEnvelope, StoredEnvelope,
+};
 use formseal_cli::serve::{AcceptedForms, AppOptions, AppState, SqliteStore, Store, app};
 use formseal_core::time::Date;
 use http_body_util::BodyExt;
@@ -67,6 +69,21 @@ impl Store for BrokenStore {
     }
     fn count(&self) -> anyhow::Result<u64> {
         Ok(0)
+    }
+    fn expired(&self, _: Date) -> anyhow::Result<Expired> {
+        Ok(Expired::default())
+    }
+    fn purge(&self, _: Date, _: &AuditEntry) -> anyhow::Result<u64> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn append_audit(&self, _: &AuditEntry) -> anyhow::Result<()> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn for_each_audit(
+        &self,
+        _: &mut dyn FnMut(AuditRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use formseal_core::jwe;
 use formseal_core::time::Date;
+use formseal_core::{jwe, retention};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -223,6 +223,15 @@ async fn submit(
         )));
     }
 
+    // The retention date decides when `formseal purge` deletes the envelope. The header is not
+    // authenticated until someone decrypts, so it is held to the form's own policy: no envelope
+    // is kept longer than the form's longest retention from the day it arrived. An earlier date
+    // (a visitor's clock running late) is kept as it is: deleting early is lawful.
+    let received = today();
+    let expires = retention::from_header(&peeked.header)
+        .map_err(|e| AppError::bad(format!("not a sealed envelope: {e}")))?
+        .min(received.plus_days(i64::from(form.longest_retention_days)));
+
     // The record id is derived from the bytes, so a retry of the same envelope is recognised
     // without the client sending any key of its own.
     let id = Base64UrlUnpadded::encode_string(&Sha256::digest(text.as_bytes()));
@@ -230,7 +239,8 @@ async fn submit(
         id,
         form: form_id.to_string(),
         kids: peeked.kids,
-        received: today(),
+        received,
+        expires,
         jwe: text.to_string(),
     };
     let store = Arc::clone(&state.inner.store);
@@ -252,6 +262,7 @@ struct OwnedEnvelope {
     form: String,
     kids: Vec<String>,
     received: Date,
+    expires: Date,
     jwe: String,
 }
 
@@ -262,6 +273,7 @@ impl OwnedEnvelope {
             form: &self.form,
             kids: &self.kids,
             received: self.received,
+            expires: self.expires,
             jwe: &self.jwe,
         }
     }
@@ -285,11 +297,31 @@ fn serialization(headers: &HeaderMap) -> Result<Serialization, AppError> {
 }
 
 /// Today in UTC: the only time the collector records, to the day.
-fn today() -> Date {
+pub fn today() -> Date {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     Date::from_unix(seconds)
+}
+
+/// The current time, UTC, to the second (`2026-11-24T10:11:12Z`): for the audit log of the data
+/// team's actions, never for a visitor's record.
+pub fn now_rfc3339() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    rfc3339(seconds)
+}
+
+fn rfc3339(unix_seconds: i64) -> String {
+    let date = Date::from_unix(unix_seconds);
+    let second_of_day = unix_seconds.rem_euclid(86_400);
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60
+    )
 }
 
 /// Takes a token from the client's bucket before the request reaches the handler.
@@ -336,4 +368,15 @@ async fn form_config(State(state): State<AppState>, Path(file): Path<String>) ->
         form.config_json.clone(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_times_are_utc_to_the_second() {
+        assert_eq!(rfc3339(1_795_516_199), "2026-11-24T10:29:59Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use formseal_core::config::FormConfig;
+use formseal_core::retention;
 
 /// Accepted forms by id.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +21,9 @@ pub struct AcceptedForm {
     /// Key ids of every recipient of every accepted version of this form (a key rotation keeps
     /// the old config next to the new one for a while).
     pub kids: BTreeSet<String>,
+    /// The longest retention of any purpose of any accepted version, in days: no envelope of
+    /// this form is kept longer, whatever its header says.
+    pub longest_retention_days: u32,
     /// The config of the highest version, as given, served to the widget.
     pub config_json: String,
     version: u32,
@@ -55,10 +59,14 @@ impl AcceptedForms {
             .entry(config.id.clone())
             .or_insert_with(|| AcceptedForm {
                 kids: BTreeSet::new(),
+                longest_retention_days: 0,
                 config_json: json.clone(),
                 version: config.version,
             });
         entry.kids.extend(kids);
+        entry.longest_retention_days = entry
+            .longest_retention_days
+            .max(retention::longest(&config));
         if config.version >= entry.version {
             entry.version = config.version;
             entry.config_json = json;

@@ -11,7 +11,10 @@ use formseal_core::time::Date;
 use rusqlite::{Connection, OpenFlags, params};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the ones done.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_envelopes.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_envelopes.sql"),
+    include_str!("../../migrations/0002_retention_audit.sql"),
+];
 
 /// An envelope that passed the collector's checks, ready to be stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +27,8 @@ pub struct NewEnvelope<'a> {
     pub kids: &'a [String],
     /// Day it arrived (UTC).
     pub received: Date,
+    /// Day from which it must be gone (its retention date, from the protected header).
+    pub expires: Date,
     /// The JWE text as it was posted.
     pub jwe: &'a str,
 }
@@ -37,6 +42,9 @@ pub struct StoredEnvelope {
     pub form: String,
     /// Day it arrived, `YYYY-MM-DD`.
     pub received: String,
+    /// Day from which it must be gone, `YYYY-MM-DD`; `None` when stored before formseal
+    /// recorded retention dates.
+    pub expires: Option<String>,
     /// The JWE text.
     pub jwe: String,
 }
@@ -48,6 +56,39 @@ pub enum Inserted {
     New,
     /// The same envelope was stored before; nothing changed.
     Duplicate,
+}
+
+/// One line of the audit log, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When, RFC 3339 UTC to the second (the data team's action, not a visitor's).
+    pub at: String,
+    /// Who: the OS user or `--actor`.
+    pub actor: String,
+    /// What: `decrypt`, `export`, `purge`, ...
+    pub action: String,
+    /// How many records it touched.
+    pub records: u64,
+    /// Which records (e.g. `--since 2026-11-01`, `csv`), never their content.
+    pub detail: String,
+}
+
+/// An audit-log line read back, with its place in the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Position in the log, from 1; gaps would show a row that was removed.
+    pub seq: i64,
+    /// The line.
+    pub entry: AuditEntry,
+}
+
+/// What a purge finds: expired envelopes, and envelopes without a retention date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Envelopes whose retention date is on or before the day asked about.
+    pub expired: u64,
+    /// Envelopes stored before the collector recorded retention dates; never purged.
+    pub undated: u64,
 }
 
 /// Storage of sealed envelopes. Methods block (SQLite does file I/O): call them from
@@ -67,6 +108,23 @@ pub trait Store: Send + Sync {
 
     /// How many envelopes are stored.
     fn count(&self) -> anyhow::Result<u64>;
+
+    /// Counts the envelopes that have expired by `today` (retention date on or before it) and
+    /// those without a retention date, deleting nothing.
+    fn expired(&self, today: Date) -> anyhow::Result<Expired>;
+
+    /// Deletes every envelope expired by `today` and appends `audit` (its `records` set to the
+    /// number deleted) in the same transaction. Returns that number.
+    fn purge(&self, today: Date, audit: &AuditEntry) -> anyhow::Result<u64>;
+
+    /// Appends one line to the audit log.
+    fn append_audit(&self, entry: &AuditEntry) -> anyhow::Result<()>;
+
+    /// Calls `each` for every audit-log line, oldest first.
+    fn for_each_audit(
+        &self,
+        each: &mut dyn FnMut(AuditRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()>;
 }
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL`, one connection behind a mutex
@@ -97,7 +155,18 @@ impl SqliteStore {
         })
     }
 
-    /// Opens an existing database for reading only (`formseal decrypt --db`, `export`).
+    /// Opens an existing collector database for reading and appending to its audit log
+    /// (`formseal decrypt --db`, `export`, `purge`, `audit`): a missing file or another
+    /// program's database is an error, not a new empty store.
+    pub fn open_existing(path: &Path) -> anyhow::Result<Self> {
+        if !path.is_file() {
+            return Err(anyhow!("{} does not exist", path.display()));
+        }
+        Self::open_read_only(path)?;
+        Self::open(path)
+    }
+
+    /// Opens an existing database for reading only.
     pub fn open_read_only(path: &Path) -> anyhow::Result<Self> {
         let conn = Connection::open_with_flags(
             path,
@@ -131,13 +200,15 @@ impl Store for SqliteStore {
         let conn = self.conn();
         let changed = conn
             .execute(
-                "INSERT INTO envelopes (id, form, kids, received, jwe) VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO envelopes (id, form, kids, received, expires, jwe)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (id) DO NOTHING",
                 params![
                     envelope.id,
                     envelope.form,
                     envelope.kids.join(" "),
                     envelope.received.to_string(),
+                    envelope.expires.to_string(),
                     envelope.jwe
                 ],
             )
@@ -158,7 +229,8 @@ impl Store for SqliteStore {
         // Dates are stored as YYYY-MM-DD, so text order is date order.
         let since = since.map_or_else(String::new, |d| d.to_string());
         let mut statement = conn.prepare(
-            "SELECT id, form, received, jwe FROM envelopes WHERE received >= ?1 ORDER BY rowid",
+            "SELECT id, form, received, expires, jwe FROM envelopes WHERE received >= ?1
+             ORDER BY rowid",
         )?;
         let mut rows = statement.query(params![since])?;
         while let Some(row) = rows.next().context("cannot read the envelopes")? {
@@ -166,7 +238,8 @@ impl Store for SqliteStore {
                 id: row.get(0)?,
                 form: row.get(1)?,
                 received: row.get(2)?,
-                jwe: row.get(3)?,
+                expires: row.get(3)?,
+                jwe: row.get(4)?,
             })?;
         }
         Ok(())
@@ -178,6 +251,85 @@ impl Store for SqliteStore {
             .query_row("SELECT count(*) FROM envelopes", [], |row| row.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+
+    fn expired(&self, today: Date) -> anyhow::Result<Expired> {
+        let (expired, undated): (i64, i64) = self.conn().query_row(
+            "SELECT count(*) FILTER (WHERE expires <= ?1), count(*) FILTER (WHERE expires IS NULL)
+             FROM envelopes",
+            params![today.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok(Expired {
+            expired: u64::try_from(expired).unwrap_or(0),
+            undated: u64::try_from(undated).unwrap_or(0),
+        })
+    }
+
+    fn purge(&self, today: Date, audit: &AuditEntry) -> anyhow::Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        // Dates are YYYY-MM-DD text, so text order is date order; NULL never compares true.
+        let deleted = tx
+            .execute(
+                "DELETE FROM envelopes WHERE expires <= ?1",
+                params![today.to_string()],
+            )
+            .context("cannot delete expired envelopes")?;
+        let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
+        append_audit(
+            &tx,
+            &AuditEntry {
+                records: deleted,
+                ..audit.clone()
+            },
+        )?;
+        tx.commit().context("cannot commit the purge")?;
+        Ok(deleted)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> anyhow::Result<()> {
+        append_audit(&self.conn(), entry)
+    }
+
+    fn for_each_audit(
+        &self,
+        each: &mut dyn FnMut(AuditRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT seq, at, actor, action, records, detail FROM audit_log ORDER BY seq",
+        )?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next().context("cannot read the audit log")? {
+            let records: i64 = row.get(4)?;
+            each(AuditRecord {
+                seq: row.get(0)?,
+                entry: AuditEntry {
+                    at: row.get(1)?,
+                    actor: row.get(2)?,
+                    action: row.get(3)?,
+                    records: u64::try_from(records).unwrap_or(0),
+                    detail: row.get(5)?,
+                },
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn append_audit(conn: &Connection, entry: &AuditEntry) -> anyhow::Result<()> {
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, records, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            entry.at,
+            entry.actor,
+            entry.action,
+            i64::try_from(entry.records).unwrap_or(i64::MAX),
+            entry.detail
+        ],
+    )
+    .context("cannot append to the audit log")?;
+    Ok(())
 }
 
 /// Applies the migrations not applied yet, each in its own transaction.
@@ -218,6 +370,7 @@ mod tests {
             form: "f",
             kids: &kids,
             received: date("2026-01-02"),
+            expires: date("2028-01-02"),
             jwe: "x.y",
         };
         assert_eq!(store.insert(&first).unwrap(), Inserted::New);
@@ -248,15 +401,114 @@ mod tests {
         assert_eq!(store.count().unwrap(), 2);
     }
 
+    fn audit(action: &str) -> AuditEntry {
+        AuditEntry {
+            at: "2026-11-24T10:11:12Z".into(),
+            actor: "anna".into(),
+            action: action.into(),
+            records: 0,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn purge_deletes_what_expired_keeps_the_rest_and_logs_how_many() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("c.sqlite")).unwrap();
+        let kids = vec!["k1".to_string()];
+        for (id, expires) in [
+            ("old", "2026-11-23"),
+            ("today", "2026-11-24"),
+            ("later", "2026-11-25"),
+        ] {
+            let envelope = NewEnvelope {
+                id,
+                form: "f",
+                kids: &kids,
+                received: date("2026-01-01"),
+                expires: date(expires),
+                jwe: "x.y",
+            };
+            store.insert(&envelope).unwrap();
+        }
+        // A row from before retention dates were recorded.
+        store
+            .conn()
+            .execute(
+                "INSERT INTO envelopes (id, form, kids, received, jwe) VALUES ('undated', 'f', 'k1', '2025-01-01', 'x.y')",
+                [],
+            )
+            .unwrap();
+
+        let today = date("2026-11-24");
+        assert_eq!(
+            store.expired(today).unwrap(),
+            Expired {
+                expired: 2,
+                undated: 1
+            }
+        );
+        assert_eq!(store.count().unwrap(), 4, "counting deletes nothing");
+        assert_eq!(store.purge(today, &audit("purge")).unwrap(), 2);
+        let mut left = Vec::new();
+        store
+            .for_each(None, &mut |e| {
+                left.push(e.id);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(left, ["later", "undated"]);
+        assert_eq!(store.purge(today, &audit("purge")).unwrap(), 0);
+
+        let mut log = Vec::new();
+        store
+            .for_each_audit(&mut |line| {
+                log.push((line.seq, line.entry.action, line.entry.records));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(log, [(1, "purge".into(), 2), (2, "purge".into(), 0)]);
+    }
+
+    #[test]
+    fn the_audit_log_refuses_updates_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("c.sqlite")).unwrap();
+        store.append_audit(&audit("decrypt")).unwrap();
+        store.append_audit(&audit("export")).unwrap();
+        let conn = store.conn();
+        for sql in [
+            "UPDATE audit_log SET actor = 'nobody'",
+            "UPDATE audit_log SET records = 0 WHERE seq = 2",
+            "DELETE FROM audit_log",
+            "DELETE FROM audit_log WHERE seq = 1",
+        ] {
+            let err = conn.execute(sql, []).unwrap_err().to_string();
+            assert!(err.contains("the audit log is append-only"), "{sql}: {err}");
+        }
+        let rows: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM audit_log WHERE actor = 'anna'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 2);
+    }
+
     #[test]
     fn read_only_refuses_a_missing_or_foreign_database() {
         let dir = tempfile::tempdir().unwrap();
         assert!(SqliteStore::open_read_only(&dir.path().join("none.sqlite")).is_err());
+        let err = SqliteStore::open_existing(&dir.path().join("none.sqlite")).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert!(!dir.path().join("none.sqlite").exists());
         let other = dir.path().join("other.sqlite");
         Connection::open(&other)
             .unwrap()
             .execute_batch("CREATE TABLE t (x)")
             .unwrap();
+        assert!(SqliteStore::open_existing(&other).is_err());
         let err = SqliteStore::open_read_only(&other).unwrap_err();
         assert!(
             err.to_string()
