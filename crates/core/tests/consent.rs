@@ -189,7 +189,7 @@ fn a_consent_record_seals_and_opens_with_its_method() {
     let (envelope, _) = decide(&["analytics"], ConsentMethod::Settings, false, None);
     let keys = banner().recipient_keys().unwrap();
     let jwe = envelope
-        .seal(&keys, &mut ChaCha20Rng::seed_from_u64(2))
+        .seal(&banner(), &keys, &mut ChaCha20Rng::seed_from_u64(2))
         .unwrap();
     let opened = Envelope::open(jwe.as_str(), &PrivateKey::from_pkcs8_pem(KEY).unwrap()).unwrap();
     assert_eq!(opened, envelope);
@@ -197,6 +197,17 @@ fn a_consent_record_seals_and_opens_with_its_method() {
     assert!(
         !format!("{header:?}").contains("subject-1"),
         "the protected header carries nothing personal"
+    );
+    // Consent evidence is kept as long as the purposes granted in it.
+    let analytics = banner()
+        .purpose("analytics")
+        .unwrap()
+        .retention_days
+        .unwrap();
+    let made = formseal_core::time::Date::parse(&envelope.at[..10]).unwrap();
+    assert_eq!(
+        header.header["fs.exp"],
+        made.plus_days(i64::from(analytics)).to_string()
     );
 }
 
