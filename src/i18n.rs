@@ -338,6 +338,78 @@ pub(crate) fn problem(lang: &str, problem: &AnswerProblem) -> String {
             "Dafür ist Ihre Einwilligung nötig.",
             "Votre consentement est nécessaire.",
         ]),
+        P::MatrixIncomplete { .. } => pick4([
+            "Answer every statement.",
+            "Beantwoord elke uitspraak.",
+            "Beantworten Sie jede Aussage.",
+            "Répondez à chaque affirmation.",
+        ]),
+        P::UnknownStatement => pick4([
+            "This statement is not part of the question.",
+            "Deze uitspraak hoort niet bij de vraag.",
+            "Diese Aussage gehört nicht zur Frage.",
+            "Cette affirmation ne fait pas partie de la question.",
+        ]),
+        P::RankingIncomplete => pick4([
+            "Put every option in order.",
+            "Zet alle opties op volgorde.",
+            "Bringen Sie alle Optionen in eine Reihenfolge.",
+            "Classez toutes les options.",
+        ]),
+        P::RankingDuplicate => pick4([
+            "Each option can appear only once.",
+            "Elke optie mag maar één keer voorkomen.",
+            "Jede Option darf nur einmal vorkommen.",
+            "Chaque option ne peut apparaître qu'une fois.",
+        ]),
+        P::OtherInvalid => pick4([
+            "Fill in your 'other' answer.",
+            "Vul bij 'anders' iets in.",
+            "Füllen Sie Ihre Antwort bei 'Sonstiges' aus.",
+            "Complétez votre réponse « autre ».",
+        ]),
+        P::OtherTooLong { max } => [
+            "Use at most {} characters for 'other'.",
+            "Gebruik bij 'anders' hoogstens {} tekens.",
+            "Höchstens {} Zeichen bei 'Sonstiges'.",
+            "Au plus {} caractères pour « autre ».",
+        ][l]
+            .replace("{}", &max.to_string()),
+        P::FileTooLarge { max_bytes } => [
+            "This file is too large (at most {}).",
+            "Dit bestand is te groot (hoogstens {}).",
+            "Diese Datei ist zu groß (höchstens {}).",
+            "Ce fichier est trop volumineux (au plus {}).",
+        ][l]
+            .replace("{}", &size(*max_bytes)),
+        P::FileType { accept } => [
+            "This type of file is not accepted ({}).",
+            "Dit soort bestand wordt niet aangenomen ({}).",
+            "Dieser Dateityp wird nicht angenommen ({}).",
+            "Ce type de fichier n'est pas accepté ({}).",
+        ][l]
+            .replace("{}", &accept.join(", ")),
+        P::FileContent => pick4([
+            "The file's content does not match its type.",
+            "De inhoud van het bestand past niet bij het type.",
+            "Der Inhalt der Datei passt nicht zu ihrem Typ.",
+            "Le contenu du fichier ne correspond pas à son type.",
+        ]),
+        P::FileMalformed => pick4([
+            "This file cannot be read.",
+            "Dit bestand kan niet gelezen worden.",
+            "Diese Datei kann nicht gelesen werden.",
+            "Ce fichier ne peut pas être lu.",
+        ]),
+    }
+}
+
+/// A byte count as people read it: `2 MB`, `500 kB`.
+fn size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.0} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} kB", bytes.div_ceil(1024))
     }
 }
 

@@ -12,6 +12,7 @@ use formseal_core::answers::{self, AnswerProblem};
 use formseal_core::config::{FieldKind, FormConfig, LegalBasis};
 use formseal_core::consent::ConsentState;
 use formseal_core::envelope::SubmissionInput;
+use formseal_core::time::Date;
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -83,7 +84,8 @@ pub(crate) fn Form(
             let answers = state.answers.get_untracked();
             let config = Arc::clone(&state.config);
             let consent = banner_consent(&config).with_form_answers(&config, &answers);
-            let problems = answers::validate(&config, &answers, &consent);
+            let today = Date::from_unix(seal::now_unix());
+            let problems = answers::validate(&config, &answers, &consent, today);
             if !problems.is_empty() {
                 show_problems(&state, &problems, form_ref);
                 phase.set(Phase::Error);
@@ -127,7 +129,7 @@ pub(crate) fn Form(
                 | FieldKind::Number
                 | FieldKind::Date
                 | FieldKind::Textarea => view! { <TextField state field/> }.into_any(),
-                FieldKind::Select | FieldKind::Radio => {
+                FieldKind::Select | FieldKind::Radio | FieldKind::Likert => {
                     view! { <ChoiceField state field/> }.into_any()
                 }
                 FieldKind::Checkbox | FieldKind::Consent => {
@@ -137,6 +139,9 @@ pub(crate) fn Form(
                 // A hidden value comes only from an allow-listed URL parameter, read when
                 // sealing; there is nothing to show.
                 FieldKind::Hidden => ().into_any(),
+                // The survey question types get their own components with the multi-page UI
+                // (issue 6); until then they are not shown.
+                FieldKind::Matrix | FieldKind::Ranking | FieldKind::File => ().into_any(),
             }
         })
         .collect_view();

@@ -3,7 +3,7 @@
 //! Problems are codes, not sentences: the widget words them in the visitor's language. Only the
 //! fields whose purposes are allowed are checked; the rest will be dropped anyway.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -11,8 +11,10 @@ use serde_json::Value;
 
 use crate::config::{Field, FieldKind, FormConfig, LegalBasis, MinimiseRule};
 use crate::consent::ConsentState;
+use crate::logic::Visibility;
 use crate::minimise::phone_to_e164;
 use crate::time::Date;
+use crate::upload::{FileAnswer, FileProblem};
 
 /// Raw answers as the form collected them, by field id.
 pub type Answers = BTreeMap<String, Value>;
@@ -69,6 +71,38 @@ pub enum AnswerProblem {
         /// The purpose id.
         purpose: String,
     },
+    /// A required matrix has statements without an answer.
+    MatrixIncomplete {
+        /// The statements not answered, in order.
+        missing: Vec<String>,
+    },
+    /// A matrix answer names a statement the field does not have.
+    UnknownStatement,
+    /// A ranking leaves options out.
+    RankingIncomplete,
+    /// A ranking names an option twice.
+    RankingDuplicate,
+    /// More than one "other" answer, or the free text is empty.
+    OtherInvalid,
+    /// The "other" free text is longer than allowed.
+    OtherTooLong {
+        /// The maximum in characters.
+        max: u32,
+    },
+    /// The file is larger than the field allows.
+    FileTooLarge {
+        /// The limit in bytes.
+        max_bytes: u64,
+    },
+    /// The file's type is not one the field accepts.
+    FileType {
+        /// What the field accepts.
+        accept: Vec<String>,
+    },
+    /// The file's content does not match its type (a renamed file).
+    FileContent,
+    /// Not a readable file answer (a programming error in the caller).
+    FileMalformed,
 }
 
 /// A problem with the answer to one field.
@@ -100,16 +134,76 @@ impl fmt::Display for FieldProblem {
             P::NotAnOption => write!(f, "not one of the options"),
             P::NotOnScale { min, max } => write!(f, "must be a whole number from {min} to {max}"),
             P::ConsentRequired { purpose } => write!(f, "consent for \"{purpose}\" is required"),
+            P::MatrixIncomplete { missing } => {
+                write!(f, "statements without an answer: {}", missing.join(", "))
+            }
+            P::UnknownStatement => write!(f, "not one of the statements"),
+            P::RankingIncomplete => write!(f, "every option must be ranked"),
+            P::RankingDuplicate => write!(f, "an option is ranked twice"),
+            P::OtherInvalid => write!(f, "the \"other\" answer is empty or given twice"),
+            P::OtherTooLong { max } => {
+                write!(f, "the \"other\" answer allows at most {max} characters")
+            }
+            P::FileTooLarge { max_bytes } => write!(f, "the file is larger than {max_bytes} bytes"),
+            P::FileType { accept } => {
+                write!(
+                    f,
+                    "this type of file is not accepted (only {})",
+                    accept.join(", ")
+                )
+            }
+            P::FileContent => write!(f, "the file's content does not match its type"),
+            P::FileMalformed => write!(f, "not a readable file"),
         }
     }
 }
 
 /// Checks `answers` against the form's rules. `consent` must already include the form's own
-/// consent checkboxes ([`ConsentState::with_form_answers`]). Empty when everything is fine.
+/// consent checkboxes ([`ConsentState::with_form_answers`]); `today` decides age bands, which
+/// conditions may test. Fields hidden by logic are not checked (their answers will be dropped).
+/// Empty when everything is fine.
 pub fn validate(
     config: &FormConfig,
     answers: &Answers,
     consent: &ConsentState,
+    today: Date,
+) -> Vec<FieldProblem> {
+    let visibility = Visibility::of(config, answers, consent, today);
+    check_fields(config, answers, consent, &visibility, &|_| true, true)
+}
+
+/// Checks only the visible fields of one page, for the widget's Next button. An unknown page id
+/// has no problems.
+pub fn validate_page(
+    config: &FormConfig,
+    page: &str,
+    answers: &Answers,
+    consent: &ConsentState,
+    today: Date,
+) -> Vec<FieldProblem> {
+    let pages = config.pages();
+    let Some(page) = pages.iter().find(|p| p.id == page) else {
+        return Vec::new();
+    };
+    let on_page: BTreeSet<&str> = page.fields.iter().map(String::as_str).collect();
+    let visibility = Visibility::of(config, answers, consent, today);
+    check_fields(
+        config,
+        answers,
+        consent,
+        &visibility,
+        &|id| on_page.contains(id),
+        false,
+    )
+}
+
+fn check_fields(
+    config: &FormConfig,
+    answers: &Answers,
+    consent: &ConsentState,
+    visibility: &Visibility,
+    include: &dyn Fn(&str) -> bool,
+    whole_form: bool,
 ) -> Vec<FieldProblem> {
     let mut problems = Vec::new();
     for purpose in config
@@ -123,15 +217,21 @@ pub fn validate(
             .iter()
             .find(|f| f.kind == FieldKind::Consent && f.purposes.contains(&purpose.id))
             .map_or_else(String::new, |f| f.id.clone());
-        problems.push(FieldProblem {
-            field,
-            problem: AnswerProblem::ConsentRequired {
-                purpose: purpose.id.clone(),
-            },
-        });
+        if (field.is_empty() && whole_form) || (!field.is_empty() && include(&field)) {
+            problems.push(FieldProblem {
+                field,
+                problem: AnswerProblem::ConsentRequired {
+                    purpose: purpose.id.clone(),
+                },
+            });
+        }
     }
-    for field in &config.fields {
-        if field.kind == FieldKind::Hidden || !consent.allows_any(config, &field.purposes) {
+    for (_, field) in config.fields_in_order() {
+        if field.kind == FieldKind::Hidden
+            || !include(&field.id)
+            || !visibility.field(&field.id)
+            || !consent.allows_any(config, &field.purposes)
+        {
             continue;
         }
         let found = answers.get(&field.id).filter(|v| !is_empty(v));
@@ -152,16 +252,20 @@ pub fn validate(
     problems
 }
 
-fn is_empty(value: &Value) -> bool {
+/// Whether a value counts as no answer: null, an unticked box, blank text, an empty list or
+/// object.
+pub(crate) fn is_empty(value: &Value) -> bool {
     match value {
         Value::Null | Value::Bool(false) => true,
         Value::String(s) => s.trim().is_empty(),
         Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
         _ => false,
     }
 }
 
-fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProblem> {
+/// Checks one non-empty answer against its field.
+pub(crate) fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProblem> {
     use AnswerProblem as P;
     use FieldKind as K;
     match field.kind {
@@ -217,16 +321,80 @@ fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProblem> {
             let s = value.as_str().ok_or(P::WrongType)?;
             Date::parse(s.trim()).map(|_| ()).ok_or(P::Date)
         }
-        K::Select | K::Radio => {
-            let is_option = |v: &Value| {
-                v.as_str()
-                    .is_some_and(|s| field.options.iter().any(|o| o.value == s))
+        K::Select | K::Radio | K::Likert => {
+            let items: Vec<&Value> = match value {
+                Value::Array(items) if field.multiple => items.iter().collect(),
+                single => vec![single],
             };
-            let ok = match value {
-                Value::Array(items) if field.multiple => items.iter().all(is_option),
-                single => is_option(single),
+            let mut others = 0;
+            for item in items {
+                if let Some(text) = other_text(item) {
+                    let other = field.other.as_ref().ok_or(P::NotAnOption)?;
+                    others += 1;
+                    let text = crate::text::nfc(text.trim());
+                    if text.is_empty() || others > 1 {
+                        return Err(P::OtherInvalid);
+                    }
+                    let max = other.max_chars();
+                    if text.chars().count() > max as usize {
+                        return Err(P::OtherTooLong { max });
+                    }
+                } else if !is_option(field, item) {
+                    return Err(P::NotAnOption);
+                }
+            }
+            Ok(())
+        }
+        K::Matrix => {
+            let Value::Object(rows) = value else {
+                return Err(P::WrongType);
             };
-            ok.then_some(()).ok_or(P::NotAnOption)
+            for (statement, choice) in rows {
+                if !field.statements.iter().any(|s| &s.value == statement) {
+                    return Err(P::UnknownStatement);
+                }
+                if !is_option(field, choice) && !is_empty(choice) {
+                    return Err(P::NotAnOption);
+                }
+            }
+            let missing: Vec<String> = field
+                .statements
+                .iter()
+                .filter(|s| rows.get(&s.value).is_none_or(is_empty))
+                .map(|s| s.value.clone())
+                .collect();
+            if field.required && !missing.is_empty() {
+                return Err(P::MatrixIncomplete { missing });
+            }
+            Ok(())
+        }
+        K::Ranking => {
+            let Value::Array(items) = value else {
+                return Err(P::WrongType);
+            };
+            let mut seen = BTreeSet::new();
+            for item in items {
+                if !is_option(field, item) {
+                    return Err(P::NotAnOption);
+                }
+                if !seen.insert(item.as_str()) {
+                    return Err(P::RankingDuplicate);
+                }
+            }
+            (seen.len() == field.options.len())
+                .then_some(())
+                .ok_or(P::RankingIncomplete)
+        }
+        K::File => {
+            let file = FileAnswer::from_value(value).ok_or(P::FileMalformed)?;
+            file.check(field).map_err(|problem| match problem {
+                FileProblem::Malformed => P::FileMalformed,
+                FileProblem::TooLarge { max_bytes } => P::FileTooLarge { max_bytes },
+                FileProblem::TypeNotAccepted => P::FileType {
+                    accept: field.accept.clone(),
+                },
+                FileProblem::ContentMismatch => P::FileContent,
+            })
         }
         K::Checkbox | K::Consent => value.as_bool().map(|_| ()).ok_or(P::WrongType),
         K::Rating => {
@@ -242,6 +410,21 @@ fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProblem> {
             }
         }
         K::Hidden => Ok(()),
+    }
+}
+
+/// Whether the value is one of the field's option values.
+pub(crate) fn is_option(field: &Field, value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|s| field.options.iter().any(|o| o.value == s))
+}
+
+/// The free text of an `{"other": "..."}` answer.
+pub(crate) fn other_text(value: &Value) -> Option<&str> {
+    match value {
+        Value::Object(map) if map.len() == 1 => map.get("other")?.as_str(),
+        _ => None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! Parsing rejects unknown keys (a typo must never silently drop a rule); validation then lists
 //! every problem at once with its JSON path. Rendering and minimising live elsewhere.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::consent::ConsentSettings;
 use crate::keys::{PublicJwk, RecipientKey};
+use crate::logic::Condition;
 use crate::{Error, Result};
 
 /// The only config schema version this build understands (the `formseal` key of a config).
@@ -28,6 +30,19 @@ pub const HIDDEN_PARAM_ALLOW_LIST: &[&str] = &[
 
 /// The longest retention a purpose may declare: one hundred years, which catches typos in days.
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// Largest file a file field accepts when its config names no `max_bytes`: 5 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// The most a file field may allow: 20 MiB. The file is read and sealed in the visitor's
+/// browser, and its ciphertext is posted in one request.
+pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Most characters of an "other" answer when the config names no `max_length`.
+pub const DEFAULT_OTHER_MAX_CHARS: u32 = 200;
+
+/// Id of the one page of a form that declares no `pages`.
+pub const SINGLE_PAGE_ID: &str = "main";
 
 /// A text in every language of the form, keyed by language tag (`"nl"`, `"en"`).
 pub type Text = BTreeMap<String, String>;
@@ -57,12 +72,69 @@ pub struct FormConfig {
     pub privacy_notice: PrivacyNotice,
     /// Why data is collected; every field serves one or more of these.
     pub purposes: Vec<Purpose>,
-    /// The questions, in display order.
+    /// The questions. Without `pages` this is also the display order.
     #[serde(default)]
     pub fields: Vec<Field>,
     /// Settings of a consent banner (`kind: consent` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentSettings>,
+    /// Survey pages, in order; each lists its fields. Empty for a one-page form (see
+    /// [`FormConfig::pages`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<Page>,
+    /// An incentive for answering (surveys only): its contact data are sealed apart from the
+    /// answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<Reward>,
+}
+
+/// One page (section) of a survey.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Stable id (`about-you`).
+    pub id: String,
+    /// Heading of the page.
+    pub title: Text,
+    /// Optional paragraph under the heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// Ids of the fields on this page, in display order.
+    pub fields: Vec<String>,
+    /// The page is shown only when this holds on the answers of earlier pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Condition>,
+}
+
+/// A prize draw or voucher offered for answering a survey.
+///
+/// Contact details for it are a purpose of their own, with its own consent and retention: they
+/// are sealed in a separate envelope with its own ids, and the answers envelope then carries a
+/// fresh random subject id, so the two cannot be linked by anyone but the key holder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reward {
+    /// What is offered.
+    pub kind: RewardKind,
+    /// Short text shown with the offer ("Win one of three €50 vouchers").
+    pub label: Text,
+    /// Optional terms or details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// Id of the consent-based purpose the contact details serve.
+    pub purpose: String,
+    /// Ids of the fields that belong to the reward: its consent checkbox and contact fields.
+    pub fields: Vec<String>,
+}
+
+/// The kinds of reward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RewardKind {
+    /// A draw among the entries.
+    PrizeDraw,
+    /// A voucher for every entry.
+    Voucher,
 }
 
 /// What a form is for; it decides the envelope kind of its submissions.
@@ -207,6 +279,61 @@ pub struct Field {
     /// The generalisation applied before sealing, beyond the type's own normalisation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimise: Option<MinimiseRule>,
+    /// The field is shown (and its answer kept) only when this holds on earlier answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Condition>,
+    /// The rows of a matrix field; its `options` are the scale every row is answered on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<ChoiceOption>,
+    /// Texts at the two ends of a rating scale (NPS: "not at all likely" ... "extremely likely").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_labels: Option<EndLabels>,
+    /// A select or radio field also takes a free-text "other" answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<OtherOption>,
+    /// File types a file field accepts: MIME types (`application/pdf`, `image/*`) or file name
+    /// extensions (`.pdf`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+    /// Largest file a file field accepts, in bytes ([`DEFAULT_MAX_FILE_BYTES`] when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+}
+
+impl Field {
+    /// The largest file this field accepts, in bytes.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_bytes.unwrap_or(DEFAULT_MAX_FILE_BYTES)
+    }
+}
+
+/// Texts at the low and high end of a rating scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndLabels {
+    /// Under the lowest rating.
+    pub low: Text,
+    /// Under the highest rating.
+    pub high: Text,
+}
+
+/// The free-text "other" choice of a select or radio field. Its answer is `{"other": "..."}`
+/// (an item of the array for a multiple select).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherOption {
+    /// Label of the "other" choice.
+    pub label: Text,
+    /// Most characters of the free text ([`DEFAULT_OTHER_MAX_CHARS`] when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+}
+
+impl OtherOption {
+    /// Most characters kept of the free text.
+    pub fn max_chars(&self) -> u32 {
+        self.max_length.unwrap_or(DEFAULT_OTHER_MAX_CHARS)
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -241,6 +368,16 @@ pub enum FieldKind {
     Rating,
     /// A value taken only from an allow-listed URL parameter, never typed.
     Hidden,
+    /// One statement rated on an agree/disagree scale; the scale is the field's `options`.
+    Likert,
+    /// Several statements (`statements`), each rated on the same scale (`options`). The answer
+    /// is an object from statement value to option value.
+    Matrix,
+    /// The visitor puts every option in order; the answer is the array of option values.
+    Ranking,
+    /// A file, read and sealed in the browser. The answer is an object with `name`, `type`,
+    /// `size` and `data` (the bytes, base64url without padding).
+    File,
 }
 
 impl FieldKind {
@@ -344,7 +481,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             message: message.into(),
@@ -455,7 +592,55 @@ impl FormConfig {
             languages: &self.languages,
         };
         check.form(self);
-        check.problems
+        check.pages(self);
+        check.reward(self);
+        let mut problems = check.problems;
+        problems.extend(crate::logic::problems(self));
+        problems
+    }
+
+    /// The pages in display order. A form without `pages` has one page, [`SINGLE_PAGE_ID`],
+    /// titled like the form, with every field.
+    pub fn pages(&self) -> Cow<'_, [Page]> {
+        if !self.pages.is_empty() {
+            return Cow::Borrowed(&self.pages);
+        }
+        Cow::Owned(vec![Page {
+            id: SINGLE_PAGE_ID.into(),
+            title: self.texts.title.clone(),
+            description: None,
+            fields: self.fields.iter().map(|f| f.id.clone()).collect(),
+            show_if: None,
+        }])
+    }
+
+    /// Fields in display order, each with the index of its page in [`FormConfig::pages`].
+    /// Hidden fields that are on no page come last, with no page.
+    pub fn fields_in_order(&self) -> Vec<(Option<usize>, &Field)> {
+        let mut out = Vec::with_capacity(self.fields.len());
+        let mut placed = BTreeSet::new();
+        for (index, page) in self.pages().iter().enumerate() {
+            for id in &page.fields {
+                if let Some(field) = self.field(id)
+                    && placed.insert(field.id.as_str())
+                {
+                    out.push((Some(index), field));
+                }
+            }
+        }
+        for field in &self.fields {
+            if !placed.contains(field.id.as_str()) {
+                out.push((None, field));
+            }
+        }
+        out
+    }
+
+    /// Whether the field holds the reward's consent or contact details (sealed apart).
+    pub fn is_reward_field(&self, id: &str) -> bool {
+        self.reward
+            .as_ref()
+            .is_some_and(|r| r.fields.iter().any(|f| f == id))
     }
 
     /// The recipient keys, validated. Fails closed: any bad key is an error.
@@ -564,6 +749,157 @@ impl Checker<'_> {
                 );
             }
             self.field(&path, field, config, &purpose_ids);
+        }
+    }
+
+    fn pages(&mut self, config: &FormConfig) {
+        if config.pages.is_empty() {
+            return;
+        }
+        let field_ids: Vec<&str> = config.fields.iter().map(|f| f.id.as_str()).collect();
+        let mut page_ids = BTreeSet::new();
+        let mut placed: BTreeMap<&str, String> = BTreeMap::new();
+        for (i, page) in config.pages.iter().enumerate() {
+            let path = format!("pages[{i}]");
+            self.id(&format!("{path}.id"), &page.id);
+            if !page_ids.insert(page.id.as_str()) {
+                self.push(
+                    format!("{path}.id"),
+                    format!("duplicate page id \"{}\"", page.id),
+                );
+            }
+            self.text(&format!("{path}.title"), &page.title);
+            if let Some(description) = &page.description {
+                self.text(&format!("{path}.description"), description);
+            }
+            if page.fields.is_empty() {
+                self.push(format!("{path}.fields"), "a page needs at least one field");
+            }
+            for (j, id) in page.fields.iter().enumerate() {
+                let here = format!("{path}.fields[{j}]");
+                let Some(field) = config.field(id) else {
+                    let mut hint = "list ids from \"fields\"".to_owned();
+                    if let Some(best) = closest(id, &field_ids) {
+                        hint = format!("did you mean \"{best}\"?");
+                    }
+                    self.push_hint(here, format!("unknown field \"{id}\""), hint);
+                    continue;
+                };
+                if let Some(first) = placed.get(id.as_str()) {
+                    self.push(
+                        here,
+                        format!("field \"{id}\" is already on {first}; a field is on one page"),
+                    );
+                    continue;
+                }
+                placed.insert(&field.id, format!("page \"{}\"", page.id));
+                if field.kind == FieldKind::Consent && page.show_if.is_some() {
+                    self.push_hint(
+                        format!("{path}.show_if"),
+                        format!(
+                            "page \"{}\" holds consent checkbox \"{id}\" and cannot be conditional",
+                            page.id
+                        ),
+                        "consent checkboxes are always shown; move it to a page without show_if"
+                            .into(),
+                    );
+                }
+            }
+        }
+        for (i, field) in config.fields.iter().enumerate() {
+            if field.kind != FieldKind::Hidden && !placed.contains_key(field.id.as_str()) {
+                self.push_hint(
+                    format!("fields[{i}]"),
+                    format!("field \"{}\" is on no page", field.id),
+                    "add its id to the \"fields\" of one of the pages".into(),
+                );
+            }
+        }
+    }
+
+    fn reward(&mut self, config: &FormConfig) {
+        let Some(reward) = &config.reward else {
+            return;
+        };
+        if config.kind != FormKind::Survey {
+            self.push("reward", "only a survey can offer a reward");
+        }
+        self.text("reward.label", &reward.label);
+        if let Some(description) = &reward.description {
+            self.text("reward.description", description);
+        }
+        match config.purpose(&reward.purpose) {
+            None => self.push(
+                "reward.purpose",
+                format!("unknown purpose \"{}\"", reward.purpose),
+            ),
+            Some(purpose) => {
+                if purpose.legal_basis != LegalBasis::Consent {
+                    self.push(
+                        "reward.purpose",
+                        format!(
+                            "the reward's purpose \"{}\" must be based on consent",
+                            purpose.id
+                        ),
+                    );
+                }
+                if purpose.required {
+                    self.push_hint(
+                        "reward.purpose",
+                        format!("the reward's purpose \"{}\" is required", purpose.id),
+                        "taking part in a reward must be optional; remove \"required\"".into(),
+                    );
+                }
+            }
+        }
+        let mut has_consent = false;
+        let mut has_contact = false;
+        for (j, id) in reward.fields.iter().enumerate() {
+            let path = format!("reward.fields[{j}]");
+            let Some(field) = config.field(id) else {
+                self.push(path, format!("unknown field \"{id}\""));
+                continue;
+            };
+            if field.purposes != [reward.purpose.clone()] {
+                self.push_hint(
+                    path,
+                    format!(
+                        "reward field \"{id}\" must serve only the reward's purpose \"{}\"",
+                        reward.purpose
+                    ),
+                    "its data is sealed apart from the answers, for that purpose alone".into(),
+                );
+            }
+            match field.kind {
+                FieldKind::Consent => has_consent = true,
+                FieldKind::Hidden => self.push(
+                    format!("reward.fields[{j}]"),
+                    "a reward field cannot be hidden",
+                ),
+                _ => has_contact = true,
+            }
+        }
+        for (i, field) in config.fields.iter().enumerate() {
+            if field.purposes.contains(&reward.purpose) && !reward.fields.contains(&field.id) {
+                self.push_hint(
+                    format!("fields[{i}].purposes"),
+                    format!(
+                        "field \"{}\" serves the reward's purpose but is not one of reward.fields",
+                        field.id
+                    ),
+                    "list it in reward.fields, or give it another purpose".into(),
+                );
+            }
+        }
+        if !has_consent {
+            self.push_hint(
+                "reward.fields",
+                "the reward has no consent checkbox",
+                "add a consent field for the reward's purpose and list it here".into(),
+            );
+        }
+        if !has_contact {
+            self.push("reward.fields", "the reward asks no contact details");
         }
     }
 
@@ -762,6 +1098,14 @@ impl Checker<'_> {
                 );
             }
         }
+        if field.kind == K::Consent && field.show_if.is_some() {
+            self.push_hint(
+                format!("{path}.show_if"),
+                "a consent checkbox cannot be conditional",
+                "consent checkboxes are always shown; put the condition on the fields instead"
+                    .into(),
+            );
+        }
         if field.kind == K::Consent {
             for (j, id) in field.purposes.iter().enumerate() {
                 if config
@@ -821,11 +1165,19 @@ impl Checker<'_> {
                 format!("min_length {min} is above max_length {max}"),
             );
         }
-        let has_options = matches!(kind, K::Select | K::Radio);
+        let has_options = matches!(
+            kind,
+            K::Select | K::Radio | K::Likert | K::Matrix | K::Ranking
+        );
         if has_options && field.options.is_empty() {
             self.push(
                 format!("{path}.options"),
                 format!("a {kind:?} field needs options"),
+            );
+        } else if matches!(kind, K::Likert | K::Matrix | K::Ranking) && field.options.len() < 2 {
+            self.push(
+                format!("{path}.options"),
+                format!("a {kind:?} field needs at least two options"),
             );
         }
         if !has_options && !field.options.is_empty() {
@@ -850,6 +1202,7 @@ impl Checker<'_> {
         if field.multiple && kind != K::Select {
             self.push(format!("{path}.multiple"), misplaced("multiple"));
         }
+        self.new_attributes(path, field);
         match (kind, field.scale) {
             (K::Rating, None) => self.push_hint(
                 format!("{path}.scale"),
@@ -876,6 +1229,92 @@ impl Checker<'_> {
         }
         if let Some(rule) = &field.minimise {
             self.rule(&format!("{path}.minimise"), kind, rule);
+        }
+    }
+
+    /// The attributes of the survey question types: statements, end labels, "other", files.
+    fn new_attributes(&mut self, path: &str, field: &Field) {
+        use FieldKind as K;
+        let kind = field.kind;
+        let misplaced = |name: &str| format!("\"{name}\" does not apply to a {kind:?} field");
+        match (kind, field.statements.is_empty()) {
+            (K::Matrix, true) => self.push(
+                format!("{path}.statements"),
+                "a Matrix field needs statements",
+            ),
+            (K::Matrix, false) | (_, true) => {}
+            (_, false) => self.push(format!("{path}.statements"), misplaced("statements")),
+        }
+        let mut values = BTreeSet::new();
+        for (j, statement) in field.statements.iter().enumerate() {
+            if statement.value.is_empty() {
+                self.push(
+                    format!("{path}.statements[{j}].value"),
+                    "statement value must not be empty",
+                );
+            }
+            if !values.insert(statement.value.as_str()) {
+                self.push(
+                    format!("{path}.statements[{j}].value"),
+                    format!("duplicate statement \"{}\"", statement.value),
+                );
+            }
+            self.text(&format!("{path}.statements[{j}].label"), &statement.label);
+        }
+        if let Some(labels) = &field.end_labels {
+            if kind == K::Rating {
+                self.text(&format!("{path}.end_labels.low"), &labels.low);
+                self.text(&format!("{path}.end_labels.high"), &labels.high);
+            } else {
+                self.push(format!("{path}.end_labels"), misplaced("end_labels"));
+            }
+        }
+        if let Some(other) = &field.other {
+            if matches!(kind, K::Select | K::Radio) {
+                self.text(&format!("{path}.other.label"), &other.label);
+                if other.max_length == Some(0) {
+                    self.push(
+                        format!("{path}.other.max_length"),
+                        "max_length must be 1 or more",
+                    );
+                }
+            } else {
+                self.push(format!("{path}.other"), misplaced("other"));
+            }
+        }
+        if kind != K::File {
+            if !field.accept.is_empty() {
+                self.push(format!("{path}.accept"), misplaced("accept"));
+            }
+            if field.max_bytes.is_some() {
+                self.push(format!("{path}.max_bytes"), misplaced("max_bytes"));
+            }
+            return;
+        }
+        if field.accept.is_empty() {
+            self.push_hint(
+                format!("{path}.accept"),
+                "a file field needs the types it accepts",
+                "e.g. [\"application/pdf\", \"image/*\", \".docx\"]".into(),
+            );
+        }
+        for (j, accept) in field.accept.iter().enumerate() {
+            if !crate::upload::is_accept_entry(accept) {
+                self.push_hint(
+                    format!("{path}.accept[{j}]"),
+                    format!("\"{accept}\" is not a file type"),
+                    "use a lowercase MIME type (image/png, image/*) or an extension (.pdf)".into(),
+                );
+            }
+        }
+        match field.max_bytes {
+            Some(0) => self.push(format!("{path}.max_bytes"), "max_bytes must be 1 or more"),
+            Some(n) if n > MAX_FILE_BYTES => self.push_hint(
+                format!("{path}.max_bytes"),
+                format!("{n} bytes is more than the {MAX_FILE_BYTES} a file field may allow"),
+                "files are sealed in the visitor's browser and posted in one request".into(),
+            ),
+            _ => {}
         }
     }
 
@@ -957,7 +1396,7 @@ fn is_loopback(host: &str) -> bool {
 
 /// The candidate most like `word`, if one is close enough to be a likely typo.
 #[cfg(feature = "json-paths")]
-fn closest<'a, S: AsRef<str>>(word: &str, candidates: &'a [S]) -> Option<&'a str> {
+pub(crate) fn closest<'a, S: AsRef<str>>(word: &str, candidates: &'a [S]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c.as_ref()), c.as_ref()))
@@ -968,7 +1407,7 @@ fn closest<'a, S: AsRef<str>>(word: &str, candidates: &'a [S]) -> Option<&'a str
 
 /// Without `json-paths` (the widget) there are no typo hints.
 #[cfg(not(feature = "json-paths"))]
-fn closest<'a, S: AsRef<str>>(_word: &str, _candidates: &'a [S]) -> Option<&'a str> {
+pub(crate) fn closest<'a, S: AsRef<str>>(_word: &str, _candidates: &'a [S]) -> Option<&'a str> {
     None
 }
 

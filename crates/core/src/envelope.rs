@@ -148,12 +148,13 @@ pub fn prepare<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<(Envelope, Vec<Applied>)> {
     let consent = input.consent.with_form_answers(config, input.answers);
-    let problems = answers::validate(config, input.answers, &consent);
+    let today = Date::from_unix(input.now_unix);
+    let problems = answers::validate(config, input.answers, &consent, today);
     if !problems.is_empty() {
         return Err(Error::InvalidAnswers(problems));
     }
     let ctx = MinimiseContext {
-        today: Date::from_unix(input.now_unix),
+        today,
         url_params: input.url_params,
     };
     let minimised = minimise::minimise(config, input.answers, &consent, &ctx);

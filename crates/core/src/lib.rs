@@ -13,9 +13,11 @@ pub mod envelope;
 pub mod error;
 pub mod jwe;
 pub mod keys;
+pub mod logic;
 pub mod minimise;
 pub mod retention;
 pub mod text;
 pub mod time;
+pub mod upload;
 
 pub use error::{Error, Result};

@@ -1,8 +1,9 @@
 //! Minimisation: what is left of the visitor's answers after consent and the declared
 //! generalisations, computed before anything is sealed.
 //!
-//! Pure functions only. Values of unconsented purposes are dropped (never sent empty), text is
-//! trimmed and NFC-normalised, and every step is reported so the widget can show it.
+//! Pure functions only. Values of unconsented purposes and of fields hidden by conditional logic
+//! are dropped (never sent empty), text is trimmed and NFC-normalised, and every step is reported
+//! so the widget can show it.
 
 use std::collections::BTreeMap;
 
@@ -10,10 +11,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::answers::Answers;
+use crate::answers::{is_option, other_text};
 use crate::config::{Field, FieldKind, FormConfig, MinimiseRule};
 use crate::consent::ConsentState;
+use crate::logic::Visibility;
 use crate::text::nfc;
 use crate::time::Date;
+use crate::upload::FileAnswer;
 
 /// The most characters a hidden field keeps from its URL parameter.
 pub const HIDDEN_VALUE_MAX_CHARS: usize = 100;
@@ -62,6 +66,8 @@ pub enum Step {
     DroppedInvalid,
     /// A hidden field's value did not come from its URL parameter.
     DroppedNotFromUrl,
+    /// The field (or its page) is hidden by conditional logic: whatever was typed is dropped.
+    DroppedHiddenByLogic,
     /// Leading and trailing white space removed.
     Trimmed,
     /// Unicode NFC normalisation.
@@ -80,6 +86,8 @@ pub enum Step {
     PostcodePrefix,
     /// Hidden value taken from the allow-listed URL parameter.
     FromUrl,
+    /// A file name reduced to a safe base name.
+    FileName,
 }
 
 impl Step {
@@ -92,6 +100,7 @@ impl Step {
                 | Self::DroppedUnknownField
                 | Self::DroppedInvalid
                 | Self::DroppedNotFromUrl
+                | Self::DroppedHiddenByLogic
         )
     }
 }
@@ -110,7 +119,19 @@ pub fn minimise(
     for key in answers.keys().filter(|k| config.field(k).is_none()) {
         out.report(key, Step::DroppedUnknownField, true);
     }
+    let visibility = Visibility::of(config, answers, consent, ctx.today);
     for field in &config.fields {
+        if !visibility.field(&field.id) {
+            let from_url = field.kind == FieldKind::Hidden
+                && field
+                    .param
+                    .as_ref()
+                    .is_some_and(|p| ctx.url_params.contains_key(p));
+            if answers.contains_key(&field.id) || from_url {
+                out.report(&field.id, Step::DroppedHiddenByLogic, true);
+            }
+            continue;
+        }
         let raw = if field.kind == FieldKind::Hidden {
             hidden_value(field, answers, ctx, &mut out)
         } else {
@@ -177,6 +198,13 @@ fn hidden_value(
     from_url
 }
 
+/// The minimised value of one answer, `None` when it is empty or does not fit the field.
+pub(crate) fn kept_value(field: &Field, raw: Value, today: Date) -> Option<Value> {
+    minimise_value(field, raw, today, &mut Vec::new())
+        .ok()
+        .flatten()
+}
+
 /// `Ok(None)` for an empty value, `Err(())` for one that does not fit the field.
 fn minimise_value(
     field: &Field,
@@ -210,25 +238,87 @@ fn minimise_value(
             let Value::Array(items) = raw else {
                 return Err(());
             };
-            // Keep the options' order and drop repeats, so the same choice seals the same way.
-            let chosen: Vec<Value> = field
+            // Keep the options' order and drop repeats, so the same choice seals the same way;
+            // an "other" answer goes last.
+            let mut chosen: Vec<Value> = field
                 .options
                 .iter()
                 .filter(|o| items.iter().any(|i| i.as_str() == Some(&o.value)))
                 .map(|o| Value::String(o.value.clone()))
                 .collect();
-            if !items.iter().all(|i| chosen.contains(i)) {
-                return Err(());
+            let mut other = None;
+            for item in &items {
+                if other_text(item).is_some() {
+                    if other.is_some() {
+                        return Err(());
+                    }
+                    other = minimise_other(field, item, steps)?;
+                } else if !chosen.contains(item) {
+                    return Err(());
+                }
             }
+            chosen.extend(other);
             Ok((!chosen.is_empty()).then_some(Value::Array(chosen)))
         }
-        K::Select | K::Radio => match raw {
+        K::Select | K::Radio | K::Likert => match raw {
             Value::String(s) if s.is_empty() => Ok(None),
             Value::String(s) if field.options.iter().any(|o| o.value == s) => {
                 Ok(Some(Value::String(s)))
             }
+            other if other_text(&other).is_some() => minimise_other(field, &other, steps),
             _ => Err(()),
         },
+        K::Matrix => {
+            let Value::Object(rows) = raw else {
+                return Err(());
+            };
+            if rows
+                .keys()
+                .any(|k| !field.statements.iter().any(|s| &s.value == k))
+            {
+                return Err(());
+            }
+            let mut kept = serde_json::Map::new();
+            for statement in &field.statements {
+                match rows.get(&statement.value) {
+                    Some(choice) if is_option(field, choice) => {
+                        kept.insert(statement.value.clone(), choice.clone());
+                    }
+                    Some(Value::Null) | None => {}
+                    Some(Value::String(s)) if s.is_empty() => {}
+                    Some(_) => return Err(()),
+                }
+            }
+            Ok((!kept.is_empty()).then_some(Value::Object(kept)))
+        }
+        K::Ranking => {
+            let Value::Array(items) = raw else {
+                return Err(());
+            };
+            if items.is_empty() {
+                return Ok(None);
+            }
+            let distinct: std::collections::BTreeSet<&str> =
+                items.iter().filter_map(Value::as_str).collect();
+            let complete = items.len() == field.options.len()
+                && distinct.len() == items.len()
+                && items.iter().all(|i| is_option(field, i));
+            if complete {
+                Ok(Some(Value::Array(items)))
+            } else {
+                Err(())
+            }
+        }
+        K::File => {
+            if raw.is_null() {
+                return Ok(None);
+            }
+            let file = FileAnswer::from_value(&raw).ok_or(())?;
+            file.check(field).map_err(|_| ())?;
+            let minimised = file.minimised();
+            steps.push((Step::FileName, minimised.name != file.name));
+            serde_json::to_value(minimised).map(Some).map_err(|_| ())
+        }
         K::Checkbox | K::Consent => match raw {
             Value::Bool(true) => Ok(Some(Value::Bool(true))),
             Value::Bool(false) => Ok(None),
@@ -243,6 +333,21 @@ fn minimise_value(
             Ok(Some(Value::from(n as u8)))
         }
     }
+}
+
+/// An `{"other": "..."}` answer with its text trimmed, normalised and capped; `None` when blank.
+fn minimise_other(
+    field: &Field,
+    item: &Value,
+    steps: &mut Vec<(Step, bool)>,
+) -> Result<Option<Value>, ()> {
+    let (Some(other), Some(text)) = (&field.other, other_text(item)) else {
+        return Err(());
+    };
+    let text = normalise_text(text.to_owned(), steps);
+    let cut = truncate_chars(&text, other.max_chars() as usize);
+    steps.push((Step::Truncated, cut != text));
+    Ok((!cut.is_empty()).then(|| serde_json::json!({ "other": cut })))
 }
 
 /// A JSON number, or a string holding one (what an `<input type="number">` gives).

@@ -11,6 +11,7 @@ use formseal_core::consent::ConsentState;
 use formseal_core::envelope::{self, ConsentRecord, ENVELOPE_VERSION, Envelope, EnvelopeKind};
 use formseal_core::jwe;
 use formseal_core::keys::PrivateKey;
+use formseal_core::logic::Visibility;
 use formseal_core::minimise::{MinimiseContext, minimise};
 use formseal_core::time::Date;
 use proptest::prelude::*;
@@ -204,5 +205,109 @@ fn collect_paths(value: &Value, at: String, out: &mut Vec<String>) {
             .enumerate()
             .for_each(|(i, v)| collect_paths(v, format!("{at}/{i}"), out)),
         _ => {}
+    }
+}
+
+const SURVEY: &str = include_str!("../../../examples/survey.json");
+static SURVEY_CONFIG: LazyLock<FormConfig> =
+    LazyLock::new(|| FormConfig::from_json(SURVEY).unwrap());
+
+/// Answers a visitor of `examples/survey.json` could give, mostly valid, each field present or
+/// not; `marker` (plus a letter per field) is typed into every free-text place, in lower case so
+/// e-mail lower-casing keeps it findable. Branches open and close with the choices.
+fn survey_answers(marker: String) -> impl Strategy<Value = Answers> {
+    let problem_choice =
+        prop::collection::vec(prop_oneof!["delivery", "quality", "price", "service"], 1..3);
+    (
+        prop::option::weighted(0.95, prop_oneof!["online", "store"]),
+        prop::option::weighted(0.95, prop_oneof![(1i64..=5).prop_map(Value::from), "[1-5]".prop_map(Value::from)]),
+        prop::option::of(0i64..=10),
+        (prop::option::weighted(0.8, problem_choice), any::<bool>(), any::<bool>(), any::<bool>()),
+        prop::option::of("[1-5]"),
+        (any::<bool>(), any::<bool>()),
+    )
+        .prop_map(move |(channel, satisfaction, recommend, (problems, other, details, photo), staff, (draw, email))| {
+            let mut a = Answers::new();
+            let mut put = |k: &str, v: Value| {
+                a.insert(k.to_string(), v);
+            };
+            if let Some(v) = channel { put("channel", json!(v)); }
+            if let Some(v) = satisfaction { put("satisfaction", v); }
+            if let Some(v) = recommend { put("recommend", json!(v)); }
+            if let Some(mut chosen) = problems {
+                chosen.sort();
+                chosen.dedup();
+                let mut items: Vec<Value> = chosen.into_iter().map(Value::from).collect();
+                if other { items.push(json!({"other": format!("other {marker}o")})); }
+                put("problems", Value::Array(items));
+            }
+            if details { put("details", json!(format!("details {marker}d"))); }
+            if photo {
+                let bytes = format!("%PDF-1.4 {marker}b");
+                let data = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(bytes.as_bytes());
+                put("photo", json!({"name": format!("{marker}p.pdf"), "type": "application/pdf", "size": bytes.len(), "data": data}));
+            }
+            if let Some(v) = staff { put("store_visit", json!({"staff": v})); }
+            put("priorities", json!(["service", "speed", "price", "quality"]));
+            put("draw_consent", json!(draw));
+            if email { put("draw_email", json!(format!("{marker}e@example.com"))); }
+            a
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn minimising_a_survey_twice_changes_nothing(answers in "[a-z]{10}".prop_flat_map(survey_answers), draw in any::<bool>()) {
+        let params = BTreeMap::new();
+        let mut consent = ConsentState { notice_version: "2026-11".into(), ..ConsentState::default() };
+        if draw { consent.granted.insert("prize_draw".into()); }
+        let ctx = MinimiseContext { today: TODAY, url_params: &params };
+        let once = minimise(&SURVEY_CONFIG, &answers, &consent, &ctx);
+        let twice = minimise(&SURVEY_CONFIG, &once.values, &consent, &ctx);
+        prop_assert_eq!(&once.values, &twice.values);
+        prop_assert!(twice.report.iter().all(|a| !a.step.is_drop()), "{:?}", twice.report);
+    }
+}
+
+proptest! {
+    // Each case does an RSA private-key operation: fewer cases, still a real search.
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whatever the visitor typed into a field that logic hides in the end (after going back and
+    /// changing an earlier answer), neither the field nor its text reaches the sealed plaintext.
+    #[test]
+    fn a_field_hidden_by_logic_never_reaches_the_sealed_plaintext(
+        answers in "[a-z]{12}".prop_flat_map(survey_answers),
+        seed in any::<u64>(),
+    ) {
+        let consent = ConsentState { notice_version: "2026-11".into(), ..ConsentState::default() };
+        let params = BTreeMap::new();
+        let input = envelope::SubmissionInput { answers: &answers, consent: &consent, subject: "s", now_unix: 1_795_516_199, url_params: &params };
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let prepared = envelope::prepare(&SURVEY_CONFIG, &input, &mut rng);
+        // Only answers that pass validation get sealed; most generated ones do.
+        prop_assume!(prepared.is_ok());
+        let Ok((envelope, _)) = prepared else { return Ok(()) };
+        let sealed = envelope.seal(&[KEY.public()], &mut rng).unwrap();
+        let opened = Envelope::open(sealed.as_str(), &KEY).unwrap();
+        let plaintext = String::from_utf8(jwe::open(sealed.as_str(), &KEY).unwrap().plaintext).unwrap().to_lowercase();
+        let full = consent.with_form_answers(&SURVEY_CONFIG, &answers);
+        let visible = Visibility::of(&SURVEY_CONFIG, &answers, &full, TODAY);
+        for field in &SURVEY_CONFIG.fields {
+            if !visible.field(&field.id) {
+                prop_assert!(!opened.values.contains_key(&field.id), "{} kept", field.id);
+            }
+        }
+        for (id, value) in &answers {
+            if visible.field(id) { continue; }
+            // Every run of 12 lower-case letters the visitor typed into a hidden field.
+            for word in serde_json::to_string(value).unwrap().split(|c: char| !c.is_ascii_lowercase()) {
+                if word.len() >= 12 {
+                    prop_assert!(!plaintext.contains(word), "{id}: {word} leaked: {plaintext}");
+                }
+            }
+        }
     }
 }
