@@ -24,16 +24,25 @@ use crate::{Hinted, read_text, shown};
 /// as one JSON object per line on stdout. A record that cannot be opened (another key, altered
 /// or damaged data) is reported on stderr with its line number or record id and skipped; the
 /// exit status is then 1.
+///
+/// With --out DIR the records go to DIR/records.jsonl instead, and every uploaded file is
+/// written next to it as RECORD-FIELD-NAME (names reduced to safe ones, never overwriting);
+/// the record then names the file in "saved_as" instead of carrying its bytes.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
   formseal decrypt --key keys/private.pem < sealed.jwe
-  formseal decrypt --key keys/private.pem --db collector.sqlite --since 2026-11-01")]
+  formseal decrypt --key keys/private.pem --db collector.sqlite --since 2026-11-01
+  formseal decrypt --key keys/private.pem --db collector.sqlite --out opened/")]
 pub(crate) struct Args {
     /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
     #[arg(long, value_name = "private.pem")]
     key: PathBuf,
+
+    /// Write records.jsonl and the uploaded files into this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 
     #[command(flatten)]
     source: Source,
@@ -65,6 +74,9 @@ fn parse_day(text: &str) -> Result<Date, String> {
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let key = load_key(&args.key)?;
+    if let Some(dir) = &args.out {
+        return run_to_dir(args, &key, dir);
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     let tally = open_all(
         &args.source,
@@ -78,6 +90,44 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     )?;
     out.flush().context("cannot write to stdout")?;
     summarise(&tally, &key)
+}
+
+/// `decrypt --out DIR`: records in DIR/records.jsonl, files next to it.
+fn run_to_dir(args: &Args, key: &PrivateKey, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", shown(dir)))?;
+    let path = dir.join("records.jsonl");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| {
+            anyhow::Error::new(e).context(Hinted::context(
+                format!("cannot create {}", shown(&path)),
+                "give a new or empty directory; formseal never overwrites opened records",
+            ))
+        })?;
+    let mut out = BufWriter::new(file);
+    let mut files = 0;
+    let tally = open_all(
+        &args.source,
+        key,
+        "decrypt",
+        format!("files to {}", shown(dir)),
+        &mut |mut envelope| {
+            files += crate::files::extract(&mut envelope, dir)?;
+            serde_json::to_writer(&mut out, &envelope)
+                .and_then(|()| out.write_all(b"\n").map_err(serde_json::Error::io))
+                .with_context(|| format!("cannot write {}", shown(&path)))
+        },
+    )?;
+    out.flush()
+        .with_context(|| format!("cannot write {}", shown(&path)))?;
+    eprintln!(
+        "wrote records.jsonl and {files} file{} to {}",
+        plural(files),
+        shown(dir)
+    );
+    summarise(&tally, key)
 }
 
 /// Opens every envelope of `source` and hands each opened one to `each`; failures are reported on

@@ -10,6 +10,7 @@ mod check;
 mod decrypt;
 mod embed;
 mod export;
+mod files;
 mod keygen;
 mod purge;
 mod seal;

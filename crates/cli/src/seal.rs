@@ -12,7 +12,7 @@ use formseal_core::Error;
 use formseal_core::answers::Answers;
 use formseal_core::config::{FormConfig, LegalBasis};
 use formseal_core::consent::ConsentState;
-use formseal_core::envelope::{SubmissionInput, random_id, seal_submission};
+use formseal_core::envelope::{SubmissionInput, random_id, seal_envelopes};
 use formseal_core::minimise::Applied;
 
 use crate::{Hinted, check};
@@ -21,7 +21,8 @@ use crate::{Hinted, check};
 ///
 /// Reads a JSON object of answers (field id → value) from stdin, checks it against the form,
 /// drops what the consent does not cover, applies the form's generalisations and prints the
-/// sealed envelope (JWE) on stdout. Invalid answers are all listed on stderr and nothing is
+/// sealed envelope (JWE) on stdout; a survey whose visitor entered its reward gives a second
+/// line, the reward entry, sealed apart. Invalid answers are all listed on stderr and nothing is
 /// printed on stdout.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -76,7 +77,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         now_unix: i64::try_from(now_unix).context("the system clock is far in the future")?,
         url_params: &url_params,
     };
-    let sealed = match seal_submission(&config, &input, &mut getrandom::SysRng) {
+    let sealed = match seal_envelopes(&config, &input, &mut getrandom::SysRng) {
         Ok(sealed) => sealed,
         Err(Error::InvalidAnswers(problems)) => {
             for problem in &problems {
@@ -95,7 +96,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     if args.report {
         print_report(&sealed.report);
     }
-    println!("{}", sealed.jwe);
+    // A survey whose visitor entered its reward gives a second line: the reward entry.
+    for (_, jwe) in &sealed.envelopes {
+        println!("{jwe}");
+    }
     Ok(())
 }
 

@@ -671,3 +671,67 @@ fn the_binary_prints_its_url_serves_and_stops_on_sigterm() {
     );
     assert!(dir.path().join("collector.sqlite").exists());
 }
+
+/// The body limit follows the forms: a survey with a 2 MiB upload field takes an envelope with a
+/// 1 MiB file, while the newsletter form (no uploads) keeps the ordinary limit.
+#[tokio::test]
+async fn the_body_limit_leaves_room_for_a_forms_uploads_and_only_for_that_form() {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use chacha20::ChaCha20Rng;
+    use formseal_core::envelope::{self, ConsentRecord, ENVELOPE_VERSION, Envelope, EnvelopeKind};
+    use rand_core::SeedableRng;
+
+    let survey_json = std::fs::read_to_string(repo().join("examples/survey.json")).unwrap();
+    let survey = FormConfig::from_json(&survey_json).unwrap();
+    let c = collector(|options| options.forms.add(survey_json.clone()).unwrap());
+
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.resize(1024 * 1024, 7);
+    let answers: formseal_core::answers::Answers = serde_json::from_value(json!({
+        "channel": "online", "satisfaction": 1, "problems": ["delivery"],
+        "photo": {"name": "box.pdf", "type": "application/pdf", "size": bytes.len(),
+                  "data": Base64UrlUnpadded::encode_string(&bytes)},
+        "priorities": ["price", "quality", "speed", "service"],
+    }))
+    .unwrap();
+    let consent = formseal_core::consent::ConsentState::default();
+    let params = std::collections::BTreeMap::new();
+    let input = envelope::SubmissionInput {
+        answers: &answers,
+        consent: &consent,
+        subject: "s",
+        now_unix: common::NOW,
+        url_params: &params,
+    };
+    let sealed =
+        envelope::seal_envelopes(&survey, &input, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
+    let jwe = sealed.envelopes[0].1.as_str().to_owned();
+    assert!(jwe.len() > 1024 * 1024);
+    let answer = send(&c.app, post(jwe, COMPACT)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+
+    // The same size under the newsletter's id is refused: its form has no upload field.
+    let big = Envelope {
+        v: ENVELOPE_VERSION,
+        id: "big".into(),
+        form: "newsletter".into(),
+        form_version: 1,
+        kind: EnvelopeKind::Submission,
+        at: "2026-11-24T10:00:00Z".into(),
+        subject: "s".into(),
+        consent: ConsentRecord::default(),
+        values: [("name".to_string(), json!("x".repeat(1024 * 1024)))].into(),
+    };
+    let key = newsletter().recipient_keys().unwrap();
+    let jwe = big
+        .seal(&newsletter(), &key, &mut ChaCha20Rng::seed_from_u64(4))
+        .unwrap();
+    let answer = send(&c.app, post(jwe.0, COMPACT)).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.body
+    );
+    assert_eq!(c.store.count().unwrap(), 1);
+}

@@ -739,6 +739,21 @@ impl Checker<'_> {
         if config.fields.is_empty() && config.kind != FormKind::Consent {
             self.push("fields", "a form needs at least one field");
         }
+        let is_request = matches!(
+            config.kind,
+            FormKind::AccessRequest | FormKind::ErasureRequest
+        );
+        let reachable = config
+            .fields
+            .iter()
+            .any(|f| f.required && matches!(f.kind, FieldKind::Email | FieldKind::Tel));
+        if is_request && !reachable {
+            self.push_hint(
+                "fields",
+                "a privacy request needs a required e-mail or phone field",
+                "the data team must be able to answer the visitor".into(),
+            );
+        }
         let mut seen = BTreeSet::new();
         for (i, field) in config.fields.iter().enumerate() {
             let path = format!("fields[{i}]");

@@ -11,7 +11,7 @@ use rand_core::TryCryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{self, Answers};
-use crate::config::{FormConfig, FormKind};
+use crate::config::{FieldKind, FormConfig, FormKind};
 use crate::consent::{ConsentMethod, ConsentState};
 use crate::minimise::{self, Applied, MinimiseContext};
 use crate::retention;
@@ -65,6 +65,16 @@ pub enum EnvelopeKind {
     AccessRequest,
     /// A request to have one's data deleted.
     ErasureRequest,
+    /// Contact details for a survey's reward, sealed apart from the answers (see
+    /// [`crate::config::Reward`]).
+    RewardEntry,
+}
+
+impl EnvelopeKind {
+    /// Whether this record is a privacy request the data team must answer.
+    pub fn is_request(self) -> bool {
+        matches!(self, Self::AccessRequest | Self::ErasureRequest)
+    }
 }
 
 impl From<FormKind> for EnvelopeKind {
@@ -138,52 +148,185 @@ pub struct Sealed {
     pub report: Vec<Applied>,
 }
 
-/// Validates, minimises and builds the envelope for a form submission, without sealing it.
+/// The envelopes one submission turns into, not sealed yet.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The answers. For a form with a reward it carries a fresh random subject id, no contact
+    /// details and no trace of the reward's consent.
+    pub answers: Envelope,
+    /// The reward's contact details, when the visitor entered: their own random id, the
+    /// visitor's subject id, and only the reward's purpose in the consent record.
+    pub reward: Option<Envelope>,
+    /// Which rule ran on which field (of both).
+    pub report: Vec<Applied>,
+}
+
+impl Prepared {
+    /// The envelopes to seal and deliver, the answers first.
+    pub fn envelopes(&self) -> impl Iterator<Item = &Envelope> {
+        std::iter::once(&self.answers).chain(self.reward.as_ref())
+    }
+}
+
+/// Validates, minimises and builds the envelopes of a form submission, without sealing them.
 ///
 /// Fails with [`Error::InvalidAnswers`] listing every problem when the answers break the form's
-/// rules.
-pub fn prepare<R: TryCryptoRng + ?Sized>(
+/// rules, and for a privacy request without a subject id.
+pub fn prepare_envelopes<R: TryCryptoRng + ?Sized>(
     config: &FormConfig,
     input: &SubmissionInput<'_>,
     rng: &mut R,
-) -> Result<(Envelope, Vec<Applied>)> {
+) -> Result<Prepared> {
     let consent = input.consent.with_form_answers(config, input.answers);
     let today = Date::from_unix(input.now_unix);
     let problems = answers::validate(config, input.answers, &consent, today);
     if !problems.is_empty() {
         return Err(Error::InvalidAnswers(problems));
     }
+    let kind = EnvelopeKind::from(config.kind);
+    if kind.is_request() && input.subject.trim().is_empty() {
+        return Err(Error::Envelope(
+            "a privacy request needs the visitor's subject id".into(),
+        ));
+    }
     let ctx = MinimiseContext {
         today,
         url_params: input.url_params,
     };
     let minimised = minimise::minimise(config, input.answers, &consent, &ctx);
-    let envelope = Envelope {
-        v: ENVELOPE_VERSION,
-        id: random_id(rng)?,
-        form: config.id.clone(),
-        form_version: config.version,
-        kind: config.kind.into(),
-        at: time::coarse_timestamp(input.now_unix),
-        subject: input.subject.to_owned(),
-        consent: ConsentRecord {
+    let (mut values, mut reward_values) = (minimised.values, Answers::new());
+    values.retain(|id, value| {
+        if config.is_reward_field(id) {
+            reward_values.insert(id.clone(), value.clone());
+            false
+        } else {
+            true
+        }
+    });
+    let reward_purpose = config.reward.as_ref().map(|r| r.purpose.as_str());
+    let not_reward = |id: &str| Some(id) != reward_purpose;
+    let envelope = |kind, subject: String, consent: ConsentRecord, values, rng: &mut R| {
+        Ok::<_, Error>(Envelope {
+            v: ENVELOPE_VERSION,
+            id: random_id(rng)?,
+            form: config.id.clone(),
+            form_version: config.version,
+            kind,
+            at: time::coarse_timestamp(input.now_unix),
+            subject,
+            consent,
+            values,
+        })
+    };
+    // With a reward the answers are anonymous: a fresh subject id, so that only the reward
+    // entry carries the visitor's.
+    let answers_subject = match reward_purpose {
+        Some(_) => random_id(rng)?,
+        None => input.subject.to_owned(),
+    };
+    let answers = envelope(
+        kind,
+        answers_subject,
+        ConsentRecord {
             notice_version: consent.notice_version.clone(),
             refused: consent
                 .refused(config)
                 .into_iter()
+                .filter(|id| not_reward(id))
                 .map(String::from)
                 .collect(),
-            granted: consent.granted.into_iter().collect(),
+            granted: consent
+                .granted
+                .iter()
+                .filter(|id| not_reward(id))
+                .cloned()
+                .collect(),
             method: None,
         },
-        values: minimised.values,
+        values,
+        rng,
+    )?;
+    let entered = reward_purpose.is_some_and(|p| consent.granted.contains(p))
+        && reward_values.keys().any(|id| {
+            config
+                .field(id)
+                .is_some_and(|f| f.kind != FieldKind::Consent)
+        });
+    let reward = match reward_purpose {
+        Some(purpose) if entered => Some(envelope(
+            EnvelopeKind::RewardEntry,
+            input.subject.to_owned(),
+            ConsentRecord {
+                notice_version: consent.notice_version.clone(),
+                granted: vec![purpose.to_owned()],
+                refused: Vec::new(),
+                method: None,
+            },
+            reward_values,
+            rng,
+        )?),
+        _ => None,
     };
-    Ok((envelope, minimised.report))
+    Ok(Prepared {
+        answers,
+        reward,
+        report: minimised.report,
+    })
 }
 
-/// The whole path of a submission: validate, minimise, seal to every recipient of the config.
+/// Validates, minimises and builds the one envelope of a form without a reward.
+///
+/// A form with a reward seals two envelopes: use [`prepare_envelopes`]; this fails for it
+/// rather than drop the visitor's entry.
+pub fn prepare<R: TryCryptoRng + ?Sized>(
+    config: &FormConfig,
+    input: &SubmissionInput<'_>,
+    rng: &mut R,
+) -> Result<(Envelope, Vec<Applied>)> {
+    if config.reward.is_some() {
+        return Err(Error::Envelope(
+            "a form with a reward seals two envelopes (use prepare_envelopes)".into(),
+        ));
+    }
+    let prepared = prepare_envelopes(config, input, rng)?;
+    Ok((prepared.answers, prepared.report))
+}
+
+/// A sealed submission: one envelope, or two for a survey whose visitor entered its reward.
+#[derive(Clone, Debug)]
+pub struct SealedSubmission {
+    /// Each envelope to deliver with its id (the idempotency key), the answers first.
+    pub envelopes: Vec<(String, SealedEnvelope)>,
+    /// Which rule ran on which field.
+    pub report: Vec<Applied>,
+}
+
+/// The whole path of a submission: validate, minimise, seal every envelope (the answers, and the
+/// reward entry when there is one) to every recipient of the config.
 ///
 /// Fails closed: a bad or missing key is an error, never a plaintext fallback.
+#[cfg(feature = "rust-crypto")]
+pub fn seal_envelopes<R: TryCryptoRng + ?Sized>(
+    config: &FormConfig,
+    input: &SubmissionInput<'_>,
+    rng: &mut R,
+) -> Result<SealedSubmission> {
+    let recipients = config.recipient_keys()?;
+    let prepared = prepare_envelopes(config, input, rng)?;
+    let mut envelopes = Vec::new();
+    for envelope in prepared.envelopes() {
+        envelopes.push((
+            envelope.id.clone(),
+            envelope.seal(config, &recipients, rng)?,
+        ));
+    }
+    Ok(SealedSubmission {
+        envelopes,
+        report: prepared.report,
+    })
+}
+
+/// [`seal_envelopes`] for a form without a reward: its one envelope.
 #[cfg(feature = "rust-crypto")]
 pub fn seal_submission<R: TryCryptoRng + ?Sized>(
     config: &FormConfig,

@@ -10,7 +10,8 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::Field;
+use crate::config::{Field, FieldKind, FormConfig};
+use crate::envelope::LARGE_BUCKET;
 
 /// The most characters of a file name that are kept.
 pub const MAX_FILE_NAME_CHARS: usize = 120;
@@ -94,6 +95,25 @@ impl FileAnswer {
             data: self.data.clone(),
         }
     }
+}
+
+/// How many bytes a sealed envelope of this form may have beyond an ordinary one because of its
+/// file fields: each file grows by 4/3 as base64url in the JSON plaintext, the plaintext is padded
+/// to a multiple of 64 KiB, and the JWE's base64url grows it by 4/3 again. Zero for a form without
+/// file fields. A collector adds this to its body limit for the form.
+pub fn sealed_file_allowance(config: &FormConfig) -> u64 {
+    let base64 = |n: u64| n.div_ceil(3) * 4;
+    // The keys and the name, type and size of a file answer take well under 1 KiB.
+    let files: u64 = config
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::File)
+        .map(|f| base64(f.max_file_bytes()) + 1024)
+        .sum();
+    if files == 0 {
+        return 0;
+    }
+    base64(files + LARGE_BUCKET as u64)
 }
 
 /// Whether `entry` of a field's `accept` list is well formed: `.ext` or `type/subtype` or

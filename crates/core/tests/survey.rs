@@ -440,3 +440,105 @@ fn other_text_is_normalised_and_goes_last() {
         json!(["delivery", "service", {"other": "Caf\u{e9} was closed"}])
     );
 }
+
+/// A visitor who enters the prize draw, with their subject id from an earlier sign-up.
+const SUBJECT: &str = "subject-from-the-newsletter";
+
+fn entered() -> Answers {
+    let mut a = happy();
+    a.insert("draw_consent".into(), json!(true));
+    a.insert("draw_email".into(), json!(" Winner.Person@Example.org "));
+    a
+}
+
+#[test]
+fn a_reward_entry_is_sealed_apart_and_shares_nothing_with_the_answers() {
+    use chacha20::ChaCha20Rng;
+    use formseal_core::envelope::{self, Envelope, EnvelopeKind, SubmissionInput};
+    use formseal_core::keys::PrivateKey;
+    use rand_core::SeedableRng;
+
+    let mut config = config();
+    let key = PrivateKey::from_pkcs8_pem(include_str!("examples/rsa2048.pem")).unwrap();
+    config.recipients = vec![key.public().to_jwk()];
+    let answers = entered();
+    let consent = no_consent();
+    let params = BTreeMap::new();
+    let input = SubmissionInput {
+        answers: &answers,
+        consent: &consent,
+        subject: SUBJECT,
+        now_unix: 1_795_516_199,
+        url_params: &params,
+    };
+    let sealed =
+        envelope::seal_envelopes(&config, &input, &mut ChaCha20Rng::seed_from_u64(11)).unwrap();
+    assert_eq!(sealed.envelopes.len(), 2);
+    let open = |i: usize| {
+        let jwe = sealed.envelopes[i].1.as_str();
+        let plaintext = formseal_core::jwe::open(jwe, &key).unwrap().plaintext;
+        (
+            Envelope::open(jwe, &key).unwrap(),
+            String::from_utf8(plaintext).unwrap(),
+        )
+    };
+    let (answers_envelope, answers_plaintext) = open(0);
+    let (reward, _) = open(1);
+
+    assert_eq!(answers_envelope.kind, EnvelopeKind::Submission);
+    assert_eq!(reward.kind, EnvelopeKind::RewardEntry);
+    assert_eq!(
+        reward.values["draw_email"],
+        json!("winner.person@example.org")
+    );
+    assert_eq!(reward.subject, SUBJECT);
+    assert_eq!(reward.consent.granted, ["prize_draw"]);
+    // Nothing of the entry in the answers: no contact value, no id, no subject, no consent trace.
+    for needle in [
+        "winner",
+        "example.org",
+        "draw_",
+        "prize_draw",
+        SUBJECT,
+        reward.id.as_str(),
+    ] {
+        assert!(
+            !answers_plaintext
+                .to_lowercase()
+                .contains(&needle.to_lowercase()),
+            "{needle} in {answers_plaintext}"
+        );
+    }
+    assert_ne!(answers_envelope.subject, reward.subject);
+    assert_ne!(answers_envelope.id, reward.id);
+    assert_eq!(answers_envelope.values["recommend"], json!(9));
+    // The entry carries the reward's fields only.
+    let keys: Vec<&str> = reward.values.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["draw_consent", "draw_email"]);
+}
+
+#[test]
+fn without_an_entry_there_is_one_envelope_and_prepare_refuses_to_lose_an_entry() {
+    use chacha20::ChaCha20Rng;
+    use formseal_core::envelope::{self, SubmissionInput};
+    use rand_core::SeedableRng;
+
+    let config = config();
+    let consent = no_consent();
+    let params = BTreeMap::new();
+    let answers = happy();
+    let input = SubmissionInput {
+        answers: &answers,
+        consent: &consent,
+        subject: SUBJECT,
+        now_unix: 1_795_516_199,
+        url_params: &params,
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let prepared = envelope::prepare_envelopes(&config, &input, &mut rng).unwrap();
+    assert!(prepared.reward.is_none());
+    // Still anonymous: a survey with a reward never carries the visitor's subject id.
+    assert_ne!(prepared.answers.subject, SUBJECT);
+    let err = envelope::prepare(&config, &input, &mut rng).unwrap_err();
+    assert!(err.to_string().contains("prepare_envelopes"), "{err}");
+}

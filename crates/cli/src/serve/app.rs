@@ -106,10 +106,14 @@ impl AppState {
 /// bucket.
 pub fn app(state: AppState) -> Router {
     let options = &state.inner.options;
+    // Room for the largest form's files; each form's own limit is checked once its id is known.
+    let body_limit = options
+        .max_body
+        .saturating_add(options.forms.max_upload_allowance());
     let submissions = Router::new()
         .route(
             SUBMISSIONS_PATH,
-            post(submit).layer(DefaultBodyLimit::max(options.max_body)),
+            post(submit).layer(DefaultBodyLimit::max(body_limit)),
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
 
@@ -177,9 +181,14 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let serialization = serialization(&headers)?;
+    let options = &state.inner.options;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge(state.inner.options.max_body)
+            AppError::TooLarge(
+                options
+                    .max_body
+                    .saturating_add(options.forms.max_upload_allowance()),
+            )
         } else {
             AppError::bad("the body could not be read")
         }
@@ -221,6 +230,10 @@ async fn submit(
         return Err(AppError::bad(format!(
             "sealed to a key that is not a recipient of form {form_id}"
         )));
+    }
+    let form_limit = options.max_body.saturating_add(form.upload_allowance);
+    if body.len() > form_limit {
+        return Err(AppError::TooLarge(form_limit));
     }
 
     // The retention date decides when `formseal purge` deletes the envelope. The header is not

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use formseal_core::config::FormConfig;
 use formseal_core::retention;
+use formseal_core::upload;
 
 /// Accepted forms by id.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +27,9 @@ pub struct AcceptedForm {
     pub longest_retention_days: u32,
     /// The config of the highest version, as given, served to the widget.
     pub config_json: String,
+    /// Bytes an envelope of this form may have beyond the collector's body limit, for its file
+    /// fields (the largest of any accepted version).
+    pub upload_allowance: usize,
     version: u32,
 }
 
@@ -54,6 +58,8 @@ impl AcceptedForms {
             .iter()
             .map(|key| key.kid().to_string())
             .collect();
+        let allowance =
+            usize::try_from(upload::sealed_file_allowance(&config)).unwrap_or(usize::MAX);
         let entry = self
             .forms
             .entry(config.id.clone())
@@ -61,12 +67,14 @@ impl AcceptedForms {
                 kids: BTreeSet::new(),
                 longest_retention_days: 0,
                 config_json: json.clone(),
+                upload_allowance: 0,
                 version: config.version,
             });
         entry.kids.extend(kids);
         entry.longest_retention_days = entry
             .longest_retention_days
             .max(retention::longest(&config));
+        entry.upload_allowance = entry.upload_allowance.max(allowance);
         if config.version >= entry.version {
             entry.version = config.version;
             entry.config_json = json;
@@ -77,6 +85,16 @@ impl AcceptedForms {
     /// The form with this id, if accepted.
     pub fn get(&self, id: &str) -> Option<&AcceptedForm> {
         self.forms.get(id)
+    }
+
+    /// The largest upload allowance of any accepted form: what the body limit must leave room
+    /// for before the form of a request is known.
+    pub fn max_upload_allowance(&self) -> usize {
+        self.forms
+            .values()
+            .map(|f| f.upload_allowance)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether no form is accepted.
