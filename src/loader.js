@@ -17,7 +17,8 @@ const SETTINGS = {
   de: 'Datenschutz-Einstellungen',
   fr: 'Paramètres de confidentialité',
 };
-const BUTTON_CSS = `button{position:fixed;left:1rem;bottom:1rem;z-index:2147482999;
+// At the end of the page rather than floating: it must never cover the page's own content.
+const BUTTON_CSS = `:host{display:block;text-align:center;margin:1rem}button{
 padding:.4rem .8rem;border:2px solid var(--formseal-accent,#2457d6);border-radius:var(--formseal-radius,6px);
 background:var(--formseal-background,#fff);color:var(--formseal-text,#1b1f24);
 font:600 .875rem var(--formseal-font,system-ui,sans-serif);cursor:pointer}
@@ -145,7 +146,7 @@ function language() {
   return ok(wanted) ? wanted.split('-')[0] : config.languages[0];
 }
 
-// The "privacy settings" button on every page: withdrawing is always one click away.
+// The "privacy settings" button at the end of every page: withdrawing is always one click away.
 function showButton() {
   if (button || config.consent?.settings_button === false) return;
   const lang = language();

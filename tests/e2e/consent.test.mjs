@@ -260,14 +260,18 @@ test('the JS API sets, reports and withdraws consent, each recorded', async () =
   await browser.page.evaluate(() => formseal.consent.set({ marketing: false }));
   assert.equal((await consent.choice()).current, true);
 
-  const changes = browser.page.evaluate(
-    () => new Promise((resolve) => addEventListener('formseal:consent', (e) => resolve(e.detail), { once: true })),
+  // The withdrawal reloads the page: keep the event's detail across it.
+  await browser.page.evaluate(() =>
+    addEventListener('formseal:consent', (e) => sessionStorage.setItem('detail', JSON.stringify(e.detail))),
   );
   const reloaded = browser.page.waitForEvent('load');
-  await browser.page.evaluate(() => formseal.consent.withdrawAll());
-  const detail = await changes;
-  assert.deepEqual(detail.withdrawn, ['analytics']);
+  await browser.page.evaluate(() => {
+    formseal.consent.withdrawAll();
+  });
   await reloaded;
+  const detail = JSON.parse(await browser.page.evaluate(() => sessionStorage.getItem('detail')));
+  assert.deepEqual(detail.withdrawn, ['analytics']);
+  assert.deepEqual(detail.cookies, ['_ga', '_ga_*', '_gid']);
   const records = await recordsOf(browser.page, 3);
   assert.deepEqual(
     records.map((r) => [r.kind, r.consent.method, r.consent.granted.join()]),

@@ -56,12 +56,21 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         &form,
     )?;
     shell::run(shell::command(&formseal).arg("check").arg(&form))?;
+    let banner = forms.join("cookies.json");
+    write_form(
+        &root.join("examples/consent.json"),
+        &keys.join("public.jwk.json"),
+        &endpoint,
+        &banner,
+    )?;
+    shell::run(shell::command(&formseal).arg("check").arg(&banner))?;
 
-    step("the bakery's page, with the snippet from `formseal embed`");
+    step("the bakery's page, with the snippets from `formseal embed`");
     let snippet = shell::read(shell::command(&formseal).arg("embed").arg(&form))?;
-    eprint!("{snippet}");
+    let banner_snippet = shell::read(shell::command(&formseal).arg("embed").arg(&banner))?;
+    eprint!("{snippet}{banner_snippet}");
     let www = demo.join("www");
-    write_site(&root.join("www"), &www, &snippet)?;
+    write_site(&root.join("www"), &www, &snippet, Some(&banner_snippet))?;
 
     let db = demo.join("collector.sqlite");
     let url = format!("http://127.0.0.1:{}/", args.port);
@@ -78,6 +87,8 @@ pub(crate) fn run(args: &Args) -> Result<()> {
             .arg(&db)
             .arg("--form")
             .arg(&form)
+            .arg("--form")
+            .arg(&banner)
             .arg("--www")
             .arg(&www)
             .args(["--pkg", wasm::OUT_DIR]),
@@ -100,18 +111,28 @@ fn write_form(example: &Path, jwk: &Path, endpoint: &str, out: &Path) -> Result<
     Ok(())
 }
 
-/// Copies `www/` to `out`, filling the page's placeholders with the SRI hash and key id of
-/// `formseal embed`'s snippet.
-pub(crate) fn write_site(www: &Path, out: &Path, snippet: &str) -> Result<()> {
-    let attribute = |name: &str| {
+/// Copies `www/` to `out`, filling the page's placeholders with the SRI hashes and key id of
+/// `formseal embed`'s snippets. Without a banner snippet the banner's parts (between
+/// `<!-- formseal-consent -->` and `<!-- /formseal-consent -->`) are left out.
+pub(crate) fn write_site(
+    www: &Path,
+    out: &Path,
+    snippet: &str,
+    banner_snippet: Option<&str>,
+) -> Result<()> {
+    let attribute = |snippet: &str, name: &str| {
         snippet
             .split(&format!("{name}=\""))
             .nth(1)
             .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
             .with_context(|| format!("`formseal embed` printed no {name}: {snippet}"))
     };
-    let integrity = attribute("integrity")?;
-    let kid = attribute("key-id")?;
+    let integrity = attribute(snippet, "integrity")?;
+    let kid = attribute(snippet, "key-id")?;
+    let loader_integrity = banner_snippet
+        .map(|s| attribute(s, "integrity"))
+        .transpose()?;
     fs::create_dir_all(out)?;
     for entry in fs::read_dir(www).with_context(|| format!("reading {}", www.display()))? {
         let entry = entry?;
@@ -121,10 +142,15 @@ pub(crate) fn write_site(www: &Path, out: &Path, snippet: &str) -> Result<()> {
         }
         let bytes = fs::read(entry.path())?;
         let bytes = match std::str::from_utf8(&bytes) {
-            Ok(text) if text.contains("@FORMSEAL_") => text
-                .replace("sha384-@FORMSEAL_JS_SRI@", integrity)
-                .replace("@FORMSEAL_KID@", kid)
-                .into_bytes(),
+            Ok(text) if text.contains("@FORMSEAL_") => {
+                let text = match &loader_integrity {
+                    Some(loader) => text.replace("sha384-@FORMSEAL_LOADER_SRI@", loader),
+                    None => without_banner(text),
+                };
+                text.replace("sha384-@FORMSEAL_JS_SRI@", &integrity)
+                    .replace("@FORMSEAL_KID@", &kid)
+                    .into_bytes()
+            }
             _ => bytes,
         };
         fs::write(out.join(&name), bytes)?;
@@ -133,4 +159,32 @@ pub(crate) fn write_site(www: &Path, out: &Path, snippet: &str) -> Result<()> {
         bail!("{} has no index.html", www.display());
     }
     Ok(())
+}
+
+/// The page without the parts marked as the consent banner's.
+fn without_banner(page: &str) -> String {
+    const START: &str = "<!-- formseal-consent -->";
+    const END: &str = "<!-- /formseal-consent -->";
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    while let Some(at) = rest.find(START) {
+        out.push_str(&rest[..at]);
+        rest = rest[at..]
+            .find(END)
+            .map_or("", |end| &rest[at + end + END.len()..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_parts_are_dropped() {
+        let page = "a<!-- formseal-consent -->b<!-- /formseal-consent -->c<!-- formseal-consent -->d<!-- /formseal-consent -->e";
+        assert_eq!(without_banner(page), "ace");
+        assert_eq!(without_banner("plain"), "plain");
+    }
 }

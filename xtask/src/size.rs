@@ -96,7 +96,7 @@ fn startup() -> Result<serde_json::Value> {
     let form = root.join("examples/newsletter.json");
     let dir = root.join("target/size-site");
     let snippet = shell::read(shell::command(&formseal).arg("embed").arg(&form))?;
-    demo::write_site(&root.join("www"), &dir.join("www"), &snippet)?;
+    demo::write_site(&root.join("www"), &dir.join("www"), &snippet, None)?;
     let db = dir.join("collector.sqlite");
     let _ = fs::remove_file(&db);
     let mut collector = Collector(

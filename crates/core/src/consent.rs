@@ -135,8 +135,8 @@ pub struct ConsentSettings {
     /// for it is granted. Empty: no Consent Mode calls.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub consent_mode: BTreeMap<String, Vec<String>>,
-    /// Show a small "privacy settings" button on every page, so withdrawing is always one
-    /// click away (a site may instead mark its own link with `data-formseal-settings`).
+    /// Add a small "privacy settings" button at the end of every page, so withdrawing is always
+    /// one click away (a site may instead mark its own link with `data-formseal-settings`).
     #[serde(default = "yes")]
     pub settings_button: bool,
     /// Reload the page after a withdrawal, so scripts that already ran stop.
