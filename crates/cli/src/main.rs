@@ -14,6 +14,7 @@ mod files;
 mod keygen;
 mod purge;
 mod seal;
+mod webhook;
 
 use formseal_cli::serve;
 
@@ -35,6 +36,7 @@ Examples:
   formseal export --format csv --key keys/private.pem --db collector.sqlite --form form.json
   formseal purge --db collector.sqlite --dry-run
   formseal audit --db collector.sqlite
+  formseal webhook dead-letters --db collector.sqlite
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
 opened, or anything else failed; 2 when the command line itself is wrong.";
@@ -64,6 +66,7 @@ enum Command {
     Export(export::Args),
     Purge(purge::Args),
     Audit(audit::Args),
+    Webhook(webhook::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::run(&args),
         Command::Purge(args) => purge::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Webhook(args) => webhook::run(&args),
     }
 }
 

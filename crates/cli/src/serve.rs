@@ -8,6 +8,7 @@ pub mod forms;
 pub mod limits;
 pub mod purge;
 pub mod store;
+pub mod webhook;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -40,8 +41,9 @@ Examples:
 
 The config file is JSON with the same names: {\"listen\": \"127.0.0.1:8080\", \"db\":
 \"collector.sqlite\", \"forms\": [\"newsletter.json\"], \"allow_origins\": [...], \"max_body\":
-\"64KiB\", \"rate_limit\": \"30/min\", \"www\": \"www\", \"pkg\": \"pkg\", \"purge_every\": \"1d\"}; its
-paths are relative to the file. Log level: FORMSEAL_LOG (e.g. debug).")]
+\"64KiB\", \"rate_limit\": \"30/min\", \"www\": \"www\", \"pkg\": \"pkg\", \"purge_every\": \"1d\", \"webhook\":
+\"https://crm.example/formseal\", \"webhook_secret_file\": \"webhook.secret\", \"webhook_max_attempts\": 20};
+its paths are relative to the file. Log level: FORMSEAL_LOG (e.g. debug).")]
 pub struct Args {
     /// A JSON file with the settings below.
     #[arg(long, value_name = "collector.json")]
@@ -83,6 +85,20 @@ pub struct Args {
     /// purge` does; logged in the audit log as "formseal serve").
     #[arg(long, value_name = "INTERVAL", value_parser = purge::parse_interval)]
     pub purge_every: Option<Duration>,
+
+    /// Forward every stored envelope, still sealed, to this https: URL (signed; retried; see
+    /// `formseal webhook`).
+    #[arg(long, value_name = "URL", requires = "webhook_secret_file")]
+    pub webhook: Option<String>,
+
+    /// File holding the webhook's shared HMAC secret (at least 16 bytes, e.g. `openssl rand -hex
+    /// 32`).
+    #[arg(long, value_name = "FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+
+    /// Attempts before an envelope becomes a dead letter [default: 20, about eleven hours].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_max_attempts: Option<u32>,
 }
 
 /// The settings file (`--config`); every key optional, paths relative to the file.
@@ -100,6 +116,9 @@ struct ConfigFile {
     www: Option<PathBuf>,
     pkg: Option<PathBuf>,
     purge_every: Option<String>,
+    webhook: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
+    webhook_max_attempts: Option<u32>,
 }
 
 /// `"64KiB"` or `65536`.
@@ -121,6 +140,8 @@ pub struct Settings {
     pub forms: Vec<PathBuf>,
     /// How often expired envelopes are purged; never when `None`.
     pub purge_every: Option<Duration>,
+    /// Where stored envelopes are forwarded; nowhere when `None`.
+    pub webhook: Option<webhook::WebhookOptions>,
     /// What the app does.
     pub options: AppOptions,
 }
@@ -178,6 +199,39 @@ impl Settings {
             (None, None) => None,
         };
 
+        let webhook = match (
+            args.webhook.clone().or(file.webhook),
+            args.webhook_secret_file
+                .clone()
+                .or_else(|| file.webhook_secret_file.map(relative)),
+        ) {
+            (Some(url), Some(secret_file)) => {
+                let mut options = webhook::WebhookOptions::new(
+                    webhook::parse_url(&url)?,
+                    webhook::read_secret(&secret_file)?,
+                );
+                if let Some(n) = args.webhook_max_attempts.or(file.webhook_max_attempts) {
+                    if n == 0 {
+                        return Err(anyhow!("webhook_max_attempts must be at least 1"));
+                    }
+                    options.max_attempts = n;
+                }
+                Some(options)
+            }
+            (Some(_), None) => {
+                return Err(anyhow!(
+                    "a webhook needs its secret: give --webhook-secret-file (or \"webhook_secret_file\")"
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(anyhow!(
+                    "a webhook secret without a webhook: give --webhook URL (or \"webhook\")"
+                ));
+            }
+            (None, None) => None,
+        };
+
+        let queue_deliveries = webhook.is_some();
         let accepted = AcceptedForms::load(&forms)?;
         if accepted.is_empty() {
             return Err(anyhow!(
@@ -196,7 +250,9 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from("collector.sqlite")),
             forms,
             purge_every,
+            webhook,
             options: AppOptions {
+                queue_deliveries,
                 forms: accepted,
                 allow_origins,
                 max_body,
@@ -247,6 +303,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         println!("http://{address}/");
         if let Some(every) = settings.purge_every {
             tokio::spawn(purge::every(Arc::clone(&store), every));
+        }
+        if let Some(options) = settings.webhook {
+            eprintln!(
+                "formseal collector: forwarding envelopes to {}",
+                options.url
+            );
+            tokio::spawn(webhook::run(Arc::clone(&store), options));
         }
         let state = AppState::new(store, settings.options);
         serve(listener, state, shutdown_signal()).await

@@ -47,6 +47,7 @@ fn store_with(envelopes: &[(&str, &str)]) -> (TempDir, PathBuf) {
                 received: Date::parse(day).unwrap(),
                 expires: Date::parse("2999-12-31").unwrap(),
                 jwe,
+                deliver: false,
             })
             .unwrap();
     }

@@ -152,6 +152,7 @@ fn store_with(expired: usize, kept: usize, undated: bool) -> (TempDir, PathBuf) 
                 received: Date::parse("2019-12-01").unwrap(),
                 expires: Date::parse(expires).unwrap(),
                 jwe: &jwe,
+                deliver: false,
             })
             .unwrap();
     }

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use formseal_cli::serve::store::{
-    AuditEntry, AuditRecord, Expired, Inserted, NewEnvelope, StoredEnvelope,
+    AuditEntry, AuditRecord, DeadLetter, Delivery, Expired, Inserted, NewEnvelope, StoredEnvelope,
 };
 use formseal_cli::serve::{AcceptedForms, AppOptions, AppState, SqliteStore, Store, app};
 use formseal_core::time::Date;
@@ -84,6 +84,24 @@ impl Store for BrokenStore {
         _: &mut dyn FnMut(AuditRecord) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         Ok(())
+    }
+    fn claim_deliveries(&self, _: i64, _: i64, _: usize) -> anyhow::Result<Vec<Delivery>> {
+        Ok(Vec::new())
+    }
+    fn delivered(&self, _: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn delivery_failed(&self, _: &str, _: Option<i64>, _: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn queued_deliveries(&self) -> anyhow::Result<u64> {
+        Ok(0)
+    }
+    fn dead_letters(&self) -> anyhow::Result<Vec<DeadLetter>> {
+        Ok(Vec::new())
+    }
+    fn requeue(&self, _: Option<&str>) -> anyhow::Result<u64> {
+        Ok(0)
     }
 }
 

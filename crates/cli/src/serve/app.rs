@@ -60,6 +60,8 @@ pub struct AppOptions {
     pub www: Option<PathBuf>,
     /// Static files served at `/pkg/` (the built widget).
     pub pkg: Option<PathBuf>,
+    /// Queue every new envelope for webhook delivery, in the transaction that stores it.
+    pub queue_deliveries: bool,
 }
 
 impl Default for AppOptions {
@@ -71,6 +73,7 @@ impl Default for AppOptions {
             rate_limit: Some(RateLimit::default()),
             www: None,
             pkg: None,
+            queue_deliveries: false,
         }
     }
 }
@@ -255,6 +258,7 @@ async fn submit(
         received,
         expires,
         jwe: text.to_string(),
+        deliver: state.inner.options.queue_deliveries,
     };
     let store = Arc::clone(&state.inner.store);
     let (record, inserted) = tokio::task::spawn_blocking(move || {
@@ -277,6 +281,7 @@ struct OwnedEnvelope {
     received: Date,
     expires: Date,
     jwe: String,
+    deliver: bool,
 }
 
 impl OwnedEnvelope {
@@ -288,6 +293,7 @@ impl OwnedEnvelope {
             received: self.received,
             expires: self.expires,
             jwe: &self.jwe,
+            deliver: self.deliver,
         }
     }
 }

@@ -14,6 +14,7 @@ use rusqlite::{Connection, OpenFlags, params};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_envelopes.sql"),
     include_str!("../../migrations/0002_retention_audit.sql"),
+    include_str!("../../migrations/0003_outbox.sql"),
 ];
 
 /// An envelope that passed the collector's checks, ready to be stored.
@@ -31,6 +32,8 @@ pub struct NewEnvelope<'a> {
     pub expires: Date,
     /// The JWE text as it was posted.
     pub jwe: &'a str,
+    /// Also queue it for webhook delivery (in the same transaction).
+    pub deliver: bool,
 }
 
 /// An envelope read back from the store.
@@ -91,6 +94,32 @@ pub struct Expired {
     pub undated: u64,
 }
 
+/// An envelope claimed for one webhook delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// Record id.
+    pub id: String,
+    /// The JWE text, exactly as stored.
+    pub jwe: String,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+}
+
+/// An envelope whose delivery was given up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Record id.
+    pub id: String,
+    /// Form id.
+    pub form: String,
+    /// Day it arrived.
+    pub received: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// What went wrong the last time (a status or a transport error, never a body).
+    pub last_error: String,
+}
+
 /// Storage of sealed envelopes. Methods block (SQLite does file I/O): call them from
 /// `spawn_blocking` in async code.
 pub trait Store: Send + Sync {
@@ -125,6 +154,39 @@ pub trait Store: Send + Sync {
         &self,
         each: &mut dyn FnMut(AuditRecord) -> anyhow::Result<()>,
     ) -> anyhow::Result<()>;
+
+    /// Claims up to `limit` queued deliveries due at `now_ms` (Unix milliseconds): counts the
+    /// attempt and hides them from other claims until `now_ms + lease_ms`, so several
+    /// collectors sharing a database rarely send the same envelope twice (at least once, not
+    /// exactly once: a crash mid-attempt sends it again after the lease).
+    fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Delivery>>;
+
+    /// The receiver acknowledged the envelope: it leaves the queue.
+    fn delivered(&self, id: &str) -> anyhow::Result<()>;
+
+    /// An attempt failed with `error`: try again at `retry_at_ms`, or, when `None`, give up and
+    /// keep it as a dead letter.
+    fn delivery_failed(
+        &self,
+        id: &str,
+        retry_at_ms: Option<i64>,
+        error: &str,
+    ) -> anyhow::Result<()>;
+
+    /// How many envelopes wait for delivery (dead letters not counted).
+    fn queued_deliveries(&self) -> anyhow::Result<u64>;
+
+    /// The dead letters, oldest first.
+    fn dead_letters(&self) -> anyhow::Result<Vec<DeadLetter>>;
+
+    /// Queues dead letters again with fresh attempts: the one with `id`, or all when `None`.
+    /// Returns how many.
+    fn requeue(&self, id: Option<&str>) -> anyhow::Result<u64>;
 }
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL`, one connection behind a mutex
@@ -197,8 +259,9 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn insert(&self, envelope: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
-        let conn = self.conn();
-        let changed = conn
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx
             .execute(
                 "INSERT INTO envelopes (id, form, kids, received, expires, jwe)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -213,6 +276,14 @@ impl Store for SqliteStore {
                 ],
             )
             .context("cannot store the envelope")?;
+        if changed == 1 && envelope.deliver {
+            tx.execute(
+                "INSERT INTO outbox (envelope_id) VALUES (?1)",
+                params![envelope.id],
+            )
+            .context("cannot queue the envelope for delivery")?;
+        }
+        tx.commit().context("cannot store the envelope")?;
         Ok(if changed == 1 {
             Inserted::New
         } else {
@@ -269,6 +340,10 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         // Dates are YYYY-MM-DD text, so text order is date order; NULL never compares true.
+        tx.execute(
+            "DELETE FROM outbox WHERE envelope_id IN (SELECT id FROM envelopes WHERE expires <= ?1)",
+            params![today.to_string()],
+        )?;
         let deleted = tx
             .execute(
                 "DELETE FROM envelopes WHERE expires <= ?1",
@@ -314,6 +389,120 @@ impl Store for SqliteStore {
             })?;
         }
         Ok(())
+    }
+
+    fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Delivery>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let claimed: Vec<(String, i64)> = {
+            let mut statement = tx.prepare(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?2
+                 WHERE envelope_id IN (
+                     SELECT envelope_id FROM outbox WHERE dead = 0 AND next_attempt <= ?1
+                     ORDER BY next_attempt, rowid LIMIT ?3)
+                 RETURNING envelope_id, attempts",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            statement
+                .query_map(
+                    params![now_ms, now_ms.saturating_add(lease_ms), limit],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?
+                .collect::<Result<_, _>>()
+                .context("cannot claim deliveries")?
+        };
+        let mut deliveries = Vec::with_capacity(claimed.len());
+        for (id, attempts) in claimed {
+            let jwe: String = tx.query_row(
+                "SELECT jwe FROM envelopes WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )?;
+            deliveries.push(Delivery {
+                id,
+                jwe,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            });
+        }
+        tx.commit().context("cannot claim deliveries")?;
+        Ok(deliveries)
+    }
+
+    fn delivered(&self, id: &str) -> anyhow::Result<()> {
+        self.conn()
+            .execute("DELETE FROM outbox WHERE envelope_id = ?1", params![id])
+            .context("cannot mark the delivery done")?;
+        Ok(())
+    }
+
+    fn delivery_failed(
+        &self,
+        id: &str,
+        retry_at_ms: Option<i64>,
+        error: &str,
+    ) -> anyhow::Result<()> {
+        let conn = self.conn();
+        match retry_at_ms {
+            Some(at) => conn.execute(
+                "UPDATE outbox SET next_attempt = ?2, last_error = ?3 WHERE envelope_id = ?1",
+                params![id, at, error],
+            ),
+            None => conn.execute(
+                "UPDATE outbox SET dead = 1, last_error = ?2 WHERE envelope_id = ?1",
+                params![id, error],
+            ),
+        }
+        .context("cannot record the failed delivery")?;
+        Ok(())
+    }
+
+    fn queued_deliveries(&self) -> anyhow::Result<u64> {
+        let n: i64 =
+            self.conn()
+                .query_row("SELECT count(*) FROM outbox WHERE dead = 0", [], |row| {
+                    row.get(0)
+                })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn dead_letters(&self) -> anyhow::Result<Vec<DeadLetter>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT e.id, e.form, e.received, o.attempts, coalesce(o.last_error, '')
+             FROM outbox o JOIN envelopes e ON e.id = o.envelope_id
+             WHERE o.dead = 1 ORDER BY e.rowid",
+        )?;
+        let letters = statement
+            .query_map([], |row| {
+                let attempts: i64 = row.get(3)?;
+                Ok(DeadLetter {
+                    id: row.get(0)?,
+                    form: row.get(1)?,
+                    received: row.get(2)?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    last_error: row.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()
+            .context("cannot read the dead letters")?;
+        Ok(letters)
+    }
+
+    fn requeue(&self, id: Option<&str>) -> anyhow::Result<u64> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE outbox SET dead = 0, attempts = 0, next_attempt = 0
+                 WHERE dead = 1 AND (?1 IS NULL OR envelope_id = ?1)",
+                params![id],
+            )
+            .context("cannot requeue")?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
 }
 
@@ -372,6 +561,7 @@ mod tests {
             received: date("2026-01-02"),
             expires: date("2028-01-02"),
             jwe: "x.y",
+            deliver: false,
         };
         assert_eq!(store.insert(&first).unwrap(), Inserted::New);
         assert_eq!(store.insert(&first).unwrap(), Inserted::Duplicate);
@@ -428,6 +618,7 @@ mod tests {
                 received: date("2026-01-01"),
                 expires: date(expires),
                 jwe: "x.y",
+                deliver: true,
             };
             store.insert(&envelope).unwrap();
         }
@@ -458,6 +649,14 @@ mod tests {
             })
             .unwrap();
         assert_eq!(left, ["later", "undated"]);
+        // Their deliveries went with them.
+        let queued: Vec<String> = store
+            .claim_deliveries(0, 1, 10)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(queued, ["later"]);
         assert_eq!(store.purge(today, &audit("purge")).unwrap(), 0);
 
         let mut log = Vec::new();
@@ -468,6 +667,64 @@ mod tests {
             })
             .unwrap();
         assert_eq!(log, [(1, "purge".into(), 2), (2, "purge".into(), 0)]);
+    }
+
+    #[test]
+    fn the_outbox_leases_retries_gives_up_and_requeues() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("c.sqlite")).unwrap();
+        let kids = vec!["k1".to_string()];
+        for (id, deliver) in [("a", true), ("b", true), ("quiet", false)] {
+            let envelope = NewEnvelope {
+                id,
+                form: "f",
+                kids: &kids,
+                received: date("2026-01-01"),
+                expires: date("2027-01-01"),
+                jwe: &format!("jwe-{id}"),
+                deliver,
+            };
+            store.insert(&envelope).unwrap();
+            // A duplicate post queues nothing more.
+            store.insert(&envelope).unwrap();
+        }
+        let claim = |now| -> Vec<(String, String, u32)> {
+            store
+                .claim_deliveries(now, 100, 10)
+                .unwrap()
+                .into_iter()
+                .map(|d| (d.id, d.jwe, d.attempts))
+                .collect()
+        };
+        assert_eq!(
+            claim(1_000),
+            [
+                ("a".into(), "jwe-a".into(), 1),
+                ("b".into(), "jwe-b".into(), 1)
+            ]
+        );
+        assert!(claim(1_050).is_empty(), "leased until 1100");
+        store.delivered("a").unwrap();
+        assert_eq!(store.queued_deliveries().unwrap(), 1);
+        store.delivery_failed("b", Some(2_000), "HTTP 500").unwrap();
+        assert!(claim(1_999).is_empty());
+        assert_eq!(claim(2_000), [("b".into(), "jwe-b".into(), 2)]);
+        store.delivery_failed("b", None, "timed out").unwrap();
+        assert!(claim(i64::MAX).is_empty(), "a dead letter is not retried");
+        let dead = store.dead_letters().unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(
+            (
+                dead[0].id.as_str(),
+                dead[0].attempts,
+                dead[0].last_error.as_str()
+            ),
+            ("b", 2, "timed out")
+        );
+        assert_eq!(store.requeue(Some("a")).unwrap(), 0, "a was delivered");
+        assert_eq!(store.requeue(None).unwrap(), 1);
+        assert!(store.dead_letters().unwrap().is_empty());
+        assert_eq!(claim(3_000), [("b".into(), "jwe-b".into(), 1)]);
     }
 
     #[test]
