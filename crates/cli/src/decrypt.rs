@@ -144,14 +144,8 @@ pub(crate) fn open_all(
     let mut tally = Tally::default();
     if let Some(db) = &source.db {
         let store = audit::open_store(db)?;
-        let read = store.for_each(source.since, &mut |stored| {
-            open_one(
-                &stored.jwe,
-                &format!("record {}", stored.id),
-                key,
-                &mut tally,
-                each,
-            )
+        let read = open_stored(&store, source.since, key, &mut tally, &mut |record| {
+            each(record.envelope)
         });
         let mut what = vec![format!("kid {}", key.kid())];
         if let Some(since) = source.since {
@@ -254,22 +248,53 @@ fn decrypt_lines(
         if line.is_empty() {
             continue;
         }
-        open_one(line, &format!("line {number}"), key, tally, each)?;
+        if let Some(envelope) = open_one(line, &format!("line {number}"), key, tally) {
+            each(envelope)?;
+        }
     }
 }
 
-/// Opens one envelope; a failure is reported under `label` and counted, not returned.
-fn open_one(
-    jwe: &str,
-    label: &str,
+/// One opened record of the collector's database, with its place in the store.
+#[derive(Debug)]
+pub(crate) struct OpenedRecord {
+    /// Record id in the store.
+    pub(crate) id: String,
+    /// Day it arrived, `YYYY-MM-DD`.
+    pub(crate) received: String,
+    /// What was sealed.
+    pub(crate) envelope: Envelope,
+}
+
+/// Opens every envelope of `store` received on or after `since` and hands each opened one, with
+/// its record id, to `each`; failures are reported on stderr by record id and counted.
+pub(crate) fn open_stored(
+    store: &dyn Store,
+    since: Option<Date>,
     key: &PrivateKey,
     tally: &mut Tally,
-    each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
+    each: &mut dyn FnMut(OpenedRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    store.for_each(since, &mut |stored| match open_one(
+        &stored.jwe,
+        &format!("record {}", stored.id),
+        key,
+        tally,
+    ) {
+        Some(envelope) => each(OpenedRecord {
+            id: stored.id,
+            received: stored.received,
+            envelope,
+        }),
+        None => Ok(()),
+    })
+}
+
+/// Opens one envelope; a failure is reported under `label` and counted, not returned.
+fn open_one(jwe: &str, label: &str, key: &PrivateKey, tally: &mut Tally) -> Option<Envelope> {
     match Envelope::open(jwe, key) {
         Ok(envelope) => {
             tally.opened += 1;
-            each(envelope)
+            Some(envelope)
         }
         Err(err) => {
             tally.failed += 1;
@@ -279,7 +304,7 @@ fn open_one(
             } else {
                 eprintln!("{label}: {err}");
             }
-            Ok(())
+            None
         }
     }
 }

@@ -13,7 +13,9 @@ mod export;
 mod files;
 mod keygen;
 mod purge;
+mod requests;
 mod seal;
+mod subject;
 mod webhook;
 
 use formseal_cli::serve;
@@ -37,6 +39,9 @@ Examples:
   formseal purge --db collector.sqlite --dry-run
   formseal audit --db collector.sqlite
   formseal webhook dead-letters --db collector.sqlite
+  formseal requests --db collector.sqlite --key keys/private.pem
+  formseal subject SUBJECT-ID --db collector.sqlite --key keys/private.pem --export subject.json
+  formseal erase --subject SUBJECT-ID --db collector.sqlite --key keys/private.pem
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
 opened, or anything else failed; 2 when the command line itself is wrong.";
@@ -48,6 +53,8 @@ opened, or anything else failed; 2 when the command line itself is wrong.";
 /// open. Generate that key with `keygen`, check a form config with `check`, try a form with
 /// `seal`, collect envelopes with `serve`, read them with `decrypt` and hand them to a CRM with
 /// `export`. `purge` deletes what has outlived its retention; `audit` shows who did what.
+/// `requests` lists open privacy requests, `subject` exports one visitor's records and `erase`
+/// deletes them.
 #[derive(Debug, Parser)]
 #[command(name = "formseal", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -67,6 +74,9 @@ enum Command {
     Purge(purge::Args),
     Audit(audit::Args),
     Webhook(webhook::Args),
+    Requests(requests::Args),
+    Subject(subject::SubjectArgs),
+    Erase(subject::EraseArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +103,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Purge(args) => purge::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Webhook(args) => webhook::run(&args),
+        Command::Requests(args) => requests::run(&args),
+        Command::Subject(args) => subject::run_subject(&args),
+        Command::Erase(args) => subject::run_erase(&args),
     }
 }
 

@@ -76,6 +76,9 @@ impl Store for BrokenStore {
     fn purge(&self, _: Date, _: &AuditEntry) -> anyhow::Result<u64> {
         Err(anyhow::anyhow!("disk on fire"))
     }
+    fn delete(&self, _: &[String], _: &AuditEntry) -> anyhow::Result<u64> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
     fn append_audit(&self, _: &AuditEntry) -> anyhow::Result<()> {
         Err(anyhow::anyhow!("disk on fire"))
     }

@@ -146,6 +146,11 @@ pub trait Store: Send + Sync {
     /// number deleted) in the same transaction. Returns that number.
     fn purge(&self, today: Date, audit: &AuditEntry) -> anyhow::Result<u64>;
 
+    /// Deletes the envelopes with these record ids and appends `audit` (its `records` set to the
+    /// number deleted) in the same transaction, so records never go without their audit line.
+    /// Returns that number; ids not in the store are skipped.
+    fn delete(&self, ids: &[String], audit: &AuditEntry) -> anyhow::Result<u64>;
+
     /// Appends one line to the audit log.
     fn append_audit(&self, entry: &AuditEntry) -> anyhow::Result<()>;
 
@@ -359,6 +364,33 @@ impl Store for SqliteStore {
             },
         )?;
         tx.commit().context("cannot commit the purge")?;
+        Ok(deleted)
+    }
+
+    fn delete(&self, ids: &[String], audit: &AuditEntry) -> anyhow::Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut deleted = 0u64;
+        {
+            // A record waiting for webhook delivery goes too: an erased record is never sent on.
+            let mut unqueue = tx.prepare("DELETE FROM outbox WHERE envelope_id = ?1")?;
+            let mut statement = tx.prepare("DELETE FROM envelopes WHERE id = ?1")?;
+            for id in ids {
+                unqueue.execute(params![id])?;
+                let n = statement
+                    .execute(params![id])
+                    .context("cannot delete an envelope")?;
+                deleted += u64::try_from(n).unwrap_or(0);
+            }
+        }
+        append_audit(
+            &tx,
+            &AuditEntry {
+                records: deleted,
+                ..audit.clone()
+            },
+        )?;
+        tx.commit().context("cannot commit the deletion")?;
         Ok(deleted)
     }
 
@@ -599,6 +631,41 @@ mod tests {
             records: 0,
             detail: String::new(),
         }
+    }
+
+    #[test]
+    fn delete_removes_the_given_records_and_logs_how_many_in_one_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("c.sqlite")).unwrap();
+        let kids = vec!["k1".to_string()];
+        for id in ["a", "b", "c"] {
+            let envelope = NewEnvelope {
+                id,
+                form: "f",
+                kids: &kids,
+                received: date("2026-01-01"),
+                expires: date("2027-01-01"),
+                jwe: "x.y",
+                deliver: true,
+            };
+            store.insert(&envelope).unwrap();
+        }
+        let ids = ["a".to_string(), "c".to_string(), "gone".to_string()];
+        assert_eq!(store.delete(&ids, &audit("erase")).unwrap(), 2);
+        assert_eq!(store.count().unwrap(), 1);
+        let queued: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(queued, 1, "only b is still queued for the webhook");
+        let mut log = Vec::new();
+        store
+            .for_each_audit(&mut |line| {
+                log.push((line.entry.action, line.entry.records));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(log, [("erase".to_string(), 2)]);
     }
 
     #[test]
