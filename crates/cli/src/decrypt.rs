@@ -19,8 +19,8 @@ use crate::{Hinted, read_text, shown};
 
 /// Decrypt sealed submissions into JSON lines.
 ///
-/// Reads envelopes (JWE, compact or JSON serialization), one per line, from FILE or stdin, or
-/// from the collector's database with --db; blank lines are skipped. Writes each opened record
+/// Reads envelopes (JWE, compact or JSON serialization), one per line, from each FILE in turn or
+/// stdin, or from the collector's database with --db; blank lines are skipped. Writes each opened record
 /// as one JSON object per line on stdout. A record that cannot be opened (another key, altered
 /// or damaged data) is reported on stderr with its line number or record id and skipped; the
 /// exit status is then 1.
@@ -48,15 +48,15 @@ pub(crate) struct Args {
     source: Source,
 }
 
-/// Where sealed envelopes are read from: a file (or stdin), or the collector's database.
+/// Where sealed envelopes are read from: files (or stdin), or the collector's database.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Source {
-    /// File of sealed envelopes, one per line; `-` or nothing reads stdin.
+    /// Files of sealed envelopes, one per line, read in turn; `-` or nothing reads stdin.
     #[arg(value_name = "FILE", default_value = "-")]
-    input: PathBuf,
+    inputs: Vec<PathBuf>,
 
-    /// Read the envelopes from the collector's database instead of a file.
-    #[arg(long, value_name = "collector.sqlite", conflicts_with = "input")]
+    /// Read the envelopes from the collector's database instead of files.
+    #[arg(long, value_name = "collector.sqlite", conflicts_with = "inputs")]
     db: Option<PathBuf>,
 
     /// With --db: only envelopes received on or after this day (UTC).
@@ -159,14 +159,17 @@ pub(crate) fn open_all(
         read?;
         return Ok(tally);
     }
-    let input: Box<dyn BufRead> = if source.input == Path::new("-") {
-        Box::new(io::stdin().lock())
-    } else {
-        let file = File::open(&source.input)
-            .with_context(|| format!("cannot open {}", shown(&source.input)))?;
-        Box::new(BufReader::new(file))
-    };
-    decrypt_lines(input, key, &mut tally, each)?;
+    for path in &source.inputs {
+        let input: Box<dyn BufRead> = if path == Path::new("-") {
+            Box::new(io::stdin().lock())
+        } else {
+            let file = File::open(path).with_context(|| format!("cannot open {}", shown(path)))?;
+            Box::new(BufReader::new(file))
+        };
+        // With several files a line number alone does not say where the bad line is.
+        let file = (source.inputs.len() > 1).then(|| format!("{}: ", shown(path)));
+        decrypt_lines(input, file.as_deref().unwrap_or(""), key, &mut tally, each)?;
+    }
     Ok(tally)
 }
 
@@ -221,9 +224,11 @@ impl Tally {
     }
 }
 
-/// Opens every non-blank line of `input`, one at a time so files of any size stream through.
+/// Opens every non-blank line of `input`, one at a time so files of any size stream through;
+/// problems are reported as `{file}line N`.
 fn decrypt_lines(
     mut input: impl BufRead,
+    file: &str,
     key: &PrivateKey,
     tally: &mut Tally,
     each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
@@ -241,14 +246,14 @@ fn decrypt_lines(
         number += 1;
         let Ok(line) = std::str::from_utf8(&buffer) else {
             tally.failed += 1;
-            eprintln!("line {number}: not a sealed envelope (the line is not UTF-8 text)");
+            eprintln!("{file}line {number}: not a sealed envelope (the line is not UTF-8 text)");
             continue;
         };
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        if let Some(envelope) = open_one(line, &format!("line {number}"), key, tally) {
+        if let Some(envelope) = open_one(line, &format!("{file}line {number}"), key, tally) {
             each(envelope)?;
         }
     }

@@ -1,18 +1,16 @@
 //! `formseal export`: opens sealed envelopes (from a file or the collector's store) and writes
-//! them as a file a CRM imports: CSV (RFC 4180) with a stable column order, or JSON Lines with
-//! the same names. Which envelopes it reads and how it opens them is `decrypt.rs`'s business.
+//! them as a file a CRM imports, one row per record with a stable column order. Which envelopes
+//! it reads and how it opens them is `decrypt.rs`'s business; CSV and JSON Lines are `table.rs`'s.
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::Context;
 use formseal_core::config::FormConfig;
 use formseal_core::envelope::Envelope;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::decrypt::{self, Source};
+use crate::table::{self, Format};
 use crate::{Hinted, read_text, shown};
 
 /// Export decrypted submissions as CSV or JSON Lines for a CRM.
@@ -46,24 +44,6 @@ pub(crate) struct Args {
 
     #[command(flatten)]
     source: Source,
-}
-
-/// What a CRM imports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    /// Comma-separated values, RFC 4180, with a header row.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-}
-
-impl Format {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Csv => "csv",
-            Self::Jsonl => "jsonl",
-        }
-    }
 }
 
 /// The columns every export starts with, in order.
@@ -126,16 +106,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             .collect(),
     };
 
-    let out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(create_private(path)?),
-        None => Box::new(io::stdout().lock()),
-    };
-    let mut out = BufWriter::new(out);
-    match args.format {
-        Format::Csv => write_csv(&mut out, &records, &fields)?,
-        Format::Jsonl => write_jsonl(&mut out, &records, &fields)?,
-    }
-    out.flush().context("cannot write the export")?;
+    let columns: Vec<String> = RECORD_COLUMNS
+        .iter()
+        .map(|c| (*c).to_string())
+        .chain(fields.iter().map(|f| field_column(f)))
+        .collect();
+    let rows: Vec<Vec<Value>> = records
+        .iter()
+        .map(|record| {
+            record_values(record)
+                .into_iter()
+                .chain(
+                    fields
+                        .iter()
+                        .map(|f| record.values.get(f).cloned().unwrap_or(Value::Null)),
+                )
+                .collect()
+        })
+        .collect();
+    table::write(args.out.as_deref(), args.format, &columns, &rows)?;
     decrypt::summarise(&tally, &key)
 }
 
@@ -164,89 +153,9 @@ fn record_values(envelope: &Envelope) -> [Value; 9] {
     ]
 }
 
-fn write_csv(out: &mut impl Write, records: &[Envelope], fields: &[String]) -> anyhow::Result<()> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    let header = RECORD_COLUMNS
-        .iter()
-        .map(|c| c.to_string())
-        .chain(fields.iter().map(|f| field_column(f)));
-    writer
-        .write_record(header)
-        .context("cannot write the export")?;
-    for record in records {
-        let row = record_values(record)
-            .iter()
-            .map(cell)
-            .chain(
-                fields
-                    .iter()
-                    .map(|f| record.values.get(f).map(cell).unwrap_or_default()),
-            )
-            .collect::<Vec<_>>();
-        writer
-            .write_record(&row)
-            .context("cannot write the export")?;
-    }
-    writer.flush().context("cannot write the export")?;
-    Ok(())
-}
-
-/// One CSV cell: text as is, lists joined with `;`, nothing for null.
-fn cell(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Bool(_) | Value::Number(_) | Value::Object(_) => value.to_string(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
-    }
-}
-
-fn write_jsonl(
-    out: &mut impl Write,
-    records: &[Envelope],
-    fields: &[String],
-) -> anyhow::Result<()> {
-    for record in records {
-        let mut object = Map::new();
-        for (column, value) in RECORD_COLUMNS.iter().zip(record_values(record)) {
-            object.insert((*column).to_string(), value);
-        }
-        for field in fields {
-            let value = record.values.get(field).cloned().unwrap_or(Value::Null);
-            object.insert(field_column(field), value);
-        }
-        serde_json::to_writer(&mut *out, &object).context("cannot write the export")?;
-        out.write_all(b"\n").context("cannot write the export")?;
-    }
-    Ok(())
-}
-
-/// Creates (or truncates) the output file, readable by its owner only: it holds personal data.
-fn create_private(path: &PathBuf) -> anyhow::Result<File> {
-    let mut options = File::options();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .with_context(|| format!("cannot write {}", shown(path)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn cells_join_lists_and_leave_null_empty() {
-        assert_eq!(cell(&json!("a, \"b\"")), "a, \"b\"");
-        assert_eq!(cell(&json!(["x", "y"])), "x;y");
-        assert_eq!(cell(&json!(null)), "");
-        assert_eq!(cell(&json!(true)), "true");
-        assert_eq!(cell(&json!(1987)), "1987");
-    }
 
     #[test]
     fn a_field_named_like_a_record_column_is_prefixed() {

@@ -16,6 +16,7 @@ mod purge;
 mod requests;
 mod seal;
 mod subject;
+mod table;
 mod webhook;
 
 use formseal_cli::serve;

@@ -5,18 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::process::Output;
 
-use assert_cmd::Command;
-use formseal_cli::serve::SqliteStore;
-use formseal_cli::serve::store::{NewEnvelope, Store};
 use formseal_core::config::FormConfig;
-use formseal_core::time::Date;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
 mod common;
-use common::{answers, newsletter, repo, seal_answers, test_key};
+use common::{answers, formseal, newsletter, repo, run, seal_answers, store_with, test_key};
 
 fn form_path() -> PathBuf {
     repo().join("examples/newsletter.json")
@@ -30,48 +24,6 @@ fn seal(seed: u64, name: &str, change: impl FnOnce(&mut FormConfig)) -> String {
     let mut answers = answers();
     answers.insert("name".into(), json!(name));
     seal_answers(&config, &answers, seed)
-}
-
-/// A store holding `(day, jwe)` envelopes, as the collector would have written them.
-fn store_with(envelopes: &[(&str, &str)]) -> (TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("collector.sqlite");
-    let store = SqliteStore::open(&db).unwrap();
-    for (n, (day, jwe)) in envelopes.iter().enumerate() {
-        let id = format!("record-{n}");
-        store
-            .insert(&NewEnvelope {
-                id: &id,
-                form: "newsletter",
-                kids: &[],
-                received: Date::parse(day).unwrap(),
-                expires: Date::parse("2999-12-31").unwrap(),
-                jwe,
-                deliver: false,
-            })
-            .unwrap();
-    }
-    (dir, db)
-}
-
-fn formseal() -> Command {
-    let mut cmd = Command::cargo_bin("formseal").unwrap();
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
-
-fn run(cmd: &mut Command, code: i32) -> (String, String) {
-    let output: Output = cmd.output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    (stdout, stderr)
 }
 
 fn names(jsonl: &str) -> Vec<String> {

@@ -1,17 +1,23 @@
 //! What several of the command's test files share: the repository's example form and answers,
-//! the committed TEST keys, and sealing a submission the way the widget would.
+//! the committed TEST keys, sealing a submission the way the widget would, a collector store
+//! holding given envelopes, and running the `formseal` binary.
 
 #![allow(dead_code, reason = "each test file uses its own part of this module")]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
 use chacha20::ChaCha20Rng;
+use formseal_cli::serve::SqliteStore;
+use formseal_cli::serve::store::{NewEnvelope, Store};
 use formseal_core::answers::Answers;
 use formseal_core::config::FormConfig;
 use formseal_core::consent::ConsentState;
 use formseal_core::envelope::{self, SubmissionInput};
+use formseal_core::time::Date;
 use rand_core::SeedableRng;
+use tempfile::TempDir;
 
 /// The example form (sealed to the committed rsa2048 TEST key).
 pub(crate) const FORM: &str = include_str!("../../../../examples/newsletter.json");
@@ -56,4 +62,49 @@ pub(crate) fn seal_answers(config: &FormConfig, answers: &Answers, seed: u64) ->
         .unwrap()
         .jwe
         .0
+}
+
+/// A store holding `(day, jwe)` envelopes, as the collector would have written them; the
+/// records' ids are `record-0`, `record-1`...
+pub(crate) fn store_with(envelopes: &[(&str, &str)]) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.sqlite");
+    let store = SqliteStore::open(&db).unwrap();
+    for (n, (day, jwe)) in envelopes.iter().enumerate() {
+        let id = format!("record-{n}");
+        store
+            .insert(&NewEnvelope {
+                id: &id,
+                form: "newsletter",
+                kids: &[],
+                received: Date::parse(day).unwrap(),
+                expires: Date::parse("2999-12-31").unwrap(),
+                jwe,
+                deliver: false,
+            })
+            .unwrap();
+    }
+    (dir, db)
+}
+
+/// The `formseal` binary, without colour.
+pub(crate) fn formseal() -> Command {
+    let mut cmd = Command::cargo_bin("formseal").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `cmd`, checks its exit code and returns its stdout and stderr.
+pub(crate) fn run(cmd: &mut Command, code: i32) -> (String, String) {
+    let output = cmd.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    (stdout, stderr)
 }
