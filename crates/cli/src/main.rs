@@ -7,6 +7,7 @@
 
 mod audit;
 mod check;
+mod consent_log;
 mod decrypt;
 mod embed;
 mod export;
@@ -43,6 +44,7 @@ Examples:
   formseal requests --db collector.sqlite --key keys/private.pem
   formseal subject SUBJECT-ID --db collector.sqlite --key keys/private.pem --export subject.json
   formseal erase --subject SUBJECT-ID --db collector.sqlite --key keys/private.pem
+  formseal consent-log --key keys/private.pem --db collector.sqlite --format csv
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
 opened, or anything else failed; 2 when the command line itself is wrong.";
@@ -52,10 +54,10 @@ opened, or anything else failed; 2 when the command line itself is wrong.";
 ///
 /// Submissions arrive as sealed envelopes (JWE) that only the holder of the private key can
 /// open. Generate that key with `keygen`, check a form config with `check`, try a form with
-/// `seal`, collect envelopes with `serve`, read them with `decrypt` and hand them to a CRM with
-/// `export`. `purge` deletes what has outlived its retention; `audit` shows who did what.
-/// `requests` lists open privacy requests, `subject` exports one visitor's records and `erase`
-/// deletes them.
+/// `seal`, collect envelopes with `serve`, read them with `decrypt`, hand them to a CRM with
+/// `export` and the history of each visitor's consent to an auditor with `consent-log`. `purge`
+/// deletes what has outlived its retention; `audit` shows who did what. `requests` lists open
+/// privacy requests, `subject` exports one visitor's records and `erase` deletes them.
 #[derive(Debug, Parser)]
 #[command(name = "formseal", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -78,6 +80,7 @@ enum Command {
     Requests(requests::Args),
     Subject(subject::SubjectArgs),
     Erase(subject::EraseArgs),
+    ConsentLog(consent_log::Args),
 }
 
 fn main() -> ExitCode {
@@ -107,6 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Requests(args) => requests::run(&args),
         Command::Subject(args) => subject::run_subject(&args),
         Command::Erase(args) => subject::run_erase(&args),
+        Command::ConsentLog(args) => consent_log::run(&args),
     }
 }
 
