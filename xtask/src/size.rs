@@ -1,7 +1,8 @@
 //! `cargo xtask size`: builds the widget and reports its transfer size, the budget a site owner
 //! pays on every page: raw, gzip -9 and brotli (quality 11) bytes per file in `pkg/` and in total.
-//! Then the start-up: the demo page served by the collector, opened 10 times in headless
-//! chromium, timed from navigation to an interactive form (median and p90).
+//! Then the consent banner per page view against two consent managers from npm
+//! (`size/banners.rs`), and the start-up: the demo page served by the collector, opened 10 times
+//! in headless chromium, timed from navigation to an interactive form (median and p90).
 //! The tables go to stdout, the same numbers as JSON to `target/size.json`.
 
 use std::fs;
@@ -14,6 +15,8 @@ use serde_json::json;
 use crate::compress;
 use crate::shell::{self, project_root};
 use crate::{demo, tools, wasm};
+
+mod banners;
 
 /// How many times the start-up is measured.
 const STARTUP_RUNS: u32 = 10;
@@ -58,6 +61,7 @@ pub(crate) fn run() -> Result<()> {
         .iter()
         .map(|(file, sizes)| ((*file).to_owned(), as_json(sizes)))
         .collect();
+    let banners = banners::compare()?;
     let startup = startup()?;
     println!(
         "\nstart-up to an interactive form, {} runs: median {} ms, p90 {} ms; the page without the \
@@ -69,7 +73,12 @@ pub(crate) fn run() -> Result<()> {
         startup["ratio_to_baseline"],
         startup["transfer_bytes"]["total"]
     );
-    let report = json!({ "files": files, "total": as_json(&total), "startup": startup });
+    let report = json!({
+        "files": files,
+        "total": as_json(&total),
+        "consent_banner": banners,
+        "startup": startup,
+    });
     let out = project_root().join("target/size.json");
     fs::write(&out, format!("{report:#}\n"))
         .with_context(|| format!("writing {}", out.display()))?;
