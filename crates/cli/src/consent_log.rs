@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use formseal_core::envelope::{Envelope, EnvelopeKind};
 use serde_json::Value;
 
+use crate::Hinted;
 use crate::decrypt::{self, Source};
 use crate::table::{self, Format};
 
@@ -18,21 +19,28 @@ use crate::table::{self, Format};
 /// time order (to the hour; records of the same hour keep the order they arrived in). Columns:
 /// subject, id, form, form_version, notice_version, at, kind, method, granted, refused, then the
 /// change against what the subject had granted before: newly_granted and withdrawn (granted
-/// before, refused now). In CSV,
-/// lists of purposes are joined with `;`.
+/// before, refused now). In CSV, lists of purposes are joined with `;`.
+///
+/// --subject keeps one subject's history; --record finds the subject of a record (the id on a
+/// visitor's receipt) and keeps that subject's whole history.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   formseal consent-log --key keys/private.pem --db collector.sqlite > consent-log.jsonl
-  formseal consent-log --key keys/private.pem --subject x3F9Qm2LpV0aZk1YtR8wJg sealed.jwe")]
+  formseal consent-log --key keys/private.pem --subject x3F9Qm2LpV0aZk1YtR8wJg sealed.jwe
+  formseal consent-log --key keys/private.pem --db collector.sqlite --record RECORD-ID")]
 pub(crate) struct Args {
     /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
     #[arg(long, value_name = "private.pem")]
     key: PathBuf,
 
-    /// Only this subject's records (the pseudonymous id in their receipt).
+    /// Only this subject's records (their pseudonymous id).
     #[arg(long, value_name = "ID")]
     subject: Option<String>,
+
+    /// Only the records of the subject who made this record (the `record` on their receipt).
+    #[arg(long, value_name = "RECORD-ID", conflicts_with = "subject")]
+    record: Option<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
@@ -66,11 +74,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let key = decrypt::load_key(&args.key)?;
     let mut records = Vec::new();
     let mut other_kinds = BTreeMap::<String, usize>::new();
-    let mut other_subjects = 0usize;
     // The audit log says that one subject was looked up, not who: it is kept in plaintext.
-    let detail = match &args.subject {
-        Some(_) => format!("{}, one subject", args.format.name()),
-        None => args.format.name().to_string(),
+    let detail = if args.subject.is_some() || args.record.is_some() {
+        format!("{}, one subject", args.format.name())
+    } else {
+        args.format.name().to_string()
     };
     let tally = decrypt::open_all(&args.source, &key, "consent-log", detail, &mut |envelope| {
         if !matches!(
@@ -78,12 +86,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             EnvelopeKind::Consent | EnvelopeKind::Withdrawal
         ) {
             *other_kinds.entry(kind_name(envelope.kind)).or_default() += 1;
-        } else if args
-            .subject
-            .as_ref()
-            .is_some_and(|s| *s != envelope.subject)
-        {
-            other_subjects += 1;
         } else {
             records.push(envelope);
         }
@@ -101,10 +103,30 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             counts.join(", ")
         );
     }
-    if let Some(subject) = &args.subject {
+    let subject = match (&args.subject, &args.record) {
+        (Some(subject), _) => Some(subject.clone()),
+        (None, Some(record)) => Some(
+            records
+                .iter()
+                .find(|r| r.id == *record)
+                .map(|r| r.subject.clone())
+                .ok_or_else(|| {
+                    Hinted::error(
+                        format!("no consent or withdrawal record has the id {record}"),
+                        "give the `record` of the visitor's receipt, and the --db or files \
+                         that hold it",
+                    )
+                })?,
+        ),
+        (None, None) => None,
+    };
+    if let Some(subject) = subject {
+        let before = records.len();
+        records.retain(|r| r.subject == subject);
+        let others = before - records.len();
         eprintln!(
-            "left out {other_subjects} consent record{} of other subjects; {} of subject {subject}",
-            plural(other_subjects),
+            "left out {others} consent record{} of other subjects; {} of subject {subject}",
+            plural(others),
             records.len()
         );
     }

@@ -48,7 +48,11 @@ fn decide(
         subject,
         now_unix,
     };
-    let mut rng = ChaCha20Rng::seed_from_u64(now_unix.unsigned_abs() ^ subject.len() as u64);
+    // Another seed for every subject and hour, so that every record gets its own id.
+    let seed = subject.bytes().fold(now_unix.unsigned_abs(), |h, b| {
+        h.wrapping_mul(31) ^ u64::from(b)
+    });
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let (envelope, choice) = consent::record(&config, &decision, &mut rng).unwrap();
     let jwe = envelope
         .seal(&config, &config.recipient_keys().unwrap(), &mut rng)
@@ -128,6 +132,8 @@ fn rows(jsonl: &str) -> Vec<Value> {
 #[test]
 fn each_subject_gets_its_records_in_time_order_with_what_changed() {
     let ([grant, change, withdrawal, gpc, accept], _) = envelopes();
+    let distinct: BTreeSet<&String> = [&grant, &change, &withdrawal, &gpc, &accept].into();
+    assert_eq!(distinct.len(), 5, "every record has its own id");
     let (_dir, db) = store();
     let (out, err) = run(
         formseal()
@@ -199,7 +205,9 @@ fn help_and_readme_examples_work_as_written() {
                 .any(|doc| doc.lines().any(|l| l.trim() == line)),
             "{line:?} is not an example of the help or the README"
         );
-        let (command, stdout_file) = line.split_once(" > ").unwrap_or((line, ""));
+        // A placeholder of the help stands for the id of Bob's record from the banner.
+        let line = line.replace("RECORD-ID", &accept);
+        let (command, stdout_file) = line.split_once(" > ").unwrap_or((&line, ""));
         let (stdout, stderr) = run(
             formseal()
                 .current_dir(dir.path())
@@ -318,7 +326,33 @@ fn help_and_readme_examples_work_as_written() {
     let (stdout, _) = sh(
         "formseal consent-log --key keys/private.pem --subject x3F9Qm2LpV0aZk1YtR8wJg sealed.jwe",
     );
-    assert_eq!(ids(&stdout), [grant, change, withdrawal]);
+    assert_eq!(ids(&stdout), [grant.as_str(), &change, &withdrawal]);
+    // A visitor's receipt names a record, not the subject: the log finds the subject's history.
+    let (stdout, err) =
+        sh("formseal consent-log --key keys/private.pem --db collector.sqlite --record RECORD-ID");
+    assert_eq!(ids(&stdout), [gpc.as_str(), &accept]);
+    assert!(
+        err.contains(&format!(
+            "left out 3 consent records of other subjects; 2 of subject {BOB}"
+        )),
+        "{err}"
+    );
+    let (stdout, err) = run(
+        formseal()
+            .current_dir(dir.path())
+            .args(["consent-log", "--key", "keys/private.pem", "sealed.jwe"])
+            .args(["--record", "no-such-record"]),
+        1,
+    );
+    assert!(stdout.is_empty());
+    assert!(
+        err.contains("error: no consent or withdrawal record has the id no-such-record"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: give the `record` of the visitor's receipt"),
+        "{err}"
+    );
 }
 
 /// The record ids of a JSON Lines log, in order.
