@@ -110,10 +110,20 @@ pub(crate) enum Builtin {
     NotSaved,
     /// The choice was recorded.
     Saved,
+    /// Survey: previous page.
+    Back,
+    /// Survey: next page.
+    Next,
+    /// Ranking: move an option up.
+    MoveUp,
+    /// Ranking: move an option down.
+    MoveDown,
+    /// Survey progress, with `{at}` and `{of}`.
+    PageOf,
 }
 
 /// Built-in texts: one row per [`Builtin`], one column per [`Builtins`] language.
-const TEXTS: [[&str; 4]; 22] = [
+const TEXTS: [[&str; 4]; 27] = [
     [
         "This form is not available right now.",
         "Dit formulier is nu niet beschikbaar.",
@@ -216,11 +226,28 @@ const TEXTS: [[&str; 4]; 22] = [
         "Ihre Auswahl ist gespeichert.",
         "Vos choix sont enregistrés.",
     ],
+    ["Back", "Vorige", "Zurück", "Précédent"],
+    ["Next", "Volgende", "Weiter", "Suivant"],
+    ["Move up", "Omhoog", "Nach oben", "Monter"],
+    ["Move down", "Omlaag", "Nach unten", "Descendre"],
+    [
+        "Page {at} of {of}",
+        "Pagina {at} van {of}",
+        "Seite {at} von {of}",
+        "Page {at} sur {of}",
+    ],
 ];
 
 /// The built-in sentence in `lang` (Dutch, English, German or French; English otherwise).
 pub(crate) fn builtin(lang: &str, text: Builtin) -> &'static str {
     TEXTS[text as usize][Builtins::of(lang) as usize]
+}
+
+/// "Page 2 of 5" in `lang`.
+pub(crate) fn page_of(lang: &str, at: usize, of: usize) -> String {
+    builtin(lang, Builtin::PageOf)
+        .replace("{at}", &at.to_string())
+        .replace("{of}", &of.to_string())
 }
 
 /// The key of a built-in text in a consent config's `consent.texts` overrides.

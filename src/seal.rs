@@ -6,7 +6,7 @@
 
 use formseal_core::Error;
 use formseal_core::config::FormConfig;
-use formseal_core::envelope::{self, Envelope, Sealed, SealedEnvelope, SubmissionInput};
+use formseal_core::envelope::{self, Envelope, SealedEnvelope, SubmissionInput};
 use formseal_core::jwe::{CEK_LEN, IV_LEN, SealPlan, TAG_LEN};
 use formseal_core::keys::RecipientKey;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
@@ -37,18 +37,22 @@ extern "C" {
     ) -> Result<Promise, JsValue>;
 }
 
-/// Validates, minimises and seals one submission to every recipient key of `config`.
+/// Validates, minimises and seals one submission to every recipient key of `config`: one
+/// envelope, or two when the visitor entered a survey's reward (the answers first).
 ///
 /// Fails closed: an invalid answer, a bad key, a missing WebCrypto (an insecure `http:` page)
 /// or any crypto failure is an error and nothing is sealed. The caller checks the pinned key
 /// id before calling this.
-pub async fn seal(config: &FormConfig, input: &SubmissionInput<'_>) -> Result<Sealed, Error> {
-    let (envelope, report) = envelope::prepare(config, input, &mut getrandom::SysRng)?;
-    Ok(Sealed {
-        jwe: seal_envelope(config, &envelope).await?,
-        id: envelope.id,
-        report,
-    })
+pub async fn seal(
+    config: &FormConfig,
+    input: &SubmissionInput<'_>,
+) -> Result<Vec<(String, SealedEnvelope)>, Error> {
+    let prepared = envelope::prepare_envelopes(config, input, &mut getrandom::SysRng)?;
+    let mut sealed = Vec::with_capacity(2);
+    for envelope in prepared.envelopes() {
+        sealed.push((envelope.id.clone(), seal_envelope(config, envelope).await?));
+    }
+    Ok(sealed)
 }
 
 /// Seals a prepared envelope (a submission, or a consent record) to every recipient key of

@@ -18,10 +18,108 @@ pub(crate) fn ChoiceField(
     /// The field to render (select or radio).
     field: Field,
 ) -> impl IntoView {
-    if field.kind == FieldKind::Radio {
+    if matches!(field.kind, FieldKind::Radio | FieldKind::Likert) {
         view! { <RadioGroup state=state field=field/> }.into_any()
+    } else if field.multiple && field.other.is_some() {
+        view! { <CheckboxGroup state=state field=field/> }.into_any()
     } else {
         view! { <Select state=state field=field/> }.into_any()
+    }
+}
+
+/// Several answers with an "other" choice: a group of checkboxes, the last with a free text.
+#[component]
+fn CheckboxGroup(state: FormState, field: Field) -> impl IntoView {
+    let name = state.dom_id(&field.id);
+    let chosen = RwSignal::new(Vec::<String>::new());
+    let other_on = RwSignal::new(false);
+    let other_text = RwSignal::new(String::new());
+    let record = {
+        let state = state.clone();
+        let id = field.id.clone();
+        move || {
+            let mut values: Vec<Value> = chosen
+                .get_untracked()
+                .into_iter()
+                .map(Value::String)
+                .collect();
+            let text = other_text.get_untracked();
+            if other_on.get_untracked() && !text.trim().is_empty() {
+                values.push(serde_json::json!({ "other": text }));
+            }
+            state.set_answer(&id, Some(Value::Array(values)));
+        }
+    };
+    let boxes = field
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, option)| {
+            let id = format!("{name}-{i}");
+            let value = option.value.clone();
+            let record = record.clone();
+            let on_change = move |ev| {
+                let on = event_target_checked(&ev);
+                chosen.update(|c| {
+                    c.retain(|v| v != &value);
+                    if on {
+                        c.push(value.clone());
+                    }
+                });
+                record();
+            };
+            view! {
+                <span class="fs-option">
+                    <input type="checkbox" id=id.clone() name=name.clone()
+                        value=option.value.clone() on:change=on_change/>
+                    <label for=id>{state.text(&option.label)}</label>
+                </span>
+            }
+        })
+        .collect_view();
+    let other = field.other.as_ref().map(|other| {
+        let box_id = format!("{name}-other");
+        let text_id = format!("{name}-other-text");
+        let on_box = {
+            let record = record.clone();
+            move |ev| {
+                other_on.set(event_target_checked(&ev));
+                record();
+            }
+        };
+        let record = record.clone();
+        let on_text = move |ev| {
+            other_text.set(event_target_value(&ev));
+            record();
+        };
+        let label = state.text(&other.label);
+        view! {
+            <span class="fs-option fs-other">
+                <input type="checkbox" id=box_id.clone() on:change=on_box/>
+                <label for=box_id>{label.clone()}</label>
+                <input type="text" id=text_id class="fs-other-text" aria-label=label
+                    maxlength=other.max_chars() disabled=move || !other_on.get()
+                    on:input=on_text/>
+            </span>
+        }
+    });
+    let described = state.described_by(&field);
+    let invalid = state.invalid(&field.id);
+    let required = field.required;
+    let label = state.label(&field);
+    view! {
+        <fieldset
+            class="fs-field fs-group"
+            aria-describedby=described
+            aria-invalid=invalid
+        >
+            <legend class="fs-label">
+                {label}
+                {required.then(|| view! { <span class="fs-required" aria-hidden="true">" *"</span> })}
+            </legend>
+            <div class="fs-options">{boxes}{other}</div>
+            <FieldNotes state=state field=field/>
+        </fieldset>
     }
 }
 

@@ -9,9 +9,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use formseal_core::answers::{self, AnswerProblem};
-use formseal_core::config::{FieldKind, FormConfig, LegalBasis};
+use formseal_core::config::{FieldKind, FormConfig, LegalBasis, Page};
 use formseal_core::consent::ConsentState;
 use formseal_core::envelope::SubmissionInput;
+use formseal_core::logic::Visibility;
 use formseal_core::time::Date;
 use leptos::html;
 use leptos::prelude::*;
@@ -20,8 +21,11 @@ use web_sys::Element;
 
 use super::checkbox_field::CheckboxField;
 use super::choice_field::ChoiceField;
+use super::file_field::FileField;
 use super::form_state::FormState;
 use super::honeypot::Honeypot;
+use super::matrix_field::MatrixField;
+use super::ranking_field::RankingField;
 use super::rating_field::RatingField;
 use super::status::{Phase, Status};
 use super::text_field::TextField;
@@ -32,7 +36,9 @@ use crate::{consent, page, seal};
 /// A submit sooner than this after rendering is taken for a bot: it is acknowledged, not sent.
 const MIN_FILL_MS: f64 = 2_000.0;
 
-/// One rendered form config.
+/// One rendered form config: a single page, or a survey's pages one at a time with a progress
+/// line and Back / Next, each page checked before Next. Fields and pages hidden by the config's
+/// conditions are not shown; their answers are dropped before sealing (by the core).
 #[component]
 pub(crate) fn Form(
     /// The checked config whose key matches the pinned key id.
@@ -52,6 +58,29 @@ pub(crate) fn Form(
     let trapped = RwSignal::new(false);
     let form_ref = NodeRef::<html::Form>::new();
     let rendered_at = page::now_ms();
+    let base_consent = banner_consent(&config);
+    let today = Date::from_unix(seal::now_unix());
+    let pages: Arc<Vec<Page>> = Arc::new(config.pages().into_owned());
+    let multi_page = !config.pages.is_empty();
+    // The page shown, as an index into `pages`; navigation skips pages hidden by conditions.
+    let current = RwSignal::new(0usize);
+    let visibility = {
+        let config = Arc::clone(&config);
+        let base_consent = base_consent.clone();
+        Memo::new(move |_| {
+            state.answers.with(|answers| {
+                let consent = base_consent.with_form_answers(&config, answers);
+                Visibility::of(&config, answers, &consent, today)
+            })
+        })
+    };
+    // Indexes of the pages the answers so far make visible, in order.
+    let visible_pages = {
+        let pages = Arc::clone(&pages);
+        move || -> Vec<usize> {
+            visibility.with(|v| (0..pages.len()).filter(|&i| v.page(&pages[i].id)).collect())
+        }
+    };
 
     Effect::new(move |_| {
         let _ = host.set_attribute("data-state", phase.get().as_str());
@@ -69,12 +98,77 @@ pub(crate) fn Form(
         }),
     );
 
+    let page_title_id = format!("fs-{}-page-title", config.id);
+    let focus_page_title = {
+        let selector = format!("#{page_title_id}");
+        move || {
+            let selector = selector.clone();
+            page::set_timeout(0.0, move || {
+                focus_in(form_ref, &selector);
+            });
+        }
+    };
+    let go = {
+        let visible_pages = visible_pages.clone();
+        let focus_page_title = focus_page_title.clone();
+        move |forward: bool| {
+            let shown = visible_pages();
+            let now = current.get_untracked();
+            let next = if forward {
+                shown.iter().copied().find(|&i| i > now)
+            } else {
+                shown.iter().rev().copied().find(|&i| i < now)
+            };
+            if let Some(next) = next {
+                state.errors.set(BTreeMap::new());
+                phase.set(Phase::Idle);
+                current.set(next);
+                focus_page_title();
+            }
+        }
+    };
+    let next_page = {
+        let state = state.clone();
+        let config = Arc::clone(&config);
+        let pages = Arc::clone(&pages);
+        let base_consent = base_consent.clone();
+        let go = go.clone();
+        move || {
+            let answers = state.answers.get_untracked();
+            let consent = base_consent.with_form_answers(&config, &answers);
+            let page_id = &pages[current.get_untracked()].id;
+            let problems = answers::validate_page(&config, page_id, &answers, &consent, today);
+            if problems.is_empty() {
+                go(true);
+            } else {
+                show_problems(&state, &problems, form_ref);
+                phase.set(Phase::Error);
+            }
+        }
+    };
+    let is_last = {
+        let visible_pages = visible_pages.clone();
+        move || {
+            visible_pages()
+                .last()
+                .is_none_or(|&last| current.get() >= last)
+        }
+    };
+
     let on_submit = {
         let state = state.clone();
+        let is_last = is_last.clone();
+        let next_page = next_page.clone();
+        let pages = Arc::clone(&pages);
         move |ev: web_sys::SubmitEvent| {
             ev.prevent_default();
             // A second click, or Enter while sending, never seals twice.
             if phase.get_untracked().busy() {
+                return;
+            }
+            // Enter on a page before the last one means Next.
+            if !untrack(&is_last) {
+                next_page();
                 return;
             }
             if trapped.get_untracked() || page::now_ms() - rendered_at < MIN_FILL_MS {
@@ -83,10 +177,19 @@ pub(crate) fn Form(
             }
             let answers = state.answers.get_untracked();
             let config = Arc::clone(&state.config);
-            let consent = banner_consent(&config).with_form_answers(&config, &answers);
-            let today = Date::from_unix(seal::now_unix());
+            let consent = base_consent.with_form_answers(&config, &answers);
             let problems = answers::validate(&config, &answers, &consent, today);
             if !problems.is_empty() {
+                // Back to the page of the first problem (pages are checked on Next, so this is
+                // rare: an answer changed on an earlier page).
+                let page_of = |field: &str| {
+                    pages
+                        .iter()
+                        .position(|p| p.fields.iter().any(|f| f == field))
+                };
+                if let Some(index) = problems.iter().find_map(|p| page_of(&p.field)) {
+                    current.set(index);
+                }
                 show_problems(&state, &problems, form_ref);
                 phase.set(Phase::Error);
                 return;
@@ -116,13 +219,16 @@ pub(crate) fn Form(
     let success = texts.success.as_ref().map(|t| state.text(t));
     let refused = refused_on_banner(&config);
     let fields = config
-        .fields
-        .iter()
-        .filter(|field| !refused.contains(&field.id))
-        .map(|field| {
+        .fields_in_order()
+        .into_iter()
+        .filter(|(_, field)| !refused.contains(&field.id) && field.kind != FieldKind::Hidden)
+        .map(|(page_index, field)| {
             let state = state.clone();
             let field = field.clone();
-            match field.kind {
+            let id = field.id.clone();
+            let page_index = page_index.unwrap_or(0);
+            let shown = move || current.get() == page_index && visibility.with(|v| v.field(&id));
+            let control = match field.kind {
                 FieldKind::Text
                 | FieldKind::Email
                 | FieldKind::Tel
@@ -136,15 +242,75 @@ pub(crate) fn Form(
                     view! { <CheckboxField state field/> }.into_any()
                 }
                 FieldKind::Rating => view! { <RatingField state field/> }.into_any(),
+                FieldKind::Matrix => view! { <MatrixField state field/> }.into_any(),
+                FieldKind::Ranking => view! { <RankingField state field/> }.into_any(),
+                FieldKind::File => view! { <FileField state field/> }.into_any(),
                 // A hidden value comes only from an allow-listed URL parameter, read when
-                // sealing; there is nothing to show.
+                // sealing; there is nothing to show (filtered out above).
                 FieldKind::Hidden => ().into_any(),
-                // The survey question types get their own components with the multi-page UI
-                // (issue 6); until then they are not shown.
-                FieldKind::Matrix | FieldKind::Ranking | FieldKind::File => ().into_any(),
-            }
+            };
+            view! { <div class="fs-slot" hidden=move || !shown()>{control}</div> }
         })
         .collect_view();
+
+    let page_header = multi_page.then(|| {
+        let pages = Arc::clone(&pages);
+        let lang = lang.clone();
+        let visible_pages = visible_pages.clone();
+        let heading = {
+            let pages = Arc::clone(&pages);
+            let state = state.clone();
+            move || state.text(&pages[current.get()].title)
+        };
+        let description = {
+            let state = state.clone();
+            move || {
+                pages[current.get()]
+                    .description
+                    .as_ref()
+                    .map(|d| view! { <p class="fs-page-description">{state.text(d)}</p> })
+            }
+        };
+        let position = move || {
+            let shown = visible_pages();
+            let at = shown.iter().position(|&i| i == current.get()).unwrap_or(0) + 1;
+            (at, shown.len().max(1))
+        };
+        let progress_text = {
+            let position = position.clone();
+            move || {
+                let (at, of) = position();
+                i18n::page_of(&lang, at, of)
+            }
+        };
+        view! {
+            <div class="fs-page-header">
+                <p class="fs-progress">
+                    <span>{progress_text.clone()}</span>
+                    <progress
+                        max={
+                            let position = position.clone();
+                            move || position().1
+                        }
+                        value=move || position().0
+                        aria-label=progress_text
+                    ></progress>
+                </p>
+                <h3 id=page_title_id.clone() class="fs-page-title" tabindex="-1">{heading}</h3>
+                {description}
+            </div>
+        }
+    });
+    let has_previous = {
+        let visible_pages = visible_pages.clone();
+        move || {
+            visible_pages()
+                .first()
+                .is_some_and(|&first| current.get() > first)
+        }
+    };
+    let back_label = i18n::builtin(&lang, Builtin::Back);
+    let next_label = i18n::builtin(&lang, Builtin::Next);
 
     view! {
         <form
@@ -152,12 +318,14 @@ pub(crate) fn Form(
             novalidate=true
             data-form=config.id.clone()
             data-state=move || phase.get().as_str()
+            data-page=move || multi_page.then(|| pages[current.get()].id.clone())
             aria-labelledby=title_id.clone()
             node_ref=form_ref
             on:submit=on_submit
         >
             <h2 id=title_id.clone() class="fs-title">{title}</h2>
             {intro}
+            {page_header}
             {fields}
             <Honeypot form_id=config.id.clone() filled=trapped/>
             <p class="fs-privacy">
@@ -165,11 +333,35 @@ pub(crate) fn Form(
                     {i18n::builtin(&lang, Builtin::PrivacyNotice)}
                 </a>
             </p>
-            <button type="submit" class="fs-submit" disabled=move || phase.get().busy()>
-                {submit}
-            </button>
+            <div class="fs-buttons">
+                <button type="button" class="fs-back" hidden=move || !has_previous()
+                    on:click=move |_| go(false)>
+                    {back_label}
+                </button>
+                <button type="button" class="fs-next" hidden={
+                    let is_last = is_last.clone();
+                    move || is_last()
+                } on:click=move |_| next_page()>
+                    {next_label}
+                </button>
+                <button type="submit" class="fs-submit" hidden=move || !is_last()
+                    disabled=move || phase.get().busy()>
+                    {submit}
+                </button>
+            </div>
             <Status phase lang=lang.clone() success/>
         </form>
+    }
+}
+
+/// Focuses the first element inside the form matching `selector`.
+fn focus_in(form_ref: NodeRef<html::Form>, selector: &str) {
+    if let Some(element) = form_ref
+        .get_untracked()
+        .and_then(|form| form.query_selector(selector).ok().flatten())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
     }
 }
 
@@ -191,10 +383,9 @@ async fn seal_and_queue(
     let sealed = seal::seal(config, &input)
         .await
         .map_err(|e| format!("formseal: sealing failed, nothing was sent: {e}"))?;
-    delivery::enqueue(
-        &config.id,
-        Entry::new(sealed.id, config.endpoint.clone(), sealed.jwe.0),
-    );
+    for (id, jwe) in sealed {
+        delivery::enqueue(&config.id, Entry::new(id, config.endpoint.clone(), jwe.0));
+    }
     Ok(())
 }
 
@@ -268,20 +459,15 @@ fn show_problems(
     }
     let first = state
         .config
-        .fields
-        .iter()
+        .fields_in_order()
+        .into_iter()
+        .map(|(_, f)| f)
         .find(|f| errors.contains_key(&f.id))
         .map(|f| state.dom_id(&f.id));
     state.errors.set(errors);
-    if let (Some(name), Some(form)) = (first, form_ref.get_untracked()) {
-        let selector = format!("[name=\"{name}\"]");
-        if let Some(input) = form
-            .query_selector(&selector)
-            .ok()
-            .flatten()
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = input.focus();
-        }
+    if let Some(name) = first {
+        // After the page of the problem is shown.
+        let selector = format!("[name=\"{name}\"], #{name}, #{name}-0");
+        page::set_timeout(0.0, move || focus_in(form_ref, &selector));
     }
 }

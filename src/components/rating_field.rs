@@ -20,5 +20,17 @@ pub(crate) fn RatingField(
     let choices = (min..=max)
         .map(|n| (Value::from(n), n.to_string()))
         .collect();
-    view! { <RadioChoices state=state field=field choices=choices class="fs-field fs-group fs-rating"/> }
+    // NPS and other scales may name their ends ("not at all likely" … "extremely likely").
+    let ends = field.end_labels.as_ref().map(|labels| {
+        view! {
+            <p class="fs-end-labels">
+                <span>{min.to_string()} " = " {state.text(&labels.low)}</span>
+                <span>{max.to_string()} " = " {state.text(&labels.high)}</span>
+            </p>
+        }
+    });
+    view! {
+        <RadioChoices state=state field=field choices=choices class="fs-field fs-group fs-rating"/>
+        {ends}
+    }
 }
