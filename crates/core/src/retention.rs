@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::config::FormConfig;
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, EnvelopeKind};
 use crate::time::Date;
 use crate::{Error, Result};
 
@@ -17,7 +17,9 @@ pub const HEADER_PARAM: &str = "fs.exp";
 /// The day from which `envelope` must no longer be kept: the day it was made plus the longest
 /// retention of the purposes whose fields it carries.
 ///
-/// A record without values (a consent or a withdrawal) is evidence of the consent itself and is
+/// A consent or withdrawal record is the proof of what the visitor agreed to (Art. 7(1) GDPR),
+/// needed as long as any data that consent covers may be kept: it is kept for the longest
+/// retention of the banner's purposes, whatever it granted. Another record without values is
 /// kept as long as the longest of the purposes granted in it, or of the form when none was.
 pub fn expiry(config: &FormConfig, envelope: &Envelope) -> Result<Date> {
     let made = envelope
@@ -25,6 +27,12 @@ pub fn expiry(config: &FormConfig, envelope: &Envelope) -> Result<Date> {
         .get(..10)
         .and_then(Date::parse)
         .ok_or_else(|| Error::Envelope("the envelope time is not a date".into()))?;
+    if matches!(
+        envelope.kind,
+        EnvelopeKind::Consent | EnvelopeKind::Withdrawal
+    ) {
+        return Ok(made.plus_days(i64::from(longest(config))));
+    }
     let days_of = |purpose: &str| config.purpose(purpose).and_then(|p| p.retention_days);
     let by_fields = envelope
         .values

@@ -198,17 +198,23 @@ fn a_consent_record_seals_and_opens_with_its_method() {
         !format!("{header:?}").contains("subject-1"),
         "the protected header carries nothing personal"
     );
-    // Consent evidence is kept as long as the purposes granted in it.
-    let analytics = banner()
-        .purpose("analytics")
-        .unwrap()
-        .retention_days
-        .unwrap();
-    let made = formseal_core::time::Date::parse(&envelope.at[..10]).unwrap();
-    assert_eq!(
-        header.header["fs.exp"],
-        made.plus_days(i64::from(analytics)).to_string()
-    );
+    // Consent evidence is kept as long as the longest purpose of the banner (analytics, 395
+    // days), even for a record that granted only a shorter one (marketing, 182) or nothing.
+    let longest = formseal_core::retention::longest(&banner());
+    assert_eq!(longest, 395);
+    for granted in [&["analytics"][..], &["marketing"], &[]] {
+        let (envelope, _) = decide(granted, ConsentMethod::Settings, false, None);
+        let jwe = envelope
+            .seal(&banner(), &keys, &mut ChaCha20Rng::seed_from_u64(3))
+            .unwrap();
+        let header = formseal_core::jwe::peek(jwe.as_str()).unwrap();
+        let made = formseal_core::time::Date::parse(&envelope.at[..10]).unwrap();
+        assert_eq!(
+            header.header["fs.exp"],
+            made.plus_days(i64::from(longest)).to_string(),
+            "granted {granted:?}"
+        );
+    }
 }
 
 #[test]
