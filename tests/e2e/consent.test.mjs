@@ -5,6 +5,7 @@
 // back with `formseal decrypt`, and no request carries anything but ciphertext.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, afterEach, test } from 'node:test';
 
 import { cspViolations, openBrowser, submissions } from './fixtures/browser.mjs';
@@ -307,4 +308,47 @@ test('the three first-layer buttons have the same size and look, in Dutch too', 
     assert.deepEqual(other.size, looks[0].size, `${other.text} has the size of ${looks[0].text}`);
     assert.deepEqual(other.look, looks[0].look, `${other.text} looks like ${looks[0].text}`);
   }
+});
+
+test('an expired choice brings the banner back', async () => {
+  await browser.page.goto(url);
+  await consent.waitForState('banner');
+  await consent.bannerButton('accept-all').click();
+  await consent.waitForState('hidden');
+  // The stored choice as it will look once its `expiry_days` have passed.
+  await browser.page.evaluate(() => {
+    const key = 'formseal:consent:cookies';
+    const choice = JSON.parse(localStorage.getItem(key));
+    choice.expires = '2020-01-01';
+    localStorage.setItem(key, JSON.stringify(choice));
+  });
+  await browser.page.reload();
+  await consent.waitForState('banner');
+  assert.equal(await consent.analyticsRuns(), 0, 'an expired consent no longer counts');
+  assert.equal((await consent.choice()).current, false);
+});
+
+test('the settings layer offers a receipt naming the record', async () => {
+  await browser.page.goto(url);
+  await consent.waitForState('banner');
+  await consent.bannerButton('choose').click();
+  await consent.waitForState('settings');
+  assert.equal(await consent.dialogButton('receipt').isHidden(), true, 'no receipt before a choice');
+  await consent.switch('analytics').check();
+  await consent.dialogButton('save').click();
+  await consent.waitForState('hidden');
+  const [record] = await recordsOf(browser.page, 1);
+
+  await consent.settingsButton.click();
+  await consent.waitForState('settings');
+  const download = browser.page.waitForEvent('download');
+  await consent.dialogButton('receipt').click();
+  const file = await download;
+  assert.equal(file.suggestedFilename(), `privacy-choices-${record.id}.json`);
+  const receipt = JSON.parse(readFileSync(await file.path(), 'utf8'));
+  assert.equal(receipt.record, record.id);
+  assert.deepEqual(receipt.granted, ['analytics']);
+  assert.deepEqual(receipt.refused, ['marketing']);
+  assert.equal(receipt.notice_version, '2026-11');
+  assert.equal(receipt.how, 'settings');
 });

@@ -44,30 +44,28 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         )?;
     }
 
-    step("the marketer's form config, sealed to the dev key, posting to this collector");
+    step("the marketer's configs, sealed to the dev key, posting to this collector");
     let forms = demo.join("forms");
     fs::create_dir_all(&forms)?;
-    let form = forms.join("newsletter.json");
     let endpoint = format!("http://127.0.0.1:{}/v1/submissions", args.port);
-    write_form(
-        &root.join("examples/newsletter.json"),
-        &keys.join("public.jwk.json"),
-        &endpoint,
-        &form,
-    )?;
-    shell::run(shell::command(&formseal).arg("check").arg(&form))?;
-    let banner = forms.join("cookies.json");
-    write_form(
-        &root.join("examples/consent.json"),
-        &keys.join("public.jwk.json"),
-        &endpoint,
-        &banner,
-    )?;
-    shell::run(shell::command(&formseal).arg("check").arg(&banner))?;
+    // The newsletter sign-up, the cookie banner, the customer survey, the access request.
+    let mut configs = Vec::new();
+    for (example, name) in DEMO_FORMS {
+        let config = forms.join(name);
+        write_form(
+            &root.join("examples").join(example),
+            &keys.join("public.jwk.json"),
+            &endpoint,
+            &config,
+        )?;
+        shell::run(shell::command(&formseal).arg("check").arg(&config))?;
+        configs.push(config);
+    }
+    let (form, banner) = (&configs[0], &configs[1]);
 
     step("the bakery's page, with the snippets from `formseal embed`");
-    let snippet = shell::read(shell::command(&formseal).arg("embed").arg(&form))?;
-    let banner_snippet = shell::read(shell::command(&formseal).arg("embed").arg(&banner))?;
+    let snippet = shell::read(shell::command(&formseal).arg("embed").arg(form))?;
+    let banner_snippet = shell::read(shell::command(&formseal).arg("embed").arg(banner))?;
     eprint!("{snippet}{banner_snippet}");
     let www = demo.join("www");
     write_site(&root.join("www"), &www, &snippet, Some(&banner_snippet))?;
@@ -76,7 +74,8 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     let url = format!("http://127.0.0.1:{}/", args.port);
     step("the collector (Ctrl-C stops it)");
     eprintln!(
-        "\n  Open {url} and sign up for the bakery's newsletter.\n  \
+        "\n  Open {url} and sign up for the bakery's newsletter; {url}survey.html has the\n  \
+         customer survey, {url}privacy.html the access request.\n  \
          The collector stores only ciphertext. To read what arrived, in another terminal:\n\n    \
          target/release/formseal decrypt --db {DEMO_DIR}/collector.sqlite --key {DEMO_DIR}/keys/private.pem\n"
     );
@@ -85,15 +84,25 @@ pub(crate) fn run(args: &Args) -> Result<()> {
             .args(["serve", "--listen", &format!("127.0.0.1:{}", args.port)])
             .arg("--db")
             .arg(&db)
-            .arg("--form")
-            .arg(&form)
-            .arg("--form")
-            .arg(&banner)
+            .args(
+                configs
+                    .iter()
+                    .flat_map(|c| [Path::new("--form"), c.as_path()]),
+            )
             .arg("--www")
             .arg(&www)
             .args(["--pkg", wasm::OUT_DIR]),
     )
 }
+
+/// The example configs the demo serves (file in `examples/`, name in the demo's forms), the
+/// newsletter first and the banner second.
+const DEMO_FORMS: [(&str, &str); 4] = [
+    ("newsletter.json", "newsletter.json"),
+    ("consent.json", "cookies.json"),
+    ("survey.json", "satisfaction.json"),
+    ("privacy-request.json", "privacy-request.json"),
+];
 
 fn step(title: &str) {
     eprintln!("\n==> {title}");
