@@ -292,10 +292,10 @@ function focused(page) {
   });
 }
 
-/** Presses Tab until `want(focused)` holds, at most 60 times. */
-async function tabTo(page, want, what) {
+/** Presses Tab (or `key`, e.g. Shift+Tab) until `want(focused)` holds, at most 60 times. */
+async function tabTo(page, want, what, key = 'Tab') {
   for (let i = 0; i < 60; i++) {
-    await page.keyboard.press('Tab');
+    await page.keyboard.press(key);
     const now = await focused(page);
     if (want(now)) return now;
   }
@@ -354,13 +354,30 @@ test('keyboard only through every page to a stored record, axe clean on each pag
   }
   await pressNext('priorities');
 
-  // The ranking, by its buttons: Low prices down one, then Friendly service up one.
+  // The ranking, by its buttons: Low prices down two places, then Friendly service up one.
   await tabTo(page, (f) => f.label === 'Move down: Low prices', 'Move down: Low prices');
   await page.keyboard.press('Enter');
   assert.deepEqual(await survey.ranking('priorities'), ['quality', 'price', 'speed', 'service']);
-  await tabTo(page, (f) => f.label === 'Move up: Friendly service', 'Move up: Friendly service');
+  // Focus goes with the moved option, so pressing again moves it further.
+  await eventually(async () => (await focused(page)).label === 'Move down: Low prices', {
+    what: 'focus on the moved option',
+  });
   await page.keyboard.press('Enter');
-  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'price', 'service', 'speed']);
+  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'speed', 'price', 'service']);
+  // At the end of the list its Move down is disabled: focus moves to its Move up.
+  await page.keyboard.press('Enter');
+  await eventually(async () => (await focused(page)).label === 'Move up: Low prices', {
+    what: 'focus on Move up once Move down is disabled',
+  });
+  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'speed', 'service', 'price']);
+  await tabTo(
+    page,
+    (f) => f.label === 'Move up: Friendly service',
+    'Move up: Friendly service',
+    'Shift+Tab',
+  );
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'service', 'speed', 'price']);
   await pressNext('prize-draw');
 
   await tabTo(page, (f) => f.id === id('draw_consent'), 'the draw consent box');
@@ -381,7 +398,7 @@ test('keyboard only through every page to a stored record, axe clean on each pag
     channel: 'store',
     satisfaction: 4,
     store_visit: { staff: '2', clean: '2', queue: '2' },
-    priorities: ['quality', 'price', 'service', 'speed'],
+    priorities: ['quality', 'service', 'speed', 'price'],
   });
   assert.equal(kinds['reward-entry'][0].values.draw_email, 'keys.only@example.nl');
 });
