@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: runs the core's criterion bench (`crates/core/benches/seal.rs`), then the
 //! OpenSSL baseline on the same machine in the same run, and reports formseal/openssl ratios:
-//! per operation against `openssl speed`, and per command against `openssl pkeyutl` on N records.
+//! per operation against `openssl speed`, and per command against `openssl pkeyutl` on N records;
+//! and how a 200-question survey compares with a 10-question one (the same run's baseline).
 //! The table goes to stdout, the same numbers as JSON to `target/bench.json`. Nothing is asserted.
 
 use std::collections::BTreeMap;
@@ -23,6 +24,9 @@ const RECORDS: usize = 200;
 
 /// Key size of the whole-command comparison: the size `formseal keygen` makes by default.
 const RECORD_BITS: u32 = 3072;
+
+/// Question counts of the generated surveys the bench compares (`survey-*` groups).
+const SURVEY_SIZES: [usize; 2] = [10, 200];
 
 /// Seconds `openssl speed` spends on each operation.
 const SPEED_SECONDS: &str = "3";
@@ -108,6 +112,13 @@ pub(crate) fn run() -> Result<()> {
         }
     }
     let prepare = criterion_median("prepare/newsletter", started)?;
+    let mut survey = BTreeMap::new();
+    for group in ["survey-prepare", "survey-seal"] {
+        for n in SURVEY_SIZES {
+            let id = format!("{group}/{n}-questions");
+            survey.insert(id.clone(), criterion_median(&id, started)?);
+        }
+    }
 
     eprintln!("==> openssl speed");
     let speed = openssl_speed()?;
@@ -161,6 +172,39 @@ pub(crate) fn run() -> Result<()> {
         seconds(prepare)
     );
 
+    let [small, large] = SURVEY_SIZES;
+    println!();
+    println!(
+        "{:<52} {:>11} {:>11} {:>8}",
+        "survey with branching (20 pages of 10 questions)",
+        format!("{small} questions"),
+        format!("{large} questions"),
+        "ratio"
+    );
+    let mut survey_rows = Vec::new();
+    for (group, what) in [
+        ("survey-prepare", "validate + minimise + envelopes"),
+        ("survey-seal", "the same, then seal (rsa2048)"),
+    ] {
+        let (a, b) = (
+            survey[&format!("{group}/{small}-questions")],
+            survey[&format!("{group}/{large}-questions")],
+        );
+        println!(
+            "{what:<52} {:>11} {:>11} {:>7.1}x",
+            seconds(a),
+            seconds(b),
+            b / a
+        );
+        survey_rows.push(json!({
+            "operation": group,
+            "what": what,
+            "questions": [small, large],
+            "seconds": [a, b],
+            "ratio": b / a,
+        }));
+    }
+
     let per = |d: Duration| d.as_secs_f64() / RECORDS as f64;
     let command_ratio = commands.formseal.as_secs_f64() / commands.openssl.as_secs_f64();
     println!();
@@ -198,6 +242,7 @@ pub(crate) fn run() -> Result<()> {
         "openssl": openssl_version,
         "per_operation": rows,
         "prepare_seconds": prepare,
+        "survey": survey_rows,
         "whole_command": {
             "records": RECORDS,
             "bits": RECORD_BITS,

@@ -619,9 +619,12 @@ impl FormConfig {
     pub fn fields_in_order(&self) -> Vec<(Option<usize>, &Field)> {
         let mut out = Vec::with_capacity(self.fields.len());
         let mut placed = BTreeSet::new();
+        // An index, so a 200-question survey is not 200 scans of 200 fields.
+        let by_id: BTreeMap<&str, &Field> =
+            self.fields.iter().map(|f| (f.id.as_str(), f)).collect();
         for (index, page) in self.pages().iter().enumerate() {
             for id in &page.fields {
-                if let Some(field) = self.field(id)
+                if let Some(field) = by_id.get(id.as_str()).copied()
                     && placed.insert(field.id.as_str())
                 {
                     out.push((Some(index), field));

@@ -5,7 +5,7 @@
 //! are dropped (never sent empty), text is trimmed and NFC-normalised, and every step is reported
 //! so the widget can show it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -116,7 +116,8 @@ pub fn minimise(
     ctx: &MinimiseContext<'_>,
 ) -> Minimised {
     let mut out = Minimised::default();
-    for key in answers.keys().filter(|k| config.field(k).is_none()) {
+    let known: BTreeSet<&str> = config.fields.iter().map(|f| f.id.as_str()).collect();
+    for key in answers.keys().filter(|k| !known.contains(k.as_str())) {
         out.report(key, Step::DroppedUnknownField, true);
     }
     let visibility = Visibility::of(config, answers, consent, ctx.today);
@@ -298,8 +299,7 @@ fn minimise_value(
             if items.is_empty() {
                 return Ok(None);
             }
-            let distinct: std::collections::BTreeSet<&str> =
-                items.iter().filter_map(Value::as_str).collect();
+            let distinct: BTreeSet<&str> = items.iter().filter_map(Value::as_str).collect();
             let complete = items.len() == field.options.len()
                 && distinct.len() == items.len()
                 && items.iter().all(|i| is_option(field, i));
