@@ -108,6 +108,41 @@ fn summary(config: &FormConfig) -> anyhow::Result<String> {
             }
         )?;
     }
+    if !config.pages.is_empty() {
+        let pages: Vec<String> = config
+            .pages
+            .iter()
+            .map(|p| {
+                let when = if p.show_if.is_some() {
+                    ", conditional"
+                } else {
+                    ""
+                };
+                let n = p.fields.len();
+                let fields = if n == 1 { "field" } else { "fields" };
+                format!("{} ({n} {fields}{when})", p.id)
+            })
+            .collect();
+        writeln!(out, "pages: {}", pages.join(", "))?;
+    }
+    let conditional: Vec<&str> = config
+        .fields
+        .iter()
+        .filter(|f| f.show_if.is_some())
+        .map(|f| f.id.as_str())
+        .collect();
+    if !conditional.is_empty() {
+        writeln!(out, "conditional fields: {}", conditional.join(", "))?;
+    }
+    if let Some(reward) = &config.reward {
+        writeln!(
+            out,
+            "reward: {} for purpose {}, sealed apart from the answers: {}",
+            name_of(&reward.kind),
+            reward.purpose,
+            reward.fields.join(", ")
+        )?;
+    }
     writeln!(out, "{} fields, no problems found", config.fields.len())?;
     Ok(out)
 }

@@ -65,6 +65,15 @@ fn the_survey_and_privacy_request_examples_pass_check() {
         );
         let text = String::from_utf8(output.stdout).unwrap();
         assert!(text.contains("no problems found"), "{name}: {text}");
+        if name == "survey.json" {
+            for line in [
+                "pages: experience (4 fields), problems (3 fields, conditional), store (1 field, conditional), priorities (1 field), prize-draw (2 fields)",
+                "conditional fields: details, photo, draw_email",
+                "reward: prize-draw for purpose prize_draw, sealed apart from the answers: draw_consent, draw_email",
+            ] {
+                assert!(text.lines().any(|l| l == line), "{line} not in {text}");
+            }
+        }
     }
 }
 
