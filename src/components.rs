@@ -5,17 +5,29 @@
 // `#[component]` expands to `pub` props types and functions whatever the declared visibility.
 #![allow(unreachable_pub)]
 
+#[cfg(feature = "forms")]
 pub(crate) mod checkbox_field;
+#[cfg(feature = "forms")]
 pub(crate) mod choice_field;
 pub(crate) mod consent_banner;
+#[cfg(feature = "forms")]
 pub(crate) mod field_notes;
+#[cfg(feature = "forms")]
 pub(crate) mod file_field;
+#[cfg(feature = "forms")]
 pub(crate) mod form;
+#[cfg(feature = "forms")]
 pub(crate) mod form_state;
+#[cfg(feature = "forms")]
 pub(crate) mod honeypot;
+#[cfg(feature = "forms")]
 pub(crate) mod matrix_field;
 pub(crate) mod purpose_toggle;
+#[cfg(feature = "forms")]
 pub(crate) mod ranking_field;
+#[cfg(feature = "forms")]
 pub(crate) mod rating_field;
+#[cfg(feature = "forms")]
 pub(crate) mod status;
+#[cfg(feature = "forms")]
 pub(crate) mod text_field;

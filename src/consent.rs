@@ -48,6 +48,7 @@ fn store(form_id: &str, choice: &Choice) {
 }
 
 /// Purposes granted and refused on this site's banners, for forms to follow.
+#[cfg(feature = "forms")]
 pub(crate) fn site_choices() -> (BTreeSet<String>, BTreeSet<String>) {
     let mut granted = BTreeSet::new();
     let mut refused = BTreeSet::new();

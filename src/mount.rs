@@ -18,6 +18,7 @@ use web_sys::{
 };
 
 use crate::components::consent_banner::ConsentBanner;
+#[cfg(feature = "forms")]
 use crate::components::form::Form;
 use crate::i18n::{self, Builtin};
 use crate::{delivery, page};
@@ -226,9 +227,18 @@ fn render(host: Element, shadow: ShadowRoot, config: FormConfig) {
             view! { <ConsentBanner config=config lang=lang host=host/> }.into_any()
         })
     } else {
-        mount_to(container, move || {
-            view! { <Form config=config lang=lang host=host/> }.into_any()
-        })
+        #[cfg(feature = "forms")]
+        {
+            mount_to(container, move || {
+                view! { <Form config=config lang=lang host=host/> }.into_any()
+            })
+        }
+        #[cfg(not(feature = "forms"))]
+        {
+            let _ = container;
+            fail_closed(&host, &shadow, "formseal: this build holds only the consent banner");
+            return;
+        }
     };
     // The form lives as long as the page.
     handle.forget();

@@ -3,6 +3,9 @@
 //!
 //! It never reads cookies, the user agent or anything that could fingerprint the visitor.
 
+// A banner-only build (without the `forms` feature) reads no URL parameters.
+#![cfg_attr(not(feature = "forms"), allow(dead_code))]
+
 use std::collections::BTreeMap;
 
 use formseal_core::config::HIDDEN_PARAM_ALLOW_LIST;

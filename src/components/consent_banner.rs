@@ -18,6 +18,7 @@ use web_sys::Element;
 
 use super::purpose_toggle::PurposeToggle;
 use crate::consent::{self, BannerHandle};
+use crate::delivery;
 use crate::i18n::{self, Builtin};
 use crate::page;
 
@@ -141,6 +142,9 @@ pub(crate) fn ConsentBanner(
         decide(granted, ConsentMethod::Gpc);
     }
 
+    // Records queued on an earlier page (offline, a failed request) go out now, and again when
+    // the browser comes back online.
+    delivery::register(&config.id, Rc::new(|_| {}));
     consent::register(BannerHandle {
         config: Arc::clone(&config),
         show: Rc::new(open_settings),

@@ -352,3 +352,24 @@ test('the settings layer offers a receipt naming the record', async () => {
   assert.equal(receipt.notice_version, '2026-11');
   assert.equal(receipt.how, 'settings');
 });
+
+test('a consent record made offline is sent on the next page view', async () => {
+  await browser.page.goto(url);
+  await consent.waitForState('banner');
+  await browser.context.setOffline(true);
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForState('hidden');
+  await browser.page.waitForFunction(() =>
+    (JSON.parse(localStorage.getItem('formseal:queue:cookies') ?? '[]')).length === 1,
+  );
+  await browser.page.goto('about:blank');
+  await browser.context.setOffline(false);
+  // A returning visitor whose choice holds: the loader fetches the widget only because a record
+  // still waits in the queue.
+  await browser.page.goto(url);
+  const [record] = await recordsOf(browser.page, 1);
+  assert.deepEqual(record.consent.refused, ['analytics', 'marketing']);
+  await browser.page.waitForFunction(() =>
+    (JSON.parse(localStorage.getItem('formseal:queue:cookies') ?? '[]')).length === 0,
+  );
+});
