@@ -5,7 +5,7 @@
 // axe finds clean on every page, and a privacy request answered with `formseal subject --export`.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,23 @@ async function visit(t, { site = surveySite(), browserOptions = {}, file = 'surv
   return { collector, browser, survey };
 }
 
+/**
+ * Asserts that `read()` comes to return `want`: the widget re-renders asynchronously after an
+ * input, so the value is read again for a few seconds before the assertion fails.
+ */
+async function settles(read, want, what) {
+  let got;
+  try {
+    await eventually(async () => JSON.stringify((got = await read())) === JSON.stringify(want), {
+      ms: 5000,
+      what,
+    });
+  } catch {
+    // The assertion below shows what was read instead.
+  }
+  assert.deepEqual(got, want, what);
+}
+
 const secret = (label) => `${label} ${randomBytes(6).toString('hex')}`;
 
 /** The records of the collector, by kind. */
@@ -41,8 +58,8 @@ function byKind(records) {
 test('the survey branches both ways, shows progress, checks each page and Back keeps answers', async (t) => {
   const { collector, browser, survey } = await visit(t);
   assert.equal(await survey.pageId(), 'experience');
-  assert.equal(await survey.progress(), 'Page 1 of 3');
-  assert.equal(await survey.backButton.isVisible(), false);
+  await settles(() => survey.progress(), 'Page 1 of 3', 'the progress line');
+  await settles(() => survey.backButton.isVisible(), false, 'backButton visible');
 
   // Each page is checked before Next: the required channel and satisfaction are missing.
   await survey.nextButton.click();
@@ -54,23 +71,23 @@ test('the survey branches both ways, shows progress, checks each page and Back k
   // One way: unhappy, online → the problems page, then straight to the priorities.
   await survey.choose('channel', 'online');
   await survey.choose('satisfaction', '2');
-  assert.equal(await survey.progress(), 'Page 1 of 4');
+  await settles(() => survey.progress(), 'Page 1 of 4', 'the progress line');
   await survey.next();
   assert.equal(await survey.pageId(), 'problems');
-  assert.equal(await survey.progress(), 'Page 2 of 4');
+  await settles(() => survey.progress(), 'Page 2 of 4', 'the progress line');
   assert.equal((await survey.pageTitle.innerText()).trim(), 'What went wrong');
   await eventually(
     () => survey.pageTitle.evaluate((h) => h.getRootNode().activeElement === h),
     { what: 'focus on the page title' },
   );
-  assert.equal(await survey.fieldShown('details'), false);
+  await settles(() => survey.fieldShown('details'), false, 'details shown');
   await survey.option('problems', 0).check();
-  assert.equal(await survey.fieldShown('details'), true);
+  await settles(() => survey.fieldShown('details'), true, 'details shown');
   const details = secret('The parcel arrived late');
   await survey.field('details').fill(details);
   await survey.next();
   assert.equal(await survey.pageId(), 'priorities', 'the store page is skipped');
-  assert.equal(await survey.progress(), 'Page 3 of 4');
+  await settles(() => survey.progress(), 'Page 3 of 4', 'the progress line');
 
   // Back keeps what was answered on each page.
   await survey.back();
@@ -85,10 +102,10 @@ test('the survey branches both ways, shows progress, checks each page and Back k
   // The other way: happy, in a store → no problems page, the store page instead.
   await survey.choose('satisfaction', '5');
   await survey.choose('channel', 'store');
-  assert.equal(await survey.progress(), 'Page 1 of 4');
+  await settles(() => survey.progress(), 'Page 1 of 4', 'the progress line');
   await survey.next();
   assert.equal(await survey.pageId(), 'store');
-  assert.equal(await survey.progress(), 'Page 2 of 4');
+  await settles(() => survey.progress(), 'Page 2 of 4', 'the progress line');
   await survey.matrixCell('store_visit', 0, 3).check();
   await survey.matrixCell('store_visit', 1, 4).check();
   await survey.next();
@@ -99,9 +116,9 @@ test('the survey branches both ways, shows progress, checks each page and Back k
   await survey.next();
   await survey.next();
   assert.equal(await survey.pageId(), 'prize-draw');
-  assert.equal(await survey.progress(), 'Page 4 of 4');
-  assert.equal(await survey.nextButton.isVisible(), false);
-  assert.equal(await survey.submitButton.isVisible(), true);
+  await settles(() => survey.progress(), 'Page 4 of 4', 'the progress line');
+  await settles(() => survey.nextButton.isVisible(), false, 'nextButton visible');
+  await settles(() => survey.submitButton.isVisible(), true, 'submitButton visible');
 
   await survey.submit();
   await survey.waitForState('sent');
@@ -134,7 +151,7 @@ test('answers of a page that ends up hidden are not sent, whatever was typed', a
 
   // Happier after all: the problems page, and every answer on it, drops out.
   await survey.choose('satisfaction', '5');
-  assert.equal(await survey.progress(), 'Page 1 of 3');
+  await settles(() => survey.progress(), 'Page 1 of 3', 'the progress line');
   await survey.next();
   assert.equal(await survey.pageId(), 'priorities');
   await survey.next();
@@ -158,7 +175,7 @@ async function toPhoto(survey) {
   await survey.choose('satisfaction', '1');
   await survey.next();
   await survey.option('problems', 0).check();
-  assert.equal(await survey.fieldShown('photo'), true);
+  await settles(() => survey.fieldShown('photo'), true, 'photo shown');
 }
 
 /** From the problems page to the end, submitted. */
@@ -241,9 +258,9 @@ async function enterDraw(survey, email) {
   await survey.next();
   assert.equal(await survey.pageId(), 'priorities');
   await survey.next();
-  assert.equal(await survey.fieldShown('draw_email'), false);
+  await settles(() => survey.fieldShown('draw_email'), false, 'draw_email shown');
   await survey.field('draw_consent').check();
-  assert.equal(await survey.fieldShown('draw_email'), true);
+  await settles(() => survey.fieldShown('draw_email'), true, 'draw_email shown');
   await survey.field('draw_email').fill(email);
   await survey.submit();
   await survey.waitForState('sent');
@@ -355,21 +372,25 @@ test('keyboard only through every page to a stored record, axe clean on each pag
   await pressNext('priorities');
 
   // The ranking, by its buttons: Low prices down two places, then Friendly service up one.
+  const rankingIs = (order) =>
+    eventually(
+      async () => JSON.stringify(await survey.ranking('priorities')) === JSON.stringify(order),
+      { what: `the ranking ${order.join(', ')}` },
+    );
   await tabTo(page, (f) => f.label === 'Move down: Low prices', 'Move down: Low prices');
   await page.keyboard.press('Enter');
-  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'price', 'speed', 'service']);
+  await rankingIs(['quality', 'price', 'speed', 'service']);
   // Focus goes with the moved option, so pressing again moves it further.
-  await eventually(async () => (await focused(page)).label === 'Move down: Low prices', {
-    what: 'focus on the moved option',
-  });
+  const focusOn = (label) =>
+    eventually(async () => (await focused(page)).label === label, { what: `focus on ${label}` });
+  await focusOn('Move down: Low prices');
   await page.keyboard.press('Enter');
-  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'speed', 'price', 'service']);
+  await rankingIs(['quality', 'speed', 'price', 'service']);
+  await focusOn('Move down: Low prices');
   // At the end of the list its Move down is disabled: focus moves to its Move up.
   await page.keyboard.press('Enter');
-  await eventually(async () => (await focused(page)).label === 'Move up: Low prices', {
-    what: 'focus on Move up once Move down is disabled',
-  });
-  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'speed', 'service', 'price']);
+  await focusOn('Move up: Low prices');
+  await rankingIs(['quality', 'speed', 'service', 'price']);
   await tabTo(
     page,
     (f) => f.label === 'Move up: Friendly service',
@@ -377,7 +398,7 @@ test('keyboard only through every page to a stored record, axe clean on each pag
     'Shift+Tab',
   );
   await page.keyboard.press('Enter');
-  assert.deepEqual(await survey.ranking('priorities'), ['quality', 'service', 'speed', 'price']);
+  await rankingIs(['quality', 'service', 'speed', 'price']);
   await pressNext('prize-draw');
 
   await tabTo(page, (f) => f.id === id('draw_consent'), 'the draw consent box');
@@ -439,14 +460,18 @@ test('an access request carries the subject id, and subject --export returns exa
   const theirs = records.filter((r) => r.subject === subject);
   assert.deepEqual(theirs.map((r) => r.kind).sort(), ['access-request', 'reward-entry']);
 
+  // Both requests are open until answered.
+  const open = () => cli(['requests', '--db', collector.db, '--key', testKey.privatePem]);
+  const before = open();
+  assert.deepEqual(before.map((r) => r.kind), ['access-request', 'access-request']);
+  assert.ok(before.some((r) => r.subject === subject));
+
   const out = mkdtempSync(path.join(tmpdir(), 'formseal-e2e-subject-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
   const file = path.join(out, 'subject.json');
-  execFileSync(
-    formsealBin,
-    ['subject', subject, '--db', collector.db, '--key', testKey.privatePem, '--export', file],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  // A subject id is base64url and starts with `-` one time in 64: after `--`, so clap does not
+  // take it for an option.
+  cli(['subject', '--db', collector.db, '--key', testKey.privatePem, '--export', file, '--', subject]);
   const exported = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(exported.subject, subject);
   assert.deepEqual(
@@ -454,4 +479,62 @@ test('an access request carries the subject id, and subject --export returns exa
     theirs.map((r) => r.id).sort(),
   );
   assert.ok(exported.records.every((r) => r.envelope.subject === subject));
+
+  // Answered: only the other visitor's request is still open.
+  const after = open();
+  assert.equal(after.length, 1);
+  assert.notEqual(after[0].subject, subject);
+});
+
+/** Runs the formseal CLI; its stdout as JSON lines. */
+function cli(args) {
+  const out = execFileSync(formsealBin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return out
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line));
+}
+
+test('an erasure request, answered by erase --subject, leaves none of its records and an audit entry', async (t) => {
+  const { collector, browser, survey } = await visit(t);
+  await enterDraw(survey, `gone.${randomBytes(4).toString('hex')}@example.nl`);
+  const request = new SurveyPage(browser.page, { formId: 'erasure-request' });
+  await request.open(`${collector.url}erasure.html`);
+  await request.field('email').fill(`gone.${randomBytes(4).toString('hex')}@example.nl`);
+  await request.submit();
+  await request.waitForState('sent');
+  const subject = await browser.page.evaluate(() => localStorage.getItem('formseal:subject'));
+
+  // Another visitor who stays.
+  const other = await openBrowser();
+  t.after(() => other.close());
+  const otherSurvey = new SurveyPage(other.page);
+  await otherSurvey.open(`${collector.url}survey.html`);
+  await enterDraw(otherSurvey, `stays.${randomBytes(4).toString('hex')}@example.nl`);
+  await eventually(() => collector.count() === 5, { what: 'five stored records' });
+
+  const records = collector.decrypt();
+  const theirs = records.filter((r) => r.subject === subject);
+  assert.deepEqual(theirs.map((r) => r.kind).sort(), ['erasure-request', 'reward-entry']);
+  const open = cli(['requests', '--db', collector.db, '--key', testKey.privatePem]);
+  assert.deepEqual(open.map((r) => [r.kind, r.subject]), [['erasure-request', subject]]);
+
+  // `--subject=ID`: an id may start with `-` (see the access request above).
+  cli(['erase', `--subject=${subject}`, '--db', collector.db, '--key', testKey.privatePem]);
+  const left = collector.decrypt();
+  assert.deepEqual(left.filter((r) => r.subject === subject), []);
+  assert.deepEqual(
+    left.map((r) => r.id).sort(),
+    records.filter((r) => r.subject !== subject).map((r) => r.id).sort(),
+    'only that subject\'s records are gone',
+  );
+  assert.deepEqual(cli(['requests', '--db', collector.db, '--key', testKey.privatePem]), []);
+
+  // The audit log names the erasure by a hash of the subject id, never the id itself.
+  const audit = cli(['audit', '--db', collector.db]);
+  const tag = `subject sha256:${createHash('sha256').update(subject).digest('base64url')}`;
+  const erasures = audit.filter((line) => line.action === 'erase');
+  assert.equal(erasures.length, 1);
+  assert.ok(erasures[0].detail.includes(tag), erasures[0].detail);
+  assert.equal(JSON.stringify(audit).includes(subject), false);
 });
