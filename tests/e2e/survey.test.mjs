@@ -294,6 +294,34 @@ test('the prize draw: two records, the answers without the e-mail and under anot
   assert.deepEqual(leaks(browser.requests, [`${local}@example.nl`, local]), []);
 });
 
+test('an e-mail typed for the draw and then unticked is not sent, and no reward record is made', async (t) => {
+  const { collector, browser, survey } = await visit(t);
+  await survey.choose('channel', 'online');
+  await survey.choose('satisfaction', '3');
+  await survey.next();
+  await survey.next();
+  assert.equal(await survey.pageId(), 'prize-draw');
+  // Ticked without an e-mail: the now required address is asked for, nothing is sent.
+  await survey.field('draw_consent').check();
+  await survey.submit();
+  await eventually(async () => (await survey.error('draw_email').innerText()) !== '', {
+    what: 'the error under the e-mail',
+  });
+  assert.equal(submissions(browser).length, 0);
+  const local = `changed.${randomBytes(5).toString('hex')}`;
+  await survey.field('draw_email').fill(`${local}@example.nl`);
+  await survey.field('draw_consent').uncheck();
+  await settles(() => survey.fieldShown('draw_email'), false, 'draw_email shown');
+  await survey.submitButton.click();
+  await survey.waitForState('sent');
+  await eventually(() => collector.count() === 1, { what: 'one stored record' });
+  const records = collector.decrypt();
+  assert.deepEqual(records.map((r) => r.kind), ['submission']);
+  assert.equal(JSON.stringify(records).includes(local), false);
+  assert.equal(submissions(browser).length, 1);
+  assert.deepEqual(leaks(browser.requests, [`${local}@example.nl`, local]), []);
+});
+
 /** The focused element inside the widget: id, class, aria-label, type. */
 function focused(page) {
   return page.evaluate(() => {
