@@ -236,7 +236,11 @@ fn render(host: Element, shadow: ShadowRoot, config: FormConfig) {
         #[cfg(not(feature = "forms"))]
         {
             let _ = container;
-            fail_closed(&host, &shadow, "formseal: this build holds only the consent banner");
+            fail_closed(
+                &host,
+                &shadow,
+                "formseal: this build holds only the consent banner",
+            );
             return;
         }
     };
