@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: runs the core's criterion bench (`crates/core/benches/seal.rs`), then the
 //! OpenSSL baseline on the same machine in the same run, and reports formseal/openssl ratios:
 //! per operation against `openssl speed`, and per command against `openssl pkeyutl` on N records;
-//! and how a 200-question survey compares with a 10-question one (the same run's baseline).
+//! and how a 200-question survey compares with a 10-question one (the same run's baseline), in
+//! the core and in the widget in chromium (`tests/e2e/survey-bench.mjs`).
 //! The table goes to stdout, the same numbers as JSON to `target/bench.json`. Nothing is asserted.
 
 use std::collections::BTreeMap;
@@ -125,6 +126,9 @@ pub(crate) fn run() -> Result<()> {
 
     eprintln!("==> whole command: decrypt {RECORDS} records at {RECORD_BITS} bits");
     let commands = whole_command()?;
+
+    eprintln!("==> the survey UI in chromium: tests/e2e/survey-bench.mjs");
+    let in_browser = survey_in_browser()?;
     let elapsed = start.elapsed();
 
     // The table, then the same numbers as JSON.
@@ -236,6 +240,27 @@ pub(crate) fn run() -> Result<()> {
         seconds(per(commands.floor)),
     );
     println!();
+    println!(
+        "{:<52} {:>11} {:>11} {:>8}",
+        "survey UI in chromium (median of runs)", "10 questions", "200 questions", "ratio"
+    );
+    for (key, what) in [
+        ("render_ms", "navigation → first page usable"),
+        ("page_move_ms", "Next → next page shown, heading focused"),
+        ("submit_ms", "submit → collector acknowledged"),
+    ] {
+        let (a, b) = (
+            in_browser["small"][key].as_f64().unwrap_or(f64::NAN),
+            in_browser["large"][key].as_f64().unwrap_or(f64::NAN),
+        );
+        println!(
+            "{what:<52} {:>11} {:>11} {:>7.2}x",
+            seconds(a / 1000.0),
+            seconds(b / 1000.0),
+            b / a
+        );
+    }
+    println!();
     println!("run time {:.0} s", elapsed.as_secs_f64());
 
     let report = json!({
@@ -243,6 +268,7 @@ pub(crate) fn run() -> Result<()> {
         "per_operation": rows,
         "prepare_seconds": prepare,
         "survey": survey_rows,
+        "survey_in_browser": in_browser,
         "whole_command": {
             "records": RECORDS,
             "bits": RECORD_BITS,
@@ -258,6 +284,20 @@ pub(crate) fn run() -> Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote target/bench.json");
     Ok(())
+}
+
+/// Builds the widget and the `formseal` binary, then times the survey UI with 10 and 200
+/// questions in headless chromium (`tests/e2e/survey-bench.mjs`); returns its JSON report.
+fn survey_in_browser() -> Result<Value> {
+    crate::wasm::run()?;
+    crate::tools::ensure_chromium()?;
+    shell::run(shell::cargo().args(["build", "--package", "formseal-cli", "--bin", "formseal"]))?;
+    let report = shell::read(
+        shell::command("node")
+            .args(["tests/e2e/survey-bench.mjs", "5"])
+            .env("CHROMIUM", crate::tools::CHROMIUM),
+    )?;
+    serde_json::from_str(report.trim()).context("reading survey-bench.mjs's report")
 }
 
 /// `openssl version`, or an error that says how to install it.
