@@ -452,6 +452,18 @@ test('keyboard only through every page to a stored record, axe clean on each pag
   assert.equal(kinds['reward-entry'][0].values.draw_email, 'keys.only@example.nl');
 });
 
+test('axe reports no violations on a survey page showing its errors, nor on the request page', async (t) => {
+  const { collector, browser, survey } = await visit(t, { browserOptions: { bypassCSP: true } });
+  await survey.nextButton.click();
+  await eventually(async () => (await survey.error('satisfaction').innerText()) !== '', {
+    what: 'the errors of the first page',
+  });
+  assert.deepEqual(await axeViolations(browser.page), [], 'axe on the first page with its errors');
+  const request = new SurveyPage(browser.page, { formId: 'privacy-request' });
+  await request.open(`${collector.url}privacy.html`);
+  assert.deepEqual(await axeViolations(browser.page), [], 'axe on the access-request page');
+});
+
 test('an access request carries the subject id, and subject --export returns exactly its records', async (t) => {
   const { collector, browser, survey } = await visit(t);
   // The visitor took the survey with the prize draw first (the answers are anonymous, the
