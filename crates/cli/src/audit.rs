@@ -3,14 +3,14 @@
 //! Where the log lives and that it is append-only is the store's business (`serve/store.rs`).
 
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use formseal_cli::serve::now_rfc3339;
-use formseal_cli::serve::store::{AuditEntry, SqliteStore, Store};
+use formseal_cli::serve::store::{AuditEntry, Database, Store};
 use serde_json::json;
 
-use crate::{Hinted, shown};
+use crate::Hinted;
 
 /// Print the audit log: who decrypted, exported or purged how many records, and when.
 ///
@@ -19,9 +19,9 @@ use crate::{Hinted, shown};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  formseal audit --db collector.sqlite")]
 pub(crate) struct Args {
-    /// The collector's database.
-    #[arg(long, value_name = "collector.sqlite")]
-    db: PathBuf,
+    /// The collector's store: its SQLite file or its postgres:// URL.
+    #[arg(long, value_name = "collector.sqlite|postgres://...")]
+    db: Database,
 }
 
 /// Who is acting, for the audit log.
@@ -76,11 +76,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 
 /// Opens the collector's existing database for a command that reads or deletes and so appends
 /// to its audit log.
-pub(crate) fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open_existing(db).map_err(|err| {
+pub(crate) fn open_store(db: &Database) -> anyhow::Result<Arc<dyn Store>> {
+    db.open_existing().map_err(|err| {
         err.context(Hinted::context(
-            format!("cannot open the collector database {}", shown(db)),
-            "give the --db file `formseal serve` writes (collector.sqlite by default)",
+            format!("cannot open the collector database {db}"),
+            "give the --db file or URL `formseal serve` writes to (collector.sqlite by default)",
         ))
     })
 }

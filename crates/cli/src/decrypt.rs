@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use formseal_cli::serve::store::Store;
+use formseal_cli::serve::store::{Database, Store};
 use formseal_core::Error;
 use formseal_core::envelope::Envelope;
 use formseal_core::keys::PrivateKey;
@@ -34,7 +34,8 @@ Examples:
   formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
   formseal decrypt --key keys/private.pem < sealed.jwe
   formseal decrypt --key keys/private.pem --db collector.sqlite --since 2026-11-01
-  formseal decrypt --key keys/private.pem --db collector.sqlite --out opened/")]
+  formseal decrypt --key keys/private.pem --db collector.sqlite --out opened/
+  formseal decrypt --key keys/private.pem --db postgres://reader@db.internal/formseal")]
 pub(crate) struct Args {
     /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
     #[arg(long, value_name = "private.pem")]
@@ -55,9 +56,14 @@ pub(crate) struct Source {
     #[arg(value_name = "FILE", default_value = "-")]
     inputs: Vec<PathBuf>,
 
-    /// Read the envelopes from the collector's database instead of files.
-    #[arg(long, value_name = "collector.sqlite", conflicts_with = "inputs")]
-    db: Option<PathBuf>,
+    /// Read the envelopes from the collector's store instead of files: its SQLite file or its
+    /// postgres:// URL.
+    #[arg(
+        long,
+        value_name = "collector.sqlite|postgres://...",
+        conflicts_with = "inputs"
+    )]
+    db: Option<Database>,
 
     /// With --db: only envelopes received on or after this day (UTC).
     #[arg(long, value_name = "YYYY-MM-DD", requires = "db", value_parser = parse_day)]
@@ -144,7 +150,7 @@ pub(crate) fn open_all(
     let mut tally = Tally::default();
     if let Some(db) = &source.db {
         let store = audit::open_store(db)?;
-        let read = open_stored(&store, source.since, key, &mut tally, &mut |record| {
+        let read = open_stored(&*store, source.since, key, &mut tally, &mut |record| {
             each(record.envelope)
         });
         let mut what = vec![format!("kid {}", key.kid())];

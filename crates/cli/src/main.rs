@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod audit;
+mod backup;
 mod check;
 mod consent_log;
 mod decrypt;
@@ -45,6 +46,7 @@ Examples:
   formseal subject SUBJECT-ID --db collector.sqlite --key keys/private.pem --export subject.json
   formseal erase --subject SUBJECT-ID --db collector.sqlite --key keys/private.pem
   formseal consent-log --key keys/private.pem --db collector.sqlite --format csv
+  formseal backup --db collector.sqlite --out backup.sqlite
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
 opened, or anything else failed; 2 when the command line itself is wrong.";
@@ -55,9 +57,10 @@ opened, or anything else failed; 2 when the command line itself is wrong.";
 /// Submissions arrive as sealed envelopes (JWE) that only the holder of the private key can
 /// open. Generate that key with `keygen`, check a form config with `check`, try a form with
 /// `seal`, collect envelopes with `serve`, read them with `decrypt`, hand them to a CRM with
-/// `export` and the history of each visitor's consent to an auditor with `consent-log`. `purge`
-/// deletes what has outlived its retention; `audit` shows who did what. `requests` lists open
-/// privacy requests, `subject` exports one visitor's records and `erase` deletes them.
+/// `export` and the history of each visitor's consent to an auditor with `consent-log`, and copy
+/// the collector's store with `backup` and `restore`. `purge` deletes what has outlived its
+/// retention; `audit` shows who did what. `requests` lists open privacy requests, `subject`
+/// exports one visitor's records and `erase` deletes them.
 #[derive(Debug, Parser)]
 #[command(name = "formseal", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -81,6 +84,8 @@ enum Command {
     Subject(subject::SubjectArgs),
     Erase(subject::EraseArgs),
     ConsentLog(consent_log::Args),
+    Backup(backup::BackupArgs),
+    Restore(backup::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -111,6 +116,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Subject(args) => subject::run_subject(&args),
         Command::Erase(args) => subject::run_erase(&args),
         Command::ConsentLog(args) => consent_log::run(&args),
+        Command::Backup(args) => backup::backup(&args),
+        Command::Restore(args) => backup::restore(&args),
     }
 }
 

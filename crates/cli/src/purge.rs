@@ -2,9 +2,7 @@
 //! anything (the date is in each envelope's protected header and was stored with it), and logs
 //! how many in the audit log. `formseal serve --purge-every` runs the same deletion on a timer.
 
-use std::path::PathBuf;
-
-use formseal_cli::serve::{self, store::Store};
+use formseal_cli::serve::{self, store::Database};
 
 use crate::audit::{self, Actor};
 
@@ -20,9 +18,9 @@ Examples:
   formseal purge --db collector.sqlite --dry-run
   formseal purge --db collector.sqlite --actor dpo@shop.example")]
 pub(crate) struct Args {
-    /// The collector's database.
-    #[arg(long, value_name = "collector.sqlite")]
-    db: PathBuf,
+    /// The collector's store: its SQLite file or its postgres:// URL.
+    #[arg(long, value_name = "collector.sqlite|postgres://...")]
+    db: Database,
 
     /// Only count what would be deleted.
     #[arg(long)]

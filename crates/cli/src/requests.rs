@@ -8,7 +8,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use formseal_cli::serve::store::Store;
+use formseal_cli::serve::store::Database;
 use formseal_core::envelope::EnvelopeKind;
 use serde_json::json;
 
@@ -27,9 +27,9 @@ use crate::subject::{ERASE_ACTION, EXPORT_ACTION, subject_tag};
 Example:
   formseal requests --db collector.sqlite --key keys/private.pem")]
 pub(crate) struct Args {
-    /// The collector's database.
-    #[arg(long, value_name = "collector.sqlite")]
-    db: PathBuf,
+    /// The collector's store: its SQLite file or its postgres:// URL.
+    #[arg(long, value_name = "collector.sqlite|postgres://...")]
+    db: Database,
 
     /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
     #[arg(long, value_name = "private.pem")]
@@ -61,7 +61,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut tally = Tally::default();
     let mut open = 0u64;
-    open_stored(&store, None, &key, &mut tally, &mut |record| {
+    open_stored(&*store, None, &key, &mut tally, &mut |record| {
         let envelope = &record.envelope;
         if !envelope.kind.is_request() {
             return Ok(());

@@ -1,6 +1,6 @@
 //! `formseal serve`: the collector. It accepts sealed envelopes over HTTP for the forms it is
-//! given, checks their shape without any key, stores the ciphertext in SQLite and can serve the
-//! demo pages and the built widget. It never decrypts; reading the store is `formseal decrypt`.
+//! given, checks their shape without any key, stores the ciphertext (SQLite or PostgreSQL) and can
+//! serve the demo pages and the built widget. It never decrypts; reading the store is `formseal decrypt`.
 
 pub mod app;
 pub mod error;
@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 pub use app::{AppOptions, AppState, app, now_rfc3339, today};
 pub use forms::AcceptedForms;
 pub use limits::RateLimit;
-pub use store::{SqliteStore, Store};
+pub use store::{Database, PostgresStore, SqliteStore, Store};
 
 /// Run the collector: accept sealed envelopes over HTTP and store them, still sealed.
 ///
@@ -38,12 +38,14 @@ Examples:
   formseal serve --form forms/newsletter.json --allow-origin https://shop.example
   formseal serve --config collector.json
   formseal serve --form forms/newsletter.json --www www --pkg pkg
+  formseal serve --form forms/newsletter.json --database postgres://collector@db.internal/formseal
 
 The config file is JSON with the same names: {\"listen\": \"127.0.0.1:8080\", \"db\":
 \"collector.sqlite\", \"forms\": [\"newsletter.json\"], \"allow_origins\": [...], \"max_body\":
 \"64KiB\", \"rate_limit\": \"30/min\", \"www\": \"www\", \"pkg\": \"pkg\", \"purge_every\": \"1d\", \"webhook\":
 \"https://crm.example/formseal\", \"webhook_secret_file\": \"webhook.secret\", \"webhook_max_attempts\": 20};
-its paths are relative to the file. Log level: FORMSEAL_LOG (e.g. debug).")]
+its paths are relative to the file; \"db\" (or \"database\") may be a postgres:// URL. Log level:
+FORMSEAL_LOG (e.g. debug).")]
 pub struct Args {
     /// A JSON file with the settings below.
     #[arg(long, value_name = "collector.json")]
@@ -53,9 +55,14 @@ pub struct Args {
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<SocketAddr>,
 
-    /// The SQLite database; created when missing [default: collector.sqlite].
-    #[arg(long, value_name = "collector.sqlite")]
-    pub db: Option<PathBuf>,
+    /// Where envelopes are stored: a SQLite file (created when missing) or a postgres:// URL
+    /// (several collectors may share one database) [default: collector.sqlite].
+    #[arg(
+        long,
+        visible_alias = "database",
+        value_name = "collector.sqlite|postgres://..."
+    )]
+    pub db: Option<Database>,
 
     /// A form config whose envelopes are accepted (repeat for several forms).
     #[arg(long = "form", value_name = "FORM.json")]
@@ -106,7 +113,8 @@ pub struct Args {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     listen: Option<SocketAddr>,
-    db: Option<PathBuf>,
+    #[serde(alias = "database")]
+    db: Option<Database>,
     #[serde(default)]
     forms: Vec<PathBuf>,
     #[serde(default)]
@@ -134,8 +142,8 @@ enum SizeSetting {
 pub struct Settings {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// The SQLite file.
-    pub db: PathBuf,
+    /// The store.
+    pub db: Database,
     /// The form configs.
     pub forms: Vec<PathBuf>,
     /// How often expired envelopes are purged; never when `None`.
@@ -246,8 +254,8 @@ impl Settings {
             db: args
                 .db
                 .clone()
-                .or_else(|| file.db.map(relative))
-                .unwrap_or_else(|| PathBuf::from("collector.sqlite")),
+                .or_else(|| file.db.map(|db| db.relative_to(&base)))
+                .unwrap_or_else(|| Database::Sqlite(PathBuf::from("collector.sqlite"))),
             forms,
             purge_every,
             webhook,
@@ -283,7 +291,7 @@ fn parse_origin(origin: &str) -> anyhow::Result<HeaderValue> {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let settings = Settings::resolve(args)?;
     init_logging();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.db)?);
+    let store: Arc<dyn Store> = settings.db.open()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -297,7 +305,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         eprintln!(
             "formseal collector: accepting forms {} into {}",
             forms.join(", "),
-            settings.db.display()
+            settings.db
         );
         // The URL is the data: scripts can read it (e.g. with --listen 127.0.0.1:0).
         println!("http://{address}/");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use formseal_cli::serve::now_rfc3339;
-use formseal_cli::serve::store::Store;
+use formseal_cli::serve::store::{Database, Store};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -33,9 +33,9 @@ pub(crate) struct SubjectArgs {
     #[arg(value_name = "SUBJECT-ID")]
     subject: String,
 
-    /// The collector's database.
-    #[arg(long, value_name = "collector.sqlite")]
-    db: PathBuf,
+    /// The collector's store: its SQLite file or its postgres:// URL.
+    #[arg(long, value_name = "collector.sqlite|postgres://...")]
+    db: Database,
 
     /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
     #[arg(long, value_name = "private.pem")]
@@ -65,9 +65,9 @@ pub(crate) struct EraseArgs {
     #[arg(long, value_name = "SUBJECT-ID")]
     subject: String,
 
-    /// The collector's database.
-    #[arg(long, value_name = "collector.sqlite")]
-    db: PathBuf,
+    /// The collector's store: its SQLite file or its postgres:// URL.
+    #[arg(long, value_name = "collector.sqlite|postgres://...")]
+    db: Database,
 
     /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
     #[arg(long, value_name = "private.pem")]
@@ -94,7 +94,7 @@ pub(crate) const ERASE_ACTION: &str = "erase";
 pub(crate) fn run_subject(args: &SubjectArgs) -> anyhow::Result<()> {
     let key = load_key(&args.key)?;
     let store = audit::open_store(&args.db)?;
-    let (records, tally) = gather(&store, &key, &args.subject)?;
+    let (records, tally) = gather(&*store, &key, &args.subject)?;
     let document = json!({
         "subject": args.subject,
         "exported": now_rfc3339(),
@@ -122,7 +122,7 @@ pub(crate) fn run_subject(args: &SubjectArgs) -> anyhow::Result<()> {
 pub(crate) fn run_erase(args: &EraseArgs) -> anyhow::Result<()> {
     let key = load_key(&args.key)?;
     let store = audit::open_store(&args.db)?;
-    let (records, tally) = gather(&store, &key, &args.subject)?;
+    let (records, tally) = gather(&*store, &key, &args.subject)?;
     let ids: Vec<String> = records.into_iter().map(|r| r.id).collect();
     let deleted = store.delete(
         &ids,

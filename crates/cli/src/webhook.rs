@@ -3,10 +3,9 @@
 //! Sending is the collector's job (`serve/webhook.rs`); nothing here decrypts.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 
 use anyhow::{Context, anyhow};
-use formseal_cli::serve::store::Store;
+use formseal_cli::serve::store::Database;
 use serde_json::json;
 
 use crate::audit;
@@ -30,15 +29,15 @@ pub(crate) struct Args {
 enum Command {
     /// One JSON object per dead letter on stdout: id, form, received, attempts, last_error.
     DeadLetters {
-        /// The collector's database.
-        #[arg(long, value_name = "collector.sqlite")]
-        db: PathBuf,
+        /// The collector's store: its SQLite file or its postgres:// URL.
+        #[arg(long, value_name = "collector.sqlite|postgres://...")]
+        db: Database,
     },
     /// Queue dead letters again with fresh attempts; prints how many.
     Requeue {
-        /// The collector's database.
-        #[arg(long, value_name = "collector.sqlite")]
-        db: PathBuf,
+        /// The collector's store: its SQLite file or its postgres:// URL.
+        #[arg(long, value_name = "collector.sqlite|postgres://...")]
+        db: Database,
         /// The record id to queue again (as listed by dead-letters).
         #[arg(
             value_name = "ID",

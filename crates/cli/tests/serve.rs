@@ -15,17 +15,17 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use formseal_cli::serve::store::StoredEnvelope;
 use formseal_cli::serve::{
-    self, AcceptedForms, AppOptions, AppState, RateLimit, SqliteStore, Store, app,
+    self, AcceptedForms, AppOptions, AppState, Database, RateLimit, Store, app,
 };
 use formseal_core::config::FormConfig;
 use formseal_core::keys::PublicJwk;
 use formseal_core::time::Date;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tower::ServiceExt;
 
 mod common;
+use common::stores::{TestStore, sqlite, test_stores};
 use common::{FORM, answers, newsletter, repo, seal_answers, test_key};
 
 const COMPACT: &str = "application/jose";
@@ -39,17 +39,30 @@ fn seal(seed: u64) -> String {
     seal_answers(&newsletter(), &answers(), seed)
 }
 
-/// A collector over a fresh SQLite file that accepts the example form.
+/// A collector over a new store that accepts the example form.
 struct Collector {
-    _dir: TempDir,
-    store: Arc<SqliteStore>,
+    /// Which kind of store, for assertion messages.
+    kind: &'static str,
+    store: Arc<dyn Store>,
     app: Router,
+    /// Keeps the store's file or database until the test ends.
+    _test_store: TestStore,
 }
 
-fn collector(change: impl FnOnce(&mut AppOptions)) -> Collector {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("collector.sqlite");
-    let store = Arc::new(SqliteStore::open(&db).unwrap());
+/// A collector over a new SQLite file, for tests that do not depend on the store.
+fn collector(change: impl Fn(&mut AppOptions)) -> Collector {
+    on(sqlite(), change)
+}
+
+/// One collector over each kind of store (see `common/stores.rs`).
+fn collectors(change: impl Fn(&mut AppOptions)) -> Vec<Collector> {
+    test_stores()
+        .into_iter()
+        .map(|test_store| on(test_store, &change))
+        .collect()
+}
+
+fn options(change: impl Fn(&mut AppOptions)) -> AppOptions {
     let mut forms = AcceptedForms::default();
     forms.add(FORM.to_string()).unwrap();
     let mut options = AppOptions {
@@ -57,11 +70,17 @@ fn collector(change: impl FnOnce(&mut AppOptions)) -> Collector {
         ..AppOptions::default()
     };
     change(&mut options);
-    let app = app(AppState::new(store.clone(), options));
+    options
+}
+
+fn on(test_store: TestStore, change: impl Fn(&mut AppOptions)) -> Collector {
+    let store = test_store.db.open().unwrap();
+    let app = app(AppState::new(store.clone(), options(change)));
     Collector {
-        _dir: dir,
+        kind: test_store.kind,
         store,
         app,
+        _test_store: test_store,
     }
 }
 
@@ -110,44 +129,51 @@ async fn send(app: &Router, request: Request<Body>) -> Answer {
 
 #[tokio::test]
 async fn a_new_envelope_is_created_and_the_same_one_again_is_a_duplicate() {
-    let c = collector(|_| {});
-    let jwe = seal(1);
-    let first = send(&c.app, post(jwe.clone(), COMPACT)).await;
-    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
-    let id = first.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(id.len(), 43, "base64url SHA-256");
+    for c in collectors(|_| {}) {
+        let jwe = seal(1);
+        let first = send(&c.app, post(jwe.clone(), COMPACT)).await;
+        assert_eq!(
+            first.status,
+            StatusCode::CREATED,
+            "{}: {}",
+            c.kind,
+            first.body
+        );
+        let id = first.json()["id"].as_str().unwrap().to_string();
+        assert_eq!(id.len(), 43, "base64url SHA-256");
 
-    // A retry sends the identical bytes (here with a trailing newline and a charset).
-    let again = send(
-        &c.app,
-        post(format!("{jwe}\n"), "application/jose; charset=utf-8"),
-    )
-    .await;
-    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-    assert_eq!(again.json()["id"], id);
-    assert_eq!(c.store.count().unwrap(), 1);
+        // A retry sends the identical bytes (here with a trailing newline and a charset).
+        let again = send(
+            &c.app,
+            post(format!("{jwe}\n"), "application/jose; charset=utf-8"),
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+        assert_eq!(again.json()["id"], id);
+        assert_eq!(c.store.count().unwrap(), 1);
 
-    let mut rows = Vec::new();
-    c.store
-        .for_each(None, &mut |row| {
-            rows.push(row);
-            Ok(())
-        })
-        .unwrap();
-    let StoredEnvelope {
-        id: row_id,
-        form,
-        received,
-        expires,
-        jwe: stored,
-    } = rows.pop().unwrap();
-    assert_eq!((row_id, form.as_str(), stored), (id, "newsletter", jwe));
-    // From the protected header: sealed 2026-11-24, newsletter purpose 730 days.
-    assert_eq!(expires.as_deref(), Some("2028-11-23"));
-    assert!(
-        Date::parse(&received).is_some(),
-        "day precision: {received}"
-    );
+        let mut rows = Vec::new();
+        c.store
+            .for_each(None, &mut |row| {
+                rows.push(row);
+                Ok(())
+            })
+            .unwrap();
+        let StoredEnvelope {
+            id: row_id,
+            form,
+            received,
+            expires,
+            jwe: stored,
+        } = rows.pop().unwrap();
+        assert_eq!((row_id, form.as_str(), stored), (id, "newsletter", jwe));
+        // From the protected header: sealed 2026-11-24, newsletter purpose 730 days.
+        assert_eq!(expires.as_deref(), Some("2028-11-23"));
+        assert!(
+            Date::parse(&received).is_some(),
+            "day precision: {received}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -155,27 +181,28 @@ async fn json_serialization_is_accepted_as_jose_json_only() {
     // Two recipients (key rotation) make a General JSON envelope.
     let mut config = newsletter();
     config.recipients.push(jwk("rsa3072.pub.jwk.json"));
-    let c = collector(|options| {
+    for c in collectors(|options| {
         options
             .forms
             .add(serde_json::to_string(&config).unwrap())
             .unwrap();
-    });
-    let jwe = seal_answers(&config, &answers(), 2);
-    assert!(jwe.starts_with('{'));
+    }) {
+        let jwe = seal_answers(&config, &answers(), 2);
+        assert!(jwe.starts_with('{'));
 
-    let wrong = send(&c.app, post(jwe.clone(), COMPACT)).await;
-    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
-    assert!(
-        wrong.error().contains("application/jose+json"),
-        "{}",
-        wrong.body
-    );
-    let right = send(&c.app, post(jwe, JSON)).await;
-    assert_eq!(right.status, StatusCode::CREATED, "{}", right.body);
+        let wrong = send(&c.app, post(jwe.clone(), COMPACT)).await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+        assert!(
+            wrong.error().contains("application/jose+json"),
+            "{}",
+            wrong.body
+        );
+        let right = send(&c.app, post(jwe, JSON)).await;
+        assert_eq!(right.status, StatusCode::CREATED, "{}", right.body);
 
-    let compact_as_json = send(&c.app, post(seal(3), JSON)).await;
-    assert_eq!(compact_as_json.status, StatusCode::BAD_REQUEST);
+        let compact_as_json = send(&c.app, post(seal(3), JSON)).await;
+        assert_eq!(compact_as_json.status, StatusCode::BAD_REQUEST);
+    }
 }
 
 #[tokio::test]
@@ -286,30 +313,31 @@ async fn a_wrong_or_missing_content_type_is_415() {
 
 #[tokio::test]
 async fn a_client_over_the_rate_limit_gets_429_and_others_do_not() {
-    let c = collector(|options| {
+    for c in collectors(|options| {
         options.rate_limit = Some("3/min".parse::<RateLimit>().unwrap());
-    });
-    for seed in 10..13 {
-        let answer = send(
-            &c.app,
-            from("198.51.100.7:40000", post(seal(seed), COMPACT)),
-        )
-        .await;
-        assert_eq!(answer.status, StatusCode::CREATED);
-    }
-    // Another source port is the same client.
-    let limited = send(&c.app, from("198.51.100.7:40001", post(seal(13), COMPACT))).await;
-    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = limited.headers[header::RETRY_AFTER]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=20).contains(&retry), "retry after {retry}s");
+    }) {
+        for seed in 10..13 {
+            let answer = send(
+                &c.app,
+                from("198.51.100.7:40000", post(seal(seed), COMPACT)),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::CREATED);
+        }
+        // Another source port is the same client.
+        let limited = send(&c.app, from("198.51.100.7:40001", post(seal(13), COMPACT))).await;
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = limited.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=20).contains(&retry), "retry after {retry}s");
 
-    let other = send(&c.app, from("198.51.100.8:40000", post(seal(13), COMPACT))).await;
-    assert_eq!(other.status, StatusCode::CREATED);
-    assert_eq!(c.store.count().unwrap(), 4);
+        let other = send(&c.app, from("198.51.100.8:40000", post(seal(13), COMPACT))).await;
+        assert_eq!(other.status, StatusCode::CREATED);
+        assert_eq!(c.store.count().unwrap(), 4);
+    }
 }
 
 #[tokio::test]
@@ -364,19 +392,56 @@ async fn cors_allows_only_the_listed_origins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_posts_are_all_stored() {
-    let c = collector(|options| options.rate_limit = None);
-    let bodies: Vec<String> = (100..150).map(seal).collect();
-    let tasks: Vec<_> = bodies
-        .into_iter()
-        .map(|jwe| {
-            let app = c.app.clone();
-            tokio::spawn(async move { send(&app, post(jwe, COMPACT)).await.status })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), StatusCode::CREATED);
+    for c in collectors(|options| options.rate_limit = None) {
+        let bodies: Vec<String> = (100..150).map(seal).collect();
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .map(|jwe| {
+                let app = c.app.clone();
+                tokio::spawn(async move { send(&app, post(jwe, COMPACT)).await.status })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), StatusCode::CREATED);
+        }
+        assert_eq!(c.store.count().unwrap(), 50, "{}", c.kind);
     }
-    assert_eq!(c.store.count().unwrap(), 50);
+}
+
+/// Two collector processes behind a load balancer share one store: a client whose first try
+/// went to one and whose retry went to the other still has its envelope stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_collectors_on_one_store_store_each_envelope_once() {
+    for test_store in test_stores() {
+        let apps: Vec<Router> = (0..2)
+            .map(|_| {
+                let store = test_store.db.open().unwrap();
+                app(AppState::new(store, options(|o| o.rate_limit = None)))
+            })
+            .collect();
+        let bodies: Vec<String> = (200..230).map(seal).collect();
+        let mut tasks = Vec::new();
+        for jwe in &bodies {
+            for app in &apps {
+                let (app, jwe) = (app.clone(), jwe.clone());
+                tasks.push(tokio::spawn(async move {
+                    send(&app, post(jwe, COMPACT)).await.status
+                }));
+            }
+        }
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        let created = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count();
+        let again = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!((created, again), (30, 30), "{}", test_store.kind);
+        let store = test_store.db.open_existing().unwrap();
+        assert_eq!(store.count().unwrap(), 30, "{}", test_store.kind);
+    }
 }
 
 #[tokio::test]
@@ -445,21 +510,27 @@ fn formseal() -> Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_over_a_socket_then_decrypt_and_export_from_the_store() {
-    let dir = tempfile::tempdir().unwrap();
+    for test_store in test_stores() {
+        end_to_end(&test_store).await;
+    }
+}
+
+async fn end_to_end(test_store: &TestStore) {
+    let dir = &test_store.dir;
     let form_path = dir.path().join("newsletter.json");
     let form_json = form_with_comment();
     std::fs::write(&form_path, &form_json).unwrap();
-    let db = dir.path().join("collector.sqlite");
+    let db = test_store.arg();
 
     // The same settings `formseal serve --form ... --db ... --listen 127.0.0.1:0` would use.
     let args = serve::Args {
         forms: vec![form_path.clone()],
-        db: Some(db.clone()),
+        db: Some(db.parse().unwrap()),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         ..serve::Args::default()
     };
     let settings = serve::Settings::resolve(&args).unwrap();
-    let store = SqliteStore::open(&settings.db).unwrap();
+    let store = settings.db.open().unwrap();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .unwrap();
@@ -467,7 +538,7 @@ async fn end_to_end_over_a_socket_then_decrypt_and_export_from_the_store() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve::serve(
         listener,
-        AppState::new(Arc::new(store), settings.options),
+        AppState::new(store, settings.options),
         async {
             let _ = stopped.await;
         },
@@ -608,7 +679,10 @@ async fn settings_come_from_a_file_and_flags_override_them() {
     };
     let settings = serve::Settings::resolve(&args).unwrap();
     assert_eq!(settings.listen, "127.0.0.1:9000".parse().unwrap());
-    assert_eq!(settings.db, dir.path().join("data/c.sqlite"));
+    assert_eq!(
+        settings.db,
+        Database::Sqlite(dir.path().join("data/c.sqlite"))
+    );
     assert_eq!(settings.options.max_body, 1000);
     assert_eq!(settings.options.rate_limit, Some("10/min".parse().unwrap()));
     assert_eq!(settings.options.www, Some(dir.path().join("www")));

@@ -1,6 +1,7 @@
 //! What several of the command's test files share: the repository's example form and answers,
 //! the committed TEST keys, sealing a submission the way the widget would, a collector store
-//! holding given envelopes, and running the `formseal` binary.
+//! holding given envelopes, running the `formseal` binary, and the stores to run against
+//! (`stores.rs`).
 
 #![allow(dead_code, reason = "each test file uses its own part of this module")]
 
@@ -18,6 +19,8 @@ use formseal_core::envelope::{self, SubmissionInput};
 use formseal_core::time::Date;
 use rand_core::SeedableRng;
 use tempfile::TempDir;
+
+pub(crate) mod stores;
 
 /// The example form (sealed to the committed rsa2048 TEST key).
 pub(crate) const FORM: &str = include_str!("../../../../examples/newsletter.json");

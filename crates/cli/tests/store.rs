@@ -1,0 +1,467 @@
+//! The store behind the collector, the same suite on SQLite and on PostgreSQL (see
+//! `common/stores.rs`): idempotent inserts, order and `--since`, reopening, refusing a database
+//! formseal did not make, two collectors on one store, purge, erasure and the append-only audit
+//! log, the webhook queue, and
+//! `formseal backup` while envelopes keep arriving, then `formseal restore` into a new store with
+//! every record back.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use formseal_cli::serve::Database;
+use formseal_cli::serve::store::{
+    AuditEntry, Expired, Inserted, NewEnvelope, Store, StoredEnvelope,
+};
+use formseal_core::time::Date;
+
+mod common;
+use common::stores::{TestStore, test_stores};
+
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+fn all(store: &dyn Store, since: Option<Date>) -> Vec<StoredEnvelope> {
+    let mut rows = Vec::new();
+    store
+        .for_each(since, &mut |row| {
+            rows.push(row);
+            Ok(())
+        })
+        .unwrap();
+    rows
+}
+
+/// A stand-in for a JWE: the store never looks inside.
+fn envelope<'a>(id: &'a str, jwe: &'a str, kids: &'a [String], day: &str) -> NewEnvelope<'a> {
+    NewEnvelope {
+        id,
+        form: "f",
+        kids,
+        received: date(day),
+        expires: date("2028-01-01"),
+        jwe,
+        deliver: false,
+    }
+}
+
+#[test]
+fn insert_is_idempotent_and_reads_back_in_order_from_a_day() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = vec!["k1".to_string(), "k2".to_string()];
+        let first = envelope("a", "x.y", &kids, "2026-01-02");
+        assert_eq!(store.insert(&first).unwrap(), Inserted::New, "{}", t.kind);
+        assert_eq!(store.insert(&first).unwrap(), Inserted::Duplicate);
+        // Arrival order, not id order.
+        for (id, day) in [("c", "2026-01-03"), ("b", "2026-01-03")] {
+            assert_eq!(
+                store.insert(&envelope(id, "x.z", &kids, day)).unwrap(),
+                Inserted::New
+            );
+        }
+        assert_eq!(store.count().unwrap(), 3);
+        drop(store);
+
+        // Reopening keeps the data and does not migrate twice; a reader sees the same.
+        let store = t.db.open().unwrap();
+        let reader = t.db.open_existing().unwrap();
+        let ids = |since| -> Vec<String> {
+            all(reader.as_ref(), since)
+                .into_iter()
+                .map(|row| row.id)
+                .collect()
+        };
+        assert_eq!(ids(None), ["a", "c", "b"], "{}", t.kind);
+        assert_eq!(ids(Some(date("2026-01-03"))), ["c", "b"], "{}", t.kind);
+        assert_eq!(ids(Some(date("2026-02-01"))), Vec::<String>::new());
+        let row = all(reader.as_ref(), None).remove(0);
+        assert_eq!(
+            (row.form.as_str(), row.received.as_str(), row.jwe.as_str()),
+            ("f", "2026-01-02", "x.y"),
+            "{}",
+            t.kind
+        );
+        assert_eq!(store.count().unwrap(), 3);
+    }
+}
+
+#[test]
+fn reading_refuses_a_store_formseal_did_not_make() {
+    for t in test_stores() {
+        // A new SQLite path does not exist; a new PostgreSQL database has no formseal tables.
+        let err = t.db.open_existing().map(drop).unwrap_err();
+        let shown = format!("{err:#}");
+        match t.kind {
+            "postgres" => assert!(
+                shown.contains("not a formseal collector database"),
+                "{shown}"
+            ),
+            _ => assert!(shown.contains("does not exist"), "{shown}"),
+        }
+    }
+}
+
+/// Two collector processes behind a load balancer: each has its own store handle on the same
+/// database, both receive the same envelopes at once (a client retrying through the other
+/// one), and every envelope is stored exactly once.
+#[test]
+fn two_collectors_share_one_store_and_each_envelope_is_stored_once() {
+    for t in test_stores() {
+        let one = t.db.open().unwrap();
+        let two = t.db.open().unwrap();
+        let ids: Vec<String> = (0..200).map(|i| format!("id-{i}")).collect();
+        let ids = Arc::new(ids);
+        let workers: Vec<_> = [one.clone(), two.clone(), one.clone(), two.clone()]
+            .into_iter()
+            .map(|store| {
+                let ids = Arc::clone(&ids);
+                std::thread::spawn(move || {
+                    let kids = vec!["k".to_string()];
+                    let mut new = Vec::new();
+                    for id in ids.iter() {
+                        let e = envelope(id, id, &kids, "2026-11-24");
+                        if store.insert(&e).unwrap() == Inserted::New {
+                            new.push(id.clone());
+                        }
+                    }
+                    new
+                })
+            })
+            .collect();
+        let mut created: Vec<String> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect();
+        created.sort();
+        let mut expected = ids.to_vec();
+        expected.sort();
+        assert_eq!(created, expected, "{}: each id New exactly once", t.kind);
+        assert_eq!(one.count().unwrap(), 200);
+        assert_eq!(two.count().unwrap(), 200);
+    }
+}
+
+fn formseal() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_formseal"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn by_id(store: &dyn Store) -> BTreeMap<String, StoredEnvelope> {
+    all(store, None)
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect()
+}
+
+/// `formseal backup` runs while a writer keeps inserting; `formseal restore` into a new store
+/// gives back exactly the records of the snapshot: everything written before the backup
+/// started, each with the same id, day and bytes, and nothing that was not in the source.
+#[test]
+fn backup_while_inserting_then_restore_gives_every_record_back() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = vec!["k".to_string()];
+        for i in 0..300 {
+            let (id, jwe) = (format!("before-{i}"), format!("a.b.{i}.\u{e9}"));
+            store
+                .insert(&envelope(&id, &jwe, &kids, "2026-11-23"))
+                .unwrap();
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = std::thread::spawn({
+            let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+            move || {
+                let kids = vec!["k".to_string()];
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let (id, jwe) = (format!("during-{i}"), format!("c.d.{i}"));
+                    store
+                        .insert(&envelope(&id, &jwe, &kids, "2026-11-24"))
+                        .unwrap();
+                    i += 1;
+                }
+                i
+            }
+        });
+        let file = t.dir.path().join("backup.file");
+        let backup = formseal()
+            .args(["backup", "--db", &t.arg(), "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        stop.store(true, Ordering::Relaxed);
+        let written_during = writer.join().unwrap();
+        let stderr = String::from_utf8_lossy(&backup.stderr);
+        assert!(backup.status.success(), "{}: {stderr}", t.kind);
+        assert!(stderr.contains("backed up "), "{stderr}");
+
+        let again = formseal()
+            .args(["backup", "--db", &t.arg(), "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(!again.status.success(), "a backup never overwrites");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+
+        let fresh: TestStore = t.sibling();
+        let restore = formseal()
+            .arg("restore")
+            .arg(&file)
+            .args(["--db", &fresh.arg()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&restore.stderr);
+        assert!(restore.status.success(), "{}: {stderr}", t.kind);
+
+        let source = by_id(store.as_ref());
+        let restored = by_id(fresh.db.open_existing().unwrap().as_ref());
+        assert!(stderr.contains(&format!("restored {} records", restored.len())));
+        for i in 0..300 {
+            assert!(restored.contains_key(&format!("before-{i}")), "{}", t.kind);
+        }
+        for (id, row) in &restored {
+            assert_eq!(Some(row), source.get(id), "{}: {id} identical", t.kind);
+        }
+        eprintln!(
+            "{}: {} written during the backup, {} of them in it",
+            t.kind,
+            written_during,
+            restored.len() - 300
+        );
+
+        // A restore never goes into a store that has data.
+        let over = formseal()
+            .arg("restore")
+            .arg(&file)
+            .args(["--db", &t.arg()])
+            .output()
+            .unwrap();
+        assert!(!over.status.success(), "{}", t.kind);
+        let stderr = String::from_utf8_lossy(&over.stderr);
+        assert!(
+            stderr.contains("hint: restore into a new store"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_backup_of_one_kind_does_not_restore_into_the_other() {
+    let stores = test_stores();
+    for t in &stores {
+        t.db.open().unwrap();
+        let file = t.dir.path().join("backup.file");
+        let backup = formseal()
+            .args(["backup", "--db", &t.arg(), "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(backup.status.success());
+        for other in stores.iter().filter(|o| o.kind != t.kind) {
+            let target = other.sibling();
+            let out = formseal()
+                .arg("restore")
+                .arg(&file)
+                .args(["--db", &target.arg()])
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("is not a backup of a"), "{stderr}");
+        }
+    }
+}
+
+fn audit(action: &str) -> AuditEntry {
+    AuditEntry {
+        at: "2026-11-24T10:11:12Z".into(),
+        actor: "anna".into(),
+        action: action.into(),
+        records: 0,
+        detail: String::new(),
+    }
+}
+
+/// Runs one SQL statement straight on the store's database, past formseal.
+fn raw_sql(db: &Database, sql: &str) -> Result<(), String> {
+    match db {
+        Database::Sqlite(path) => rusqlite::Connection::open(path)
+            .and_then(|conn| conn.execute_batch(sql))
+            .map_err(|e| e.to_string()),
+        Database::Postgres(url) => {
+            let (url, sql) = (url.clone(), sql.to_string());
+            // The synchronous client on a thread of its own, as in `common/stores.rs`.
+            std::thread::spawn(move || {
+                postgres::Client::connect(&url, postgres::NoTls)
+                    .and_then(|mut client| client.batch_execute(&sql))
+                    .map_err(|e| format!("{e:?}"))
+            })
+            .join()
+            .unwrap()
+        }
+    }
+}
+
+#[test]
+fn purge_deletes_what_expired_and_the_audit_log_is_append_only() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = vec!["k1".to_string()];
+        for (id, expires) in [
+            ("old", "2026-11-23"),
+            ("today", "2026-11-24"),
+            ("later", "2026-11-25"),
+        ] {
+            let e = NewEnvelope {
+                expires: date(expires),
+                ..envelope(id, "x.y", &kids, "2026-01-01")
+            };
+            store.insert(&e).unwrap();
+        }
+        // A row from before retention dates were recorded.
+        raw_sql(
+            &t.db,
+            "INSERT INTO envelopes (id, form, kids, received, jwe)
+             VALUES ('undated', 'f', 'k1', '2025-01-01', 'x.y')",
+        )
+        .unwrap();
+
+        let today = date("2026-11-24");
+        let found = store.expired(today).unwrap();
+        let expected = Expired {
+            expired: 2,
+            undated: 1,
+        };
+        assert_eq!(found, expected, "{}", t.kind);
+        assert_eq!(store.count().unwrap(), 4, "counting deletes nothing");
+        assert_eq!(store.purge(today, &audit("purge")).unwrap(), 2);
+        let left: Vec<String> = all(store.as_ref(), None)
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(left, ["later", "undated"], "{}", t.kind);
+        assert_eq!(store.purge(today, &audit("purge")).unwrap(), 0);
+        store.append_audit(&audit("export")).unwrap();
+
+        let mut log = Vec::new();
+        store
+            .for_each_audit(&mut |line| {
+                log.push((line.seq, line.entry.action, line.entry.records));
+                Ok(())
+            })
+            .unwrap();
+        let expected = [
+            (1, "purge".to_string(), 2),
+            (2, "purge".to_string(), 0),
+            (3, "export".to_string(), 0),
+        ];
+        assert_eq!(log, expected, "{}", t.kind);
+
+        for sql in [
+            "UPDATE audit_log SET actor = 'nobody'",
+            "DELETE FROM audit_log WHERE seq = 1",
+            "DELETE FROM audit_log",
+        ] {
+            let err = raw_sql(&t.db, sql).unwrap_err();
+            assert!(
+                err.contains("the audit log is append-only"),
+                "{}: {sql}: {err}",
+                t.kind
+            );
+        }
+    }
+}
+
+#[test]
+fn delete_removes_the_given_records_and_their_queued_deliveries_and_logs_it() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = vec!["k1".to_string()];
+        for id in ["a", "b", "c"] {
+            let e = NewEnvelope {
+                deliver: true,
+                ..envelope(id, "x.y", &kids, "2026-01-01")
+            };
+            store.insert(&e).unwrap();
+        }
+        let ids = vec!["a".to_string(), "c".to_string(), "missing".to_string()];
+        assert_eq!(
+            store.delete(&ids, &audit("erase")).unwrap(),
+            2,
+            "{}",
+            t.kind
+        );
+        let left: Vec<String> = all(store.as_ref(), None)
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(left, ["b"], "{}", t.kind);
+        assert_eq!(store.queued_deliveries().unwrap(), 1, "{}", t.kind);
+        let mut log = Vec::new();
+        store
+            .for_each_audit(&mut |line| {
+                log.push((line.entry.action, line.entry.records));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(log, [("erase".to_string(), 2)], "{}", t.kind);
+    }
+}
+
+#[test]
+fn the_outbox_leases_retries_gives_up_and_requeues() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = vec!["k1".to_string()];
+        for (id, deliver) in [("a", true), ("b", true), ("quiet", false)] {
+            let jwe = format!("jwe-{id}");
+            let e = NewEnvelope {
+                deliver,
+                ..envelope(id, &jwe, &kids, "2026-01-01")
+            };
+            store.insert(&e).unwrap();
+            // A duplicate post queues nothing more.
+            store.insert(&e).unwrap();
+        }
+        let claim = |now| -> Vec<(String, String, u32)> {
+            let mut claimed: Vec<_> = store
+                .claim_deliveries(now, 100, 10)
+                .unwrap()
+                .into_iter()
+                .map(|d| (d.id, d.jwe, d.attempts))
+                .collect();
+            claimed.sort();
+            claimed
+        };
+        let both = [
+            ("a".to_string(), "jwe-a".to_string(), 1),
+            ("b".to_string(), "jwe-b".to_string(), 1),
+        ];
+        assert_eq!(claim(1_000), both, "{}", t.kind);
+        assert!(claim(1_050).is_empty(), "{}: leased until 1100", t.kind);
+        store.delivered("a").unwrap();
+        assert_eq!(store.queued_deliveries().unwrap(), 1);
+        store.delivery_failed("b", Some(2_000), "HTTP 500").unwrap();
+        assert!(claim(1_999).is_empty());
+        assert_eq!(claim(2_000), [("b".into(), "jwe-b".into(), 2)]);
+        store.delivery_failed("b", None, "timed out").unwrap();
+        assert!(claim(i64::MAX).is_empty(), "a dead letter is not retried");
+        let dead = store.dead_letters().unwrap();
+        assert_eq!(dead.len(), 1, "{}", t.kind);
+        let shown = (
+            dead[0].id.as_str(),
+            dead[0].attempts,
+            dead[0].last_error.as_str(),
+        );
+        assert_eq!(shown, ("b", 2, "timed out"), "{}", t.kind);
+        assert_eq!(store.requeue(Some("a")).unwrap(), 0, "a was delivered");
+        assert_eq!(store.requeue(None).unwrap(), 1);
+        assert!(store.dead_letters().unwrap().is_empty());
+        assert_eq!(claim(3_000), [("b".into(), "jwe-b".into(), 1)]);
+    }
+}
