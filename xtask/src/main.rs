@@ -5,6 +5,7 @@
 mod bench;
 mod compress;
 mod demo;
+mod postgres;
 mod shell;
 mod size;
 mod test;
@@ -30,6 +31,9 @@ enum Task {
         /// Run the remaining steps after one fails, and list all failures at the end.
         #[arg(long)]
         keep_going: bool,
+        /// Run only this step (repeatable), e.g. `--step "cargo test"`; tools always run.
+        #[arg(long = "step", value_name = "NAME")]
+        only: Vec<String>,
     },
     /// Build the widget for wasm32 into pkg/ (wasm-bindgen + wasm-opt).
     Wasm,
@@ -44,7 +48,7 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Test { keep_going } => test::run(test::Options { keep_going }),
+        Task::Test { keep_going, only } => test::run(test::Options { keep_going, only }),
         Task::Wasm => wasm::run(),
         Task::Size => size::run(),
         Task::Demo(args) => demo::run(&args),

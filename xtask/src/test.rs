@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::postgres::Server;
 use crate::shell::{self, project_root};
 use crate::{tools, wasm};
 
@@ -38,18 +39,33 @@ const STEPS: &[Step] = &[
 ];
 
 /// How `cargo xtask test` runs its steps.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Options {
     /// Run the remaining steps after one fails (the tools step still stops the run), and list
     /// every failed step at the end. CI stops at the first failure.
     pub(crate) keep_going: bool,
+    /// Run only these steps (by name; the tools step always runs first).
+    pub(crate) only: Vec<String>,
 }
 
 /// Runs every step; the error names the step (or steps) that failed.
 pub(crate) fn run(options: Options) -> Result<()> {
     let start = Instant::now();
     let mut failed = Vec::new();
-    for step in STEPS {
+    if let Some(unknown) = options
+        .only
+        .iter()
+        .find(|name| !STEPS.iter().any(|step| step.name == name.as_str()))
+    {
+        let known: Vec<&str> = STEPS.iter().map(|step| step.name).collect();
+        bail!("no step {unknown:?}; the steps are {}", known.join(", "));
+    }
+    let chosen = |step: &Step| {
+        options.only.is_empty()
+            || step.name == TOOLS
+            || options.only.iter().any(|name| name == step.name)
+    };
+    for step in STEPS.iter().filter(|step| chosen(step)) {
         eprintln!("==> {}", step.name);
         let step_start = Instant::now();
         let result = (step.run)().with_context(|| format!("step `{}` failed", step.name));
@@ -73,10 +89,12 @@ pub(crate) fn run(options: Options) -> Result<()> {
     Ok(())
 }
 
-/// What the build and every test need: the wasm toolchain, the npm packages, chromium.
+/// What the build and every test need: the wasm toolchain, the npm packages, chromium,
+/// PostgreSQL.
 fn tools() -> Result<()> {
     wasm::ensure_tools()?;
-    tools::ensure_chromium()
+    tools::ensure_chromium()?;
+    tools::ensure_postgres().map(drop)
 }
 
 /// Where the browser specs live: one `*.test.mjs` per user action.
@@ -144,6 +162,14 @@ fn clippy() -> Result<()> {
     ]))
 }
 
+/// Every Rust test, with a throwaway PostgreSQL on loopback so that the store and collector
+/// tests run against both stores (they fail under `CI=true` without it). The server stops when
+/// `server` is dropped, whether the tests passed or not.
 fn cargo_test() -> Result<()> {
-    shell::run(shell::cargo().args(["test", "--workspace"]))
+    let server = Server::start()?;
+    shell::run(
+        shell::cargo()
+            .args(["test", "--workspace"])
+            .envs(server.test_env()),
+    )
 }

@@ -1,7 +1,7 @@
 //! Installing the tools the build and the tests need, into the project directory only, so that a
 //! fresh machine with just rustup, Node and npm can run `cargo xtask test`: nothing outside the
-//! checkout is needed, except rustup's wasm32 target and Debian's chromium (installed with apt
-//! as root, as on CI). Each `ensure_*` is a no-op when done.
+//! checkout is needed, except rustup's wasm32 target and Debian's chromium and postgresql
+//! (installed with apt as root, as on CI). Each `ensure_*` is a no-op when done.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -126,6 +126,51 @@ pub(crate) fn ensure_chromium() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where Debian installs PostgreSQL's server programs, one directory per major version.
+const POSTGRES_LIB: &str = "/usr/lib/postgresql";
+
+/// The `bin` directory of the newest PostgreSQL with `initdb` and `pg_ctl`; installs Debian's
+/// `postgresql` with apt first when there is none (as root, as on CI; anyone else gets the
+/// command to run). The tests and `cargo xtask bench-collector` start a throwaway server with it.
+pub(crate) fn ensure_postgres() -> Result<PathBuf> {
+    if let Some(bin) = postgres_bin() {
+        return Ok(bin);
+    }
+    let uid = shell::read(shell::command("id").arg("-u")).unwrap_or_default();
+    if uid.trim() != "0" {
+        bail!(
+            "PostgreSQL's initdb and pg_ctl are missing and only root can install them\n\n\
+             hint: sudo apt-get update && sudo apt-get install -y postgresql"
+        );
+    }
+    shell::run(
+        shell::command("sh")
+            .args([
+                "-c",
+                "apt-get update && apt-get install -y --no-install-recommends postgresql",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .context("installing Debian's postgresql for the store tests")?;
+    postgres_bin().with_context(|| {
+        format!("apt-get installed postgresql but {POSTGRES_LIB}/*/bin has no initdb and pg_ctl")
+    })
+}
+
+fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = fs::read_dir(POSTGRES_LIB)
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file()).then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
 }
 
 /// The version of `package` recorded in the workspace's Cargo.lock.
