@@ -3,6 +3,7 @@
 //! See matklad's cargo-xtask pattern; `.ci/run` is just `cargo xtask test`.
 
 mod bench;
+mod bench_collector;
 mod compress;
 mod demo;
 mod postgres;
@@ -43,6 +44,8 @@ enum Task {
     Demo(demo::Args),
     /// Run the benchmarks.
     Bench,
+    /// Load-test the collector on SQLite and PostgreSQL against a bare axum insert (ratios).
+    BenchCollector(bench_collector::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Task::Size => size::run(),
         Task::Demo(args) => demo::run(&args),
         Task::Bench => bench::run(),
+        Task::BenchCollector(args) => bench_collector::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -151,7 +151,8 @@ fn as_user(user: Option<&str>, command: &mut Command, last: &Path) -> Command {
             same
         }
     };
-    full.arg(last).current_dir("/");
+    // The server programs talk on stdout; a task's stdout is for its results.
+    full.arg(last).current_dir("/").stdout(std::io::stderr());
     full
 }
 

@@ -691,6 +691,22 @@ async fn settings_come_from_a_file_and_flags_override_them() {
 
     let none = serve::Settings::resolve(&serve::Args::default()).unwrap_err();
     assert!(none.to_string().contains("--form"), "{none}");
+
+    // "database" is the same setting; a URL stays a URL and its password is never shown.
+    let url = "postgres://collector:s3cret@db.internal/formseal";
+    std::fs::write(
+        &config,
+        json!({ "database": url, "forms": ["newsletter.json"] }).to_string(),
+    )
+    .unwrap();
+    let args = serve::Args {
+        config: Some(config),
+        ..serve::Args::default()
+    };
+    let settings = serve::Settings::resolve(&args).unwrap();
+    assert_eq!(settings.db, Database::Postgres(url.into()));
+    let shown = format!("{settings:?} {}", settings.db);
+    assert!(!shown.contains("s3cret"), "{shown}");
 }
 
 /// Unix only: it stops the server with `kill -TERM`.
