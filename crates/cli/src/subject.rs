@@ -30,7 +30,7 @@ Example:
   formseal subject 4fXq0x2Ih0d3AvxQ2u8Yzg --db collector.sqlite --key keys/private.pem --export subject.json")]
 pub(crate) struct SubjectArgs {
     /// The visitor's pseudonymous subject id, as their request carries it.
-    #[arg(value_name = "SUBJECT-ID")]
+    #[arg(value_name = "SUBJECT-ID", allow_hyphen_values = true)]
     subject: String,
 
     /// The collector's store: its SQLite file or its postgres:// URL.
@@ -62,7 +62,7 @@ Example:
   formseal erase --subject 4fXq0x2Ih0d3AvxQ2u8Yzg --db collector.sqlite --key keys/private.pem")]
 pub(crate) struct EraseArgs {
     /// The visitor's pseudonymous subject id, as their request carries it.
-    #[arg(long, value_name = "SUBJECT-ID")]
+    #[arg(long, value_name = "SUBJECT-ID", allow_hyphen_values = true)]
     subject: String,
 
     /// The collector's store: its SQLite file or its postgres:// URL.

@@ -310,3 +310,34 @@ fn an_erasure_with_a_key_that_opens_nothing_deletes_nothing_and_says_so() {
     assert!(stderr.contains("sealed to another key"), "{stderr}");
     assert_eq!(stored_ids(&f.db), before);
 }
+
+/// Subject ids are base64url: about one in 64 starts with `-`, which must not read as an option.
+#[test]
+fn a_subject_id_starting_with_a_hyphen_is_taken_as_the_id() {
+    let f = fixture();
+    let before = stored_ids(&f.db);
+    for args in [
+        vec!["subject", "-Xq0x2Ih0d3AvxQ2u8Yzg", "--export"],
+        vec!["erase", "--subject", "-Xq0x2Ih0d3AvxQ2u8Yzg"],
+    ] {
+        let mut cmd = formseal();
+        cmd.args(&args);
+        if args[0] == "subject" {
+            cmd.arg(f.dir.join("hyphen.json"));
+        }
+        let output = cmd
+            .arg("--db")
+            .arg(&f.db)
+            .arg("--key")
+            .arg(test_key("rsa2048.pem"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("unexpected argument"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // Nothing of that (unknown) subject was found, so nothing was erased.
+    assert_eq!(stored_ids(&f.db), before);
+}
