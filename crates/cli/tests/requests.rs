@@ -32,7 +32,8 @@ use common::{answers, newsletter, repo, test_key};
 /// 2020-09-13: earlier than any clock the tests run under, so every export and erasure in the
 /// audit log comes after the requests.
 const THEN: i64 = 1_600_000_000;
-const VISITOR: &str = "visitor-a-subject";
+/// Subject ids are base64url and may start with `-`: the commands must take them as values.
+const VISITOR: &str = "-visitor-a-subject";
 const OTHER: &str = "visitor-b-subject";
 
 fn formseal() -> Command {
