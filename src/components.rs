@@ -11,6 +11,8 @@ pub(crate) mod checkbox_field;
 pub(crate) mod choice_field;
 pub(crate) mod consent_banner;
 #[cfg(feature = "forms")]
+pub(crate) mod draft;
+#[cfg(feature = "forms")]
 pub(crate) mod field_notes;
 #[cfg(feature = "forms")]
 pub(crate) mod file_field;

@@ -123,10 +123,14 @@ pub(crate) enum Builtin {
     MoveDown,
     /// Survey progress, with `{at}` and `{of}`.
     PageOf,
+    /// A form that keeps drafts says so.
+    DraftKept,
+    /// And offers to clear them.
+    ClearAnswers,
 }
 
 /// Built-in texts: one row per [`Builtin`], one column per [`Builtins`] language.
-const TEXTS: [[&str; 4]; 27] = [
+const TEXTS: [[&str; 4]; 29] = [
     [
         "This form is not available right now.",
         "Dit formulier is nu niet beschikbaar.",
@@ -238,6 +242,18 @@ const TEXTS: [[&str; 4]; 27] = [
         "Pagina {at} van {of}",
         "Seite {at} von {of}",
         "Page {at} sur {of}",
+    ],
+    [
+        "Your answers are kept on this device until you send them.",
+        "Uw antwoorden blijven op dit apparaat bewaard tot u ze verstuurt.",
+        "Ihre Antworten bleiben auf diesem Gerät gespeichert, bis Sie sie senden.",
+        "Vos réponses restent sur cet appareil jusqu'à leur envoi.",
+    ],
+    [
+        "Clear my answers",
+        "Mijn antwoorden wissen",
+        "Meine Antworten löschen",
+        "Effacer mes réponses",
     ],
 ];
 

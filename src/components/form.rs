@@ -21,6 +21,7 @@ use web_sys::Element;
 
 use super::checkbox_field::CheckboxField;
 use super::choice_field::ChoiceField;
+use super::draft;
 use super::file_field::FileField;
 use super::form_state::FormState;
 use super::honeypot::Honeypot;
@@ -48,10 +49,16 @@ pub(crate) fn Form(
     /// The `<formseal-form>` element, which mirrors the state in `data-state`.
     host: Element,
 ) -> impl IntoView {
+    let drafts = config.save_draft;
+    let draft = if drafts {
+        draft::load(&config)
+    } else {
+        BTreeMap::new()
+    };
     let state = FormState {
         config: Arc::clone(&config),
         lang: Arc::from(lang.as_str()),
-        answers: RwSignal::new(BTreeMap::new()),
+        answers: RwSignal::new(draft.clone()),
         errors: RwSignal::new(BTreeMap::new()),
     };
     let phase = RwSignal::new(Phase::Idle);
@@ -84,6 +91,41 @@ pub(crate) fn Form(
 
     Effect::new(move |_| {
         let _ = host.set_attribute("data-state", phase.get().as_str());
+    });
+    if drafts {
+        // The draft goes back into the inputs once they exist, and every change is kept.
+        let config = Arc::clone(&config);
+        page::set_timeout(0.0, {
+            let config = Arc::clone(&config);
+            move || {
+                if let Some(form) = form_ref.get_untracked() {
+                    draft::restore_inputs(&form, &config, &draft);
+                }
+            }
+        });
+        Effect::new(move |_| state.answers.with(|answers| draft::save(&config, answers)));
+    }
+    let clear_draft = {
+        let state = state.clone();
+        move |_| {
+            draft::clear(&state.config.id);
+            state.answers.set(BTreeMap::new());
+            state.errors.set(BTreeMap::new());
+            if let Some(form) = form_ref.get_untracked() {
+                form.reset();
+            }
+        }
+    };
+    let draft_note = drafts.then(|| {
+        view! {
+            <p class="fs-draft">
+                <span>{i18n::builtin(&lang, Builtin::DraftKept)}</span>
+                " "
+                <button type="button" class="fs-link fs-clear" on:click=clear_draft>
+                    {i18n::builtin(&lang, Builtin::ClearAnswers)}
+                </button>
+            </p>
+        }
     });
     delivery::register(
         &config.id,
@@ -327,6 +369,7 @@ pub(crate) fn Form(
             {intro}
             {page_header}
             {fields}
+            {draft_note}
             <Honeypot form_id=config.id.clone() filled=trapped/>
             <p class="fs-privacy">
                 <a href=config.privacy_notice.url.clone() target="_blank" rel="noopener noreferrer">
@@ -386,6 +429,8 @@ async fn seal_and_queue(
     for (id, jwe) in sealed {
         delivery::enqueue(&config.id, Entry::new(id, config.endpoint.clone(), jwe.0));
     }
+    // Sealed and queued: the draft has done its job.
+    draft::clear(&config.id);
     Ok(())
 }
 

@@ -86,6 +86,11 @@ pub struct FormConfig {
     /// answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<Reward>,
+    /// Keep unfinished answers in the visitor's own browser (`localStorage`) until they are sent
+    /// or the visitor clears them; off by default, when they live only as long as the page.
+    /// Files and rankings are never kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub save_draft: bool,
 }
 
 /// One page (section) of a survey.
