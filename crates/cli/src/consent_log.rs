@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::Hinted;
 use crate::decrypt::{self, Source};
+use crate::passphrase::KeyArgs;
 use crate::table::{self, Format};
 
 /// Write the consent log: every grant, change and withdrawal, per subject, in time order.
@@ -30,9 +31,8 @@ Examples:
   formseal consent-log --key keys/private.pem --subject x3F9Qm2LpV0aZk1YtR8wJg sealed.jwe
   formseal consent-log --key keys/private.pem --db collector.sqlite --record RECORD-ID")]
 pub(crate) struct Args {
-    /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
-    #[arg(long, value_name = "private.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
 
     /// Only this subject's records (their pseudonymous id).
     #[arg(long, value_name = "ID")]
@@ -71,7 +71,7 @@ const COLUMNS: [&str; 12] = [
 ];
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
-    let key = decrypt::load_key(&args.key)?;
+    let key = args.key.load()?;
     let mut records = Vec::new();
     let mut other_kinds = BTreeMap::<String, usize>::new();
     // The audit log says that one subject was looked up, not who: it is kept in plaintext.

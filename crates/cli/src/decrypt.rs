@@ -15,7 +15,8 @@ use formseal_core::keys::PrivateKey;
 use formseal_core::time::Date;
 
 use crate::audit::{self, Actor};
-use crate::{Hinted, read_text, shown};
+use crate::passphrase::KeyArgs;
+use crate::{Hinted, shown};
 
 /// Decrypt sealed submissions into JSON lines.
 ///
@@ -37,9 +38,8 @@ Examples:
   formseal decrypt --key keys/private.pem --db collector.sqlite --out opened/
   formseal decrypt --key keys/private.pem --db postgres://reader@db.internal/formseal")]
 pub(crate) struct Args {
-    /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
-    #[arg(long, value_name = "private.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
 
     /// Write records.jsonl and the uploaded files into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -79,7 +79,7 @@ fn parse_day(text: &str) -> Result<Date, String> {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+    let key = args.key.load()?;
     if let Some(dir) = &args.out {
         return run_to_dir(args, &key, dir);
     }
@@ -318,27 +318,6 @@ fn open_one(jwe: &str, label: &str, key: &PrivateKey, tally: &mut Tally) -> Opti
             None
         }
     }
-}
-
-/// Reads the private key. Errors name the file and what is wrong, never its content.
-pub(crate) fn load_key(path: &Path) -> anyhow::Result<PrivateKey> {
-    let mut text = read_text(path, "private key")?;
-    let key = PrivateKey::from_pkcs8_pem(&text);
-    wipe(&mut text);
-    key.map_err(|err| {
-        anyhow::Error::new(err).context(Hinted::context(
-            format!("{} is not a PKCS#8 RSA private key", shown(path)),
-            "give the private.pem written by `formseal keygen`",
-        ))
-    })
-}
-
-/// Overwrites the PEM text before it is freed, so the key does not linger in released memory.
-fn wipe(text: &mut String) {
-    let mut bytes = std::mem::take(text).into_bytes();
-    bytes.fill(0);
-    // Keep the compiler from dropping the writes as dead stores.
-    std::hint::black_box(&bytes);
 }
 
 fn plural(n: usize) -> &'static str {

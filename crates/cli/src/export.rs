@@ -10,6 +10,7 @@ use formseal_core::envelope::Envelope;
 use serde_json::Value;
 
 use crate::decrypt::{self, Source};
+use crate::passphrase::KeyArgs;
 use crate::table::{self, Format};
 use crate::{Hinted, read_text, shown};
 
@@ -30,9 +31,8 @@ pub(crate) struct Args {
     #[arg(long, value_enum)]
     format: Format,
 
-    /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
-    #[arg(long, value_name = "private.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
 
     /// The form config: its fields become the columns, in its order.
     #[arg(long, value_name = "FORM.json")]
@@ -74,7 +74,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         })
         .transpose()?;
 
-    let key = decrypt::load_key(&args.key)?;
+    let key = args.key.load()?;
     let mut records = Vec::new();
     let mut other_forms = 0usize;
     let detail = match &form {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use formseal_core::keys::{MAX_RSA_BITS, MIN_RSA_BITS, PrivateKey};
 
-use crate::{Hinted, shown};
+use crate::{Hinted, passphrase, shown};
 
 /// The file the private key is written to, inside `--out`.
 pub(crate) const PRIVATE_FILE: &str = "private.pem";
@@ -22,8 +22,16 @@ pub(crate) const PUBLIC_FILE: &str = "public.jwk.json";
 /// Writes DIR/private.pem (PKCS#8 PEM, readable only by you: keep it secret and backed up,
 /// without it no submission can be read) and DIR/public.jwk.json (goes into the form config's
 /// "recipients"). Prints the key id (kid) on stdout. Refuses to overwrite an existing key.
+///
+/// With --passphrase the private key is encrypted (PKCS#8 with scrypt and AES-256-CBC); the
+/// passphrase comes from --passphrase-file, else the FORMSEAL_PASSPHRASE variable, else it is
+/// asked twice on the terminal. `decrypt` and `export` then ask for it the same way.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  formseal keygen --out keys/")]
+#[command(after_help = "\
+Examples:
+  formseal keygen --out keys/
+  formseal keygen --out keys/ --passphrase
+  formseal keygen --out keys/ --passphrase-file passphrase.txt")]
 pub(crate) struct Args {
     /// Directory to write the key pair to; created if it does not exist.
     #[arg(long, value_name = "DIR")]
@@ -32,6 +40,14 @@ pub(crate) struct Args {
     /// Size of the RSA key in bits (2048 to 8192).
     #[arg(long, default_value_t = 3072, value_name = "BITS", value_parser = parse_bits)]
     bits: usize,
+
+    /// Encrypt the private key with a passphrase (asked twice on the terminal).
+    #[arg(long)]
+    passphrase: bool,
+
+    /// Encrypt the private key with the passphrase on this file's first line.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
@@ -43,6 +59,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             return Err(already_there(path));
         }
     }
+    // Ask before the slow generation, so a mistyped passphrase costs nothing.
+    let passphrase = if args.passphrase || args.passphrase_file.is_some() {
+        Some(passphrase::new(args.passphrase_file.as_deref())?)
+    } else {
+        None
+    };
     create_private_dir(&args.out)?;
 
     eprintln!(
@@ -51,9 +73,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     );
     let key = PrivateKey::generate(args.bits, &mut getrandom::SysRng)
         .context("cannot generate the key")?;
-    let pem = key
-        .to_pkcs8_pem()
-        .context("cannot encode the private key")?;
+    let pem = match &passphrase {
+        Some(passphrase) => key
+            .to_encrypted_pkcs8_pem(passphrase.as_bytes(), &mut getrandom::SysRng)
+            .context("cannot encrypt the private key")?,
+        None => key
+            .to_pkcs8_pem()
+            .context("cannot encode the private key")?,
+    };
     let mut jwk = serde_json::to_string_pretty(&key.public().to_jwk())
         .context("cannot encode the public key")?;
     jwk.push('\n');
@@ -63,8 +90,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 
     println!("{}", key.kid());
     eprintln!(
-        "wrote {} (secret: keep it safe and backed up) and {} (put it in the form config's \"recipients\")",
+        "wrote {}{} (secret: keep it safe and backed up) and {} (put it in the form config's \"recipients\")",
         shown(&private_path),
+        if passphrase.is_some() {
+            ", encrypted with the passphrase"
+        } else {
+            ""
+        },
         shown(&public_path)
     );
     Ok(())

@@ -14,6 +14,7 @@ mod embed;
 mod export;
 mod files;
 mod keygen;
+mod passphrase;
 mod purge;
 mod requests;
 mod seal;

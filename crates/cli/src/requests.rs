@@ -13,7 +13,8 @@ use formseal_core::envelope::EnvelopeKind;
 use serde_json::json;
 
 use crate::audit::{self, Actor};
-use crate::decrypt::{Tally, load_key, open_stored, summarise};
+use crate::decrypt::{Tally, open_stored, summarise};
+use crate::passphrase::KeyArgs;
 use crate::subject::{ERASE_ACTION, EXPORT_ACTION, subject_tag};
 
 /// List the open privacy requests: access and erasure requests not answered yet.
@@ -31,16 +32,15 @@ pub(crate) struct Args {
     #[arg(long, value_name = "collector.sqlite|postgres://...")]
     db: Database,
 
-    /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
-    #[arg(long, value_name = "private.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
 
     #[command(flatten)]
     actor: Actor,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+    let key = args.key.load()?;
     let store = audit::open_store(&args.db)?;
     // When each subject was last exported or erased: (action, the hash the log names it by).
     let mut answered: BTreeMap<(String, String), String> = BTreeMap::new();

@@ -15,7 +15,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor};
-use crate::decrypt::{OpenedRecord, Tally, load_key, open_stored, summarise};
+use crate::decrypt::{OpenedRecord, Tally, open_stored, summarise};
+use crate::passphrase::KeyArgs;
 use crate::{Hinted, shown};
 
 /// Gather every record of one visitor into one JSON file, to answer an access request.
@@ -37,9 +38,8 @@ pub(crate) struct SubjectArgs {
     #[arg(long, value_name = "collector.sqlite|postgres://...")]
     db: Database,
 
-    /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
-    #[arg(long, value_name = "private.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
 
     /// The JSON file to write (new).
     #[arg(long, value_name = "FILE")]
@@ -69,9 +69,8 @@ pub(crate) struct EraseArgs {
     #[arg(long, value_name = "collector.sqlite|postgres://...")]
     db: Database,
 
-    /// The private key (PKCS#8 PEM, as written by `formseal keygen`).
-    #[arg(long, value_name = "private.pem")]
-    key: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
 
     #[command(flatten)]
     actor: Actor,
@@ -92,7 +91,7 @@ pub(crate) const EXPORT_ACTION: &str = "subject-export";
 pub(crate) const ERASE_ACTION: &str = "erase";
 
 pub(crate) fn run_subject(args: &SubjectArgs) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+    let key = args.key.load()?;
     let store = audit::open_store(&args.db)?;
     let (records, tally) = gather(&*store, &key, &args.subject)?;
     let document = json!({
@@ -120,7 +119,7 @@ pub(crate) fn run_subject(args: &SubjectArgs) -> anyhow::Result<()> {
 }
 
 pub(crate) fn run_erase(args: &EraseArgs) -> anyhow::Result<()> {
-    let key = load_key(&args.key)?;
+    let key = args.key.load()?;
     let store = audit::open_store(&args.db)?;
     let (records, tally) = gather(&*store, &key, &args.subject)?;
     let ids: Vec<String> = records.into_iter().map(|r| r.id).collect();

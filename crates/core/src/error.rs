@@ -25,6 +25,9 @@ pub enum Error {
     /// A public or private key is malformed, of the wrong type or too small.
     #[error("key: {0}")]
     Key(String),
+    /// An encrypted private key did not open: a wrong passphrase (or a damaged file).
+    #[error("wrong passphrase for the private key (or the key file is damaged)")]
+    Passphrase,
     /// A JWE could not be parsed: wrong number of parts, bad base64url, bad header JSON.
     #[error("malformed envelope: {0}")]
     Malformed(String),

@@ -215,15 +215,23 @@ impl RecipientKey {
 #[cfg(feature = "open")]
 pub use private::PrivateKey;
 
+/// Whether `pem` is an `ENCRYPTED PRIVATE KEY` (PKCS#8 with a passphrase).
+pub fn is_encrypted_pem(pem: &str) -> bool {
+    pem.trim_start()
+        .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+}
+
 #[cfg(feature = "open")]
 mod private {
     use core::fmt;
 
     use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+    use rsa::pkcs8::{self, DecodePrivateKey, EncodePrivateKey, LineEnding};
     use rsa::traits::PublicKeyParts;
 
-    use super::{MAX_RSA_BITS, MIN_RSA_BITS, RecipientKey, modulus_bits, too_small};
+    use super::{
+        MAX_RSA_BITS, MIN_RSA_BITS, RecipientKey, is_encrypted_pem, modulus_bits, too_small,
+    };
     use crate::error::{Error, Result};
 
     /// An RSA private key (>= 2048 bits) that opens envelopes sealed to its public half.
@@ -267,7 +275,8 @@ mod private {
         }
 
         /// Reads a PKCS#8 `PRIVATE KEY` PEM (what `openssl genpkey` writes), or a PKCS#1
-        /// `RSA PRIVATE KEY` PEM. Encrypted PEMs are not supported.
+        /// `RSA PRIVATE KEY` PEM. An `ENCRYPTED PRIVATE KEY` needs
+        /// [`Self::from_encrypted_pkcs8_pem`].
         pub fn from_pkcs8_pem(pem: &str) -> Result<Self> {
             let pem = pem.trim();
             let key = if pem.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
@@ -278,9 +287,9 @@ mod private {
                 rsa::PrivateKey::from_pkcs8_pem(pem).map_err(|err| {
                     Error::Key(format!("not a valid pkcs#8 rsa private key: {err}"))
                 })?
-            } else if pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            } else if is_encrypted_pem(pem) {
                 return Err(Error::Key(
-                    "encrypted private keys are not supported; decrypt it first".to_owned(),
+                    "the private key is encrypted: it needs its passphrase".to_owned(),
                 ));
             } else {
                 return Err(Error::Key(
@@ -295,6 +304,52 @@ mod private {
             self.key
                 .to_pkcs8_pem(LineEnding::LF)
                 .map_err(|err| Error::Key(format!("cannot encode private key: {err}")))
+        }
+
+        /// Reads an `ENCRYPTED PRIVATE KEY` PEM (PKCS#8 with PBES2: scrypt or PBKDF2, and AES,
+        /// as `formseal keygen --passphrase` and `openssl pkcs8 -topk8 -v2 aes-256-cbc` write).
+        /// A wrong passphrase is [`Error::Passphrase`].
+        pub fn from_encrypted_pkcs8_pem(pem: &str, passphrase: &[u8]) -> Result<Self> {
+            let pem = pem.trim();
+            if !is_encrypted_pem(pem) {
+                return Err(Error::Key(
+                    "expected a PEM \"ENCRYPTED PRIVATE KEY\" block".to_owned(),
+                ));
+            }
+            let (_, document) = pkcs8::SecretDocument::from_pem(pem)
+                .map_err(|err| Error::Key(format!("not a valid encrypted private key: {err}")))?;
+            let encrypted = pkcs8::EncryptedPrivateKeyInfoRef::try_from(document.as_bytes())
+                .map_err(|err| Error::Key(format!("not a valid encrypted private key: {err}")))?;
+            // AES-CBC padding or the DER inside fails to check with a wrong passphrase; a
+            // damaged file looks the same, and nothing tells the two apart.
+            let decrypted = encrypted
+                .decrypt(passphrase)
+                .map_err(|_| Error::Passphrase)?;
+            let key = rsa::PrivateKey::from_pkcs8_der(decrypted.as_bytes())
+                .map_err(|_| Error::Passphrase)?;
+            Self::from_rsa(key)
+        }
+
+        /// Writes the key as an `ENCRYPTED PRIVATE KEY` PEM: PKCS#8 with PBES2, scrypt
+        /// (log2 N = 15, r = 8, p = 1) and AES-256-CBC, salt and IV from `rng`. The string is
+        /// wiped on drop.
+        pub fn to_encrypted_pkcs8_pem<R: rand_core::TryCryptoRng + ?Sized>(
+            &self,
+            passphrase: &[u8],
+            rng: &mut R,
+        ) -> Result<rsa::pkcs8::der::zeroize::Zeroizing<String>> {
+            let encode =
+                |err: &dyn fmt::Display| Error::Key(format!("cannot encode private key: {err}"));
+            let plain = self.key.to_pkcs8_der().map_err(|e| encode(&e))?;
+            let info =
+                pkcs8::PrivateKeyInfoRef::try_from(plain.as_bytes()).map_err(|e| encode(&e))?;
+            // `&mut R` is itself an RNG, which lifts the `Sized` bound pkcs8 asks for.
+            let encrypted = info
+                .encrypt_with_rng(&mut &mut *rng, passphrase)
+                .map_err(|e| encode(&e))?;
+            encrypted
+                .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+                .map_err(|e| encode(&e))
         }
 
         /// The public half, to put in form configs.
