@@ -6,6 +6,8 @@ mod bench;
 mod bench_collector;
 mod compress;
 mod demo;
+mod deny;
+mod fuzz;
 mod postgres;
 mod shell;
 mod size;
@@ -46,6 +48,11 @@ enum Task {
     Bench,
     /// Load-test the collector on SQLite and PostgreSQL against a bare axum insert (ratios).
     BenchCollector(bench_collector::Args),
+    /// Check dependencies with cargo-deny (licences, bans, sources; advisories when the
+    /// RustSec database can be fetched).
+    Deny,
+    /// Fuzz the JWE parser, the config parser and the collector (30 s per target by default).
+    Fuzz(fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +64,8 @@ fn main() -> ExitCode {
         Task::Demo(args) => demo::run(&args),
         Task::Bench => bench::run(),
         Task::BenchCollector(args) => bench_collector::run(&args),
+        Task::Deny => deny::run(),
+        Task::Fuzz(args) => fuzz::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

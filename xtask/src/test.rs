@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::postgres::Server;
 use crate::shell::{self, project_root};
-use crate::{tools, wasm};
+use crate::{deny, tools, wasm};
 
 /// One named stage of the CI run.
 struct Step {
@@ -32,9 +32,11 @@ const STEPS: &[Step] = &[
     Step::new(TOOLS, tools),
     Step::new("fmt", fmt),
     Step::new("clippy", clippy),
+    Step::new("deny", deny::run),
     Step::new("wasm", wasm::build),
     Step::new("widget", widget),
     Step::new("browser", browser),
+    Step::new("fuzz", fuzz),
     Step::new("cargo test", cargo_test),
 ];
 
@@ -145,6 +147,14 @@ fn widget() -> Result<()> {
             )
             .env("CHROMEDRIVER", tools::CHROMEDRIVER),
     )
+}
+
+/// A short fuzzing run of every target; `cargo xtask fuzz --seconds N` runs longer.
+fn fuzz() -> Result<()> {
+    crate::fuzz::run(&crate::fuzz::Args {
+        seconds: crate::fuzz::CI_SECONDS,
+        targets: Vec::new(),
+    })
 }
 
 fn fmt() -> Result<()> {

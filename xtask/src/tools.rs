@@ -87,6 +87,65 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
     .context("installing wasm-bindgen-cli into target/tools")
 }
 
+/// `cargo-deny`, pinned: the licence, ban, source and advisory checks of `cargo xtask deny`.
+pub(crate) const CARGO_DENY: CargoTool = CargoTool {
+    package: "cargo-deny",
+    version: "0.20.2",
+};
+
+/// `cargo-fuzz`, pinned: builds and runs the libFuzzer targets in `fuzz/`.
+pub(crate) const CARGO_FUZZ: CargoTool = CargoTool {
+    package: "cargo-fuzz",
+    version: "0.13.2",
+};
+
+/// A cargo subcommand installed from crates.io into `target/tools` at a pinned version.
+pub(crate) struct CargoTool {
+    /// The crate, which is also the binary's name.
+    pub(crate) package: &'static str,
+    /// The exact version.
+    pub(crate) version: &'static str,
+}
+
+impl CargoTool {
+    /// A command running the installed binary as cargo would (`cargo-deny deny ...`), so that
+    /// no PATH change is needed.
+    pub(crate) fn command(&self) -> std::process::Command {
+        let mut cmd = shell::command(self.bin());
+        cmd.arg(self.package.trim_start_matches("cargo-"));
+        cmd
+    }
+
+    fn bin(&self) -> PathBuf {
+        tools_root().join("bin").join(self.package)
+    }
+
+    /// Installs the tool unless the pinned version is there already.
+    pub(crate) fn ensure(&self) -> Result<()> {
+        let bin = self.bin();
+        if bin.is_file() {
+            let shown = shell::read(shell::command(&bin).arg("--version")).unwrap_or_default();
+            // They print "cargo-deny 0.20.2" / "cargo-fuzz 0.13.2".
+            if shown.split_whitespace().nth(1) == Some(self.version) {
+                return Ok(());
+            }
+        }
+        shell::run(
+            shell::cargo()
+                .args([
+                    "install",
+                    self.package,
+                    "--version",
+                    &format!("={}", self.version),
+                    "--locked",
+                    "--root",
+                ])
+                .arg(tools_root()),
+        )
+        .with_context(|| format!("installing {} into target/tools", self.package))
+    }
+}
+
 /// Debian's chromium, which the browser tests drive through playwright-core.
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 

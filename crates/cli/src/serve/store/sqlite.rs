@@ -49,6 +49,16 @@ impl SqliteStore {
         })
     }
 
+    /// A store that lives in memory only and is gone when dropped: for fuzzing and tests that
+    /// need no file. Same schema, no durability.
+    pub fn in_memory() -> anyhow::Result<Self> {
+        let conn = Connection::open_in_memory().context("cannot open an in-memory database")?;
+        migrate(&conn).context("cannot set up the in-memory database")?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
     /// Opens an existing collector database for reading and appending to its audit log
     /// (`formseal decrypt --db`, `export`, `purge`, `audit`): a missing file or another
     /// program's database is an error, not a new empty store.
@@ -508,6 +518,14 @@ mod tests {
             assert_eq!(ids, expected);
         }
         assert_eq!(store.count().unwrap(), 2);
+    }
+
+    #[test]
+    fn an_in_memory_store_has_the_same_schema() {
+        let store = SqliteStore::in_memory().unwrap();
+        assert_eq!(store.count().unwrap(), 0);
+        store.append_audit(&audit("decrypt")).unwrap();
+        assert!(store.conn().execute("DELETE FROM audit_log", []).is_err());
     }
 
     fn audit(action: &str) -> AuditEntry {
