@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 
 use anyhow::Context;
 use formseal_cli::serve::store::Database;
