@@ -44,6 +44,7 @@ mod delivery;
 mod i18n;
 mod mount;
 mod page;
+pub mod preview;
 pub mod seal;
 mod text;
 

@@ -112,16 +112,10 @@ fn mount(host: Element) {
     if host.shadow_root().is_some() {
         return;
     }
-    let init = ShadowRootInit::new(ShadowRootMode::Open);
-    let Ok(shadow) = host.attach_shadow(&init) else {
+    let Some(shadow) = attach(&host) else {
         page::console_error("formseal: cannot attach a shadow root to the element");
         return;
     };
-    SHEET.with(|sheet| {
-        if let Some(sheet) = sheet {
-            shadow.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
-        }
-    });
     let _ = host.set_attribute("data-state", "loading");
     wasm_bindgen_futures::spawn_local(async move {
         match load(&host).await {
@@ -129,6 +123,19 @@ fn mount(host: Element) {
             Err(reason) => fail_closed(&host, &shadow, &reason),
         }
     });
+}
+
+/// Attaches an open shadow root to `host` that has adopted the widget's stylesheet.
+pub(crate) fn attach(host: &Element) -> Option<ShadowRoot> {
+    let shadow = host
+        .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+        .ok()?;
+    SHEET.with(|sheet| {
+        if let Some(sheet) = sheet {
+            shadow.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
+        }
+    });
+    Some(shadow)
 }
 
 /// Fetches the config named by `src` and checks that its key is valid and pinned by `key-id`.

@@ -21,6 +21,7 @@ use crate::consent::{self, BannerHandle};
 use crate::delivery;
 use crate::i18n::{self, Builtin};
 use crate::page;
+use crate::preview::Preview;
 
 /// Which layer the visitor sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,12 +53,20 @@ pub(crate) fn ConsentBanner(
     lang: String,
     /// The `<formseal-consent>` element, which mirrors the layer in `data-state`.
     host: Element,
+    /// Set only by the builder: a decision is reported, not sealed, kept or announced.
+    #[prop(optional)]
+    preview: Option<Preview>,
 ) -> impl IntoView {
-    let stored = consent::stored(&config.id);
+    let previewing = preview.is_some();
+    let stored = if previewing {
+        None
+    } else {
+        consent::stored(&config.id)
+    };
     let current = stored
         .as_ref()
         .is_some_and(|c| c.is_current(&config, consent::today()));
-    let gpc = consent::gpc();
+    let gpc = !previewing && consent::gpc();
     let choice = RwSignal::new(stored.clone());
     let layer = RwSignal::new(if current {
         Layer::Hidden
@@ -92,6 +101,15 @@ pub(crate) fn ConsentBanner(
         let config = Arc::clone(&config);
         move |granted: BTreeSet<String>, method: ConsentMethod| {
             if busy.get_untracked() {
+                return;
+            }
+            if let Some(preview) = &preview {
+                let previous = choice.get_untracked();
+                if let Some(made) = preview.decision(&config, &granted, method, previous.as_ref()) {
+                    choice.set(Some(made));
+                    status.set(Some(Builtin::Saved));
+                    layer.set(Layer::Banner);
+                }
                 return;
             }
             busy.set(true);
@@ -143,23 +161,11 @@ pub(crate) fn ConsentBanner(
     }
 
     // Records queued on an earlier page (offline, a failed request) go out now, and again when
-    // the browser comes back online.
-    delivery::register(&config.id, Rc::new(|_| {}));
-    consent::register(BannerHandle {
-        config: Arc::clone(&config),
-        show: Rc::new(open_settings),
-        changed: Rc::new({
-            let config = Arc::clone(&config);
-            move |made: Choice| {
-                let done = made.is_current(&config, consent::today());
-                choice.set(Some(made));
-                if done && layer.get_untracked() == Layer::Banner {
-                    layer.set(Layer::Hidden);
-                }
-            }
-        }),
-    });
-
+    // the browser comes back online. A preview has no queue and is no page's banner.
+    if !previewing {
+        delivery::register(&config.id, Rc::new(|_| {}));
+        register_banner(&config, open_settings.clone(), choice, layer);
+    }
     Effect::new(move |_| {
         let now = layer.get();
         let _ = host.set_attribute("data-state", now.as_str());
@@ -323,4 +329,28 @@ pub(crate) fn ConsentBanner(
             </button>
         </dialog>
     }
+}
+
+/// Makes this banner the page's: the JS API's `show` opens its settings, and a choice made
+/// through the API (or another banner) updates it.
+fn register_banner(
+    config: &Arc<FormConfig>,
+    open_settings: impl Fn() + 'static,
+    choice: RwSignal<Option<Choice>>,
+    layer: RwSignal<Layer>,
+) {
+    consent::register(BannerHandle {
+        config: Arc::clone(config),
+        show: Rc::new(open_settings),
+        changed: Rc::new({
+            let config = Arc::clone(config);
+            move |made: Choice| {
+                let done = made.is_current(&config, consent::today());
+                choice.set(Some(made));
+                if done && layer.get_untracked() == Layer::Banner {
+                    layer.set(Layer::Hidden);
+                }
+            }
+        }),
+    });
 }

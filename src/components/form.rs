@@ -32,6 +32,7 @@ use super::status::{Phase, Status};
 use super::text_field::TextField;
 use crate::delivery::{self, Entry, Outcome};
 use crate::i18n::{self, Builtin};
+use crate::preview::Preview;
 use crate::{consent, page, seal};
 
 /// A submit sooner than this after rendering is taken for a bot: it is acknowledged, not sent.
@@ -48,8 +49,13 @@ pub(crate) fn Form(
     lang: String,
     /// The `<formseal-form>` element, which mirrors the state in `data-state`.
     host: Element,
+    /// Set only by the builder: seal and send nothing, report the plaintext instead; no
+    /// draft, no banner choices, no minimum fill time.
+    #[prop(optional)]
+    preview: Option<Preview>,
 ) -> impl IntoView {
-    let drafts = config.save_draft;
+    let previewing = preview.is_some();
+    let drafts = config.save_draft && !previewing;
     let draft = if drafts {
         draft::load(&config)
     } else {
@@ -65,7 +71,14 @@ pub(crate) fn Form(
     let trapped = RwSignal::new(false);
     let form_ref = NodeRef::<html::Form>::new();
     let rendered_at = page::now_ms();
-    let base_consent = banner_consent(&config);
+    let base_consent = if previewing {
+        ConsentState {
+            notice_version: config.privacy_notice.version.clone(),
+            granted: BTreeSet::new(),
+        }
+    } else {
+        banner_consent(&config)
+    };
     let today = Date::from_unix(seal::now_unix());
     let pages: Arc<Vec<Page>> = Arc::new(config.pages().into_owned());
     let multi_page = !config.pages.is_empty();
@@ -104,6 +117,15 @@ pub(crate) fn Form(
             }
         });
         Effect::new(move |_| state.answers.with(|answers| draft::save(&config, answers)));
+    }
+    if let Some(preview) = &preview {
+        // What would be sealed, live, as the answers change.
+        let (preview, config, lang) = (preview.clone(), Arc::clone(&config), lang.clone());
+        Effect::new(move |_| {
+            state
+                .answers
+                .with(|answers| preview.answers(&config, answers, &lang))
+        });
     }
     let clear_draft = {
         let state = state.clone();
@@ -213,7 +235,8 @@ pub(crate) fn Form(
                 next_page();
                 return;
             }
-            if trapped.get_untracked() || page::now_ms() - rendered_at < MIN_FILL_MS {
+            let too_soon = page::now_ms() - rendered_at < MIN_FILL_MS && !previewing;
+            if trapped.get_untracked() || too_soon {
                 phase.set(Phase::Sent);
                 return;
             }
@@ -237,6 +260,11 @@ pub(crate) fn Form(
                 return;
             }
             state.errors.set(BTreeMap::new());
+            if previewing {
+                // The report already shows what would be sealed; nothing leaves the page.
+                phase.set(Phase::Sent);
+                return;
+            }
             phase.set(Phase::Sending);
             leptos::task::spawn_local(async move {
                 if let Err(reason) = seal_and_queue(&config, &answers).await {
@@ -259,7 +287,11 @@ pub(crate) fn Form(
         |t| state.text(t),
     );
     let success = texts.success.as_ref().map(|t| state.text(t));
-    let refused = refused_on_banner(&config);
+    let refused = if previewing {
+        BTreeSet::new()
+    } else {
+        refused_on_banner(&config)
+    };
     let fields = config
         .fields_in_order()
         .into_iter()

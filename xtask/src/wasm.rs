@@ -114,6 +114,51 @@ pub(crate) fn build() -> Result<()> {
             "the build did not produce {output}"
         );
     }
+    build_builder()
+}
+
+/// The marketer's builder crate, which links the widget for its preview.
+const BUILDER_CRATE: &str = "formseal_builder";
+
+/// The builder's output directory, relative to the project root (served at `/pkg/builder/`).
+pub(crate) const BUILDER_DIR: &str = "pkg/builder";
+
+/// Builds the builder page's module into `pkg/builder/`. It is a tool for the site's marketer,
+/// not part of the widget's size budget: no wasm-opt, brotli copies only.
+fn build_builder() -> Result<()> {
+    shell::run(shell::cargo().args([
+        "build",
+        "--package",
+        "formseal-builder",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        "wasm-release",
+    ]))
+    .context("building the builder for wasm32")?;
+    let wasm: PathBuf = [
+        "target",
+        WASM_TARGET,
+        "wasm-release",
+        &format!("{BUILDER_CRATE}.wasm"),
+    ]
+    .iter()
+    .collect();
+    shell::run(
+        shell::command(tools::wasm_bindgen())
+            .args(["--target", "web", "--out-dir", BUILDER_DIR])
+            .args(["--out-name", BUILDER_CRATE, "--no-typescript"])
+            .arg(&wasm),
+    )
+    .context("generating the builder's JS glue with wasm-bindgen")?;
+    for file in [
+        format!("{BUILDER_CRATE}.js"),
+        format!("{BUILDER_CRATE}_bg.wasm"),
+    ] {
+        let path = project_root().join(BUILDER_DIR).join(file);
+        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        fs::write(format!("{}.br", path.display()), compress::brotli(&bytes)?)?;
+    }
     Ok(())
 }
 

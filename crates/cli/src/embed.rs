@@ -7,18 +7,10 @@ use std::path::{Path, PathBuf};
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha384};
 
-use formseal_core::config::FormKind;
+use formseal_core::embed::{Snippet, entry_for, snippet};
 
 use crate::check;
 use crate::{Hinted, shown};
-
-/// The widget's entry module inside `pkg/`; a page with a form loads only this, it fetches the
-/// wasm.
-const ENTRY: &str = "formseal.js";
-
-/// The consent loader inside `pkg/`: a page with a banner loads only this; it applies a stored
-/// choice itself and loads the widget only when the banner or the settings must be shown.
-const CONSENT_ENTRY: &str = "formseal-loader.js";
 
 /// Print the HTML snippet that embeds a form or a consent banner in a page.
 ///
@@ -65,11 +57,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .first()
         .map(|key| key.kid().to_owned())
         .unwrap_or_default();
-    let (entry, element) = if config.kind == FormKind::Consent {
-        (CONSENT_ENTRY, "formseal-consent")
-    } else {
-        (ENTRY, "formseal-form")
-    };
+    let (entry, element) = entry_for(config.kind);
     let integrity = integrity(&args.pkg.join(entry))?;
     let form_url = args
         .form_url
@@ -88,28 +76,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What goes into the snippet.
-struct Snippet<'a> {
-    script_url: &'a str,
-    element: &'a str,
-    integrity: &'a str,
-    form_url: &'a str,
-    kid: &'a str,
-}
-
-/// The two lines to paste, each attribute value HTML-escaped.
-fn snippet(s: &Snippet<'_>) -> String {
-    format!(
-        "<script type=\"module\" src=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>\n\
-         <{element} src=\"{}\" key-id=\"{}\"></{element}>\n",
-        attribute(s.script_url),
-        attribute(s.integrity),
-        attribute(s.form_url),
-        attribute(s.kid),
-        element = s.element,
-    )
-}
-
 /// `sha384-<base64>` of the file, the Subresource Integrity form browsers check.
 fn integrity(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).map_err(|e| {
@@ -122,37 +88,4 @@ fn integrity(path: &Path) -> anyhow::Result<String> {
         "sha384-{}",
         Base64::encode_string(&Sha384::digest(&bytes))
     ))
-}
-
-/// Escapes text for a double-quoted HTML attribute.
-fn attribute(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attributes_are_escaped() {
-        let text = snippet(&Snippet {
-            script_url: "/pkg/formseal.js",
-            element: "formseal-form",
-            integrity: "sha384-x",
-            form_url: "/forms/a.json?x=\"><script>",
-            kid: "k&",
-        });
-        assert!(text.contains("src=\"/forms/a.json?x=&quot;&gt;&lt;script&gt;\""));
-        assert!(text.contains("key-id=\"k&amp;\""));
-    }
 }

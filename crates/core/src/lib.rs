@@ -9,6 +9,7 @@
 pub mod answers;
 pub mod config;
 pub mod consent;
+pub mod embed;
 pub mod envelope;
 pub mod error;
 pub mod jwe;

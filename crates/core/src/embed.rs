@@ -1,0 +1,82 @@
+//! The snippet a site owner pastes into a page: the widget's module script with its Subresource
+//! Integrity hash, and the element pinned to the form's key id. `formseal embed` prints it and
+//! the builder shows it; both go through [`snippet`], so they cannot drift apart.
+
+use crate::config::FormKind;
+
+/// The widget's entry module: a page with a form loads only this; it fetches the wasm.
+pub const FORM_ENTRY: &str = "formseal.js";
+
+/// The consent loader: a page with a banner loads only this; it applies a stored choice itself
+/// and loads the widget only when the banner or the settings must be shown.
+pub const CONSENT_ENTRY: &str = "formseal-loader.js";
+
+/// The script file and the element a config of `kind` is embedded with.
+pub fn entry_for(kind: FormKind) -> (&'static str, &'static str) {
+    if kind == FormKind::Consent {
+        (CONSENT_ENTRY, "formseal-consent")
+    } else {
+        (FORM_ENTRY, "formseal-form")
+    }
+}
+
+/// What goes into the snippet.
+#[derive(Clone, Copy, Debug)]
+pub struct Snippet<'a> {
+    /// URL of the entry script.
+    pub script_url: &'a str,
+    /// `formseal-form` or `formseal-consent`.
+    pub element: &'a str,
+    /// `sha384-<base64>` of the entry script.
+    pub integrity: &'a str,
+    /// URL the page loads the config from.
+    pub form_url: &'a str,
+    /// Key id the element pins.
+    pub kid: &'a str,
+}
+
+/// The two lines to paste, each attribute value HTML-escaped.
+pub fn snippet(s: &Snippet<'_>) -> String {
+    format!(
+        "<script type=\"module\" src=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>\n\
+         <{element} src=\"{}\" key-id=\"{}\"></{element}>\n",
+        attribute(s.script_url),
+        attribute(s.integrity),
+        attribute(s.form_url),
+        attribute(s.kid),
+        element = s.element,
+    )
+}
+
+/// Escapes text for a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_escaped() {
+        let text = snippet(&Snippet {
+            script_url: "/pkg/formseal.js",
+            element: "formseal-form",
+            integrity: "sha384-x",
+            form_url: "/forms/a.json?x=\"><script>",
+            kid: "k&",
+        });
+        assert!(text.contains("src=\"/forms/a.json?x=&quot;&gt;&lt;script&gt;\""));
+        assert!(text.contains("key-id=\"k&amp;\""));
+    }
+}
