@@ -164,7 +164,7 @@ pub(crate) fn ConsentBanner(
     // the browser comes back online. A preview has no queue and is no page's banner.
     if !previewing {
         delivery::register(&config.id, Rc::new(|_| {}));
-        register_banner(&config, open_settings.clone(), choice, layer);
+        register_banner(&config, open_settings, choice, layer);
     }
     Effect::new(move |_| {
         let now = layer.get();

@@ -261,7 +261,7 @@ impl Doc {
     }
 
     /// The config as the file to download: pretty JSON with a final newline.
-    pub(crate) fn to_file(&self) -> String {
+    pub(crate) fn file_text(&self) -> String {
         let text = self
             .value
             .with(|v| serde_json::to_string_pretty(v).unwrap_or_default());

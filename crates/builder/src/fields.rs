@@ -71,6 +71,7 @@ fn FieldCard(
     let kind = move || doc.text(&format!("/fields/{}/type", index.get()));
     let count = move || doc.keys.with(Vec::len);
     let problems = move || doc.problems_at(&format!("/fields/{}", index.get())).len();
+    let is_last = move || index.get() + 1 >= count();
     let move_by = move |up: bool| {
         let from = index.get_untracked();
         let to = if up {
@@ -128,7 +129,9 @@ fn FieldCard(
         >
             <div class="b-card-head">
                 <span class="b-position">{move || format!("{}.", index.get() + 1)}</span>
-                <span class="b-card-title">{id}" "<small>"("{kind}")"</small></span>
+                <span class="b-card-title" id=format!("b-field-{key}-title")>
+                    {id}" "<small>"("{kind}")"</small>
+                </span>
                 <span class="b-badge" hidden=move || problems() == 0>
                     {move || match problems() {
                         1 => "1 problem".to_owned(),
@@ -136,15 +139,15 @@ fn FieldCard(
                     }}
                 </span>
                 <button type="button" id=format!("b-field-{key}-up")
-                    aria-label=move || format!("Move {} up", id())
+                    aria-describedby=format!("b-field-{key}-title")
                     disabled=move || index.get() == 0
                     on:click=move |_| move_by(true)>"Move up"</button>
                 <button type="button" id=format!("b-field-{key}-down")
-                    aria-label=move || format!("Move {} down", id())
-                    disabled=move || index.get() + 1 >= count()
+                    aria-describedby=format!("b-field-{key}-title")
+                    disabled=is_last
                     on:click=move |_| move_by(false)>"Move down"</button>
                 <button type="button" class="b-remove"
-                    aria-label=move || format!("Remove {}", id())
+                    aria-describedby=format!("b-field-{key}-title")
                     on:click=remove>"Remove"</button>
             </div>
             <details prop:open=move || opened.get() == Some(key)>

@@ -137,7 +137,7 @@ pub(crate) fn Export(doc: Doc) -> impl IntoView {
             return;
         }
         let name = format!("{}.json", doc.text("/id"));
-        match save_file(&name, &doc.to_file()) {
+        match save_file(&name, &doc.file_text()) {
             Ok(()) => message.set(format!("Downloaded {name}.")),
             Err(reason) => message.set(format!("Not downloaded: {reason}")),
         }
