@@ -249,3 +249,43 @@ test('axe reports no violations on the builder, with a problem shown', async () 
   });
   assert.deepEqual(violations, []);
 });
+
+test('mouse: a field dragged onto another takes its place; remove takes it out of the preview', async () => {
+  const page = await openBuilder('Contact form');
+  const order = () =>
+    page.locator('li.b-card[data-field]').evaluateAll((cards) => cards.map((c) => c.dataset.field));
+  await page
+    .locator('li.b-card[data-field="message"]')
+    .dragTo(page.locator('li.b-card[data-field="name"]'));
+  await eventually(async () => (await order())[0] === 'message', { what: 'message dragged first' });
+  assert.deepEqual(await order(), ['message', 'name', 'email', 'topic']);
+
+  await page.locator('li.b-card[data-field="topic"]').getByRole('button', { name: 'Remove' }).click();
+  assert.deepEqual(await order(), ['message', 'name', 'email']);
+  await eventually(
+    async () =>
+      !(await previewHtml(page)).includes('fs-contact-topic') &&
+      (await previewHtml(page)).includes('fs-contact-message'),
+    { what: 'the preview without the topic' },
+  );
+});
+
+test('a new language lists every missing translation, each shown at its control', async () => {
+  const page = await openBuilder('Contact form');
+  const languages = page.getByLabel('Languages (comma-separated, e.g. en, nl)');
+  await languages.fill('en, nl, de');
+  await languages.blur();
+  const missing = page.locator('#b-missing-translations li');
+  await eventually(async () => (await missing.count()) > 5, { what: 'missing translations' });
+  assert.match(await missing.first().textContent(), /missing translation for "de"/);
+  // The title's German input exists now and is marked invalid until it is filled.
+  const title = page.locator('#b-texts-title-de');
+  assert.equal(await title.getAttribute('aria-invalid'), 'true');
+  await title.fill('Kontakt');
+  await eventually(async () => (await title.getAttribute('aria-invalid')) === null, {
+    what: 'the German title accepted',
+  });
+  // Download stays blocked while any translation is missing.
+  await page.locator('#b-download').click({ force: true });
+  await page.getByText(/Not downloaded\. Fix the \d+ problems listed above first\./).waitFor();
+});

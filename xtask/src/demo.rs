@@ -75,7 +75,8 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     step("the collector (Ctrl-C stops it)");
     eprintln!(
         "\n  Open {url} and sign up for the bakery's newsletter; {url}survey.html has the\n  \
-         customer survey, {url}privacy.html the access request.\n  \
+         customer survey, {url}privacy.html the access request, {url}builder.html the\n  \
+         marketer's builder (templates, live preview, download and embed snippet).\n  \
          The collector stores only ciphertext. To read what arrived, in another terminal:\n\n    \
          target/release/formseal decrypt --db {DEMO_DIR}/collector.sqlite --key {DEMO_DIR}/keys/private.pem\n"
     );

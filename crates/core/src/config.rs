@@ -979,7 +979,11 @@ impl Checker<'_> {
     fn text(&mut self, path: &str, text: &Text) {
         for lang in self.languages {
             match text.get(lang) {
-                None => self.push(path, format!("missing translation for \"{lang}\"")),
+                // The path names the missing key, where the translation goes.
+                None => self.push(
+                    format!("{path}.{lang}"),
+                    format!("missing translation for \"{lang}\""),
+                ),
                 Some(s) if s.trim().is_empty() => {
                     self.push(format!("{path}.{lang}"), "text must not be empty");
                 }

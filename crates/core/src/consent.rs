@@ -255,7 +255,7 @@ impl ConsentSettings {
             for lang in &config.languages {
                 if text.get(lang).is_none_or(|s| s.trim().is_empty()) {
                     push(
-                        path.clone(),
+                        format!("{path}.{lang}"),
                         format!("missing translation for \"{lang}\""),
                         None,
                     );

@@ -66,7 +66,7 @@ fn every_problem_is_reported_at_once() {
         "purposes[1].retention_days",
         "endpoint",
         "recipients[0]",
-        "texts.title",
+        "texts.title.nl",
     ] {
         assert!(
             paths.iter().any(|p| p == expected),
