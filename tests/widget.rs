@@ -1,5 +1,7 @@
 //! The `<formseal-form>` element in a real browser: labels bound to inputs, a label holding
 //! markup shown as text, and failing closed when the pinned key id does not match or is missing.
+//! Also that the browser's text services the widget hands to the core (case mapping, numbers
+//! written as text) give exactly what Rust's standard library gives natively.
 //!
 //! Run with `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=target/tools/bin/wasm-bindgen-test-runner
 //! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p formseal --target wasm32-unknown-unknown
@@ -113,4 +115,83 @@ async fn a_missing_key_id_fails_closed() {
             .unwrap()
             .is_none()
     );
+}
+
+/// The core reads numbers and maps case through the browser in the widget; the values must be
+/// bit for bit the ones `str::parse::<f64>`, `to_lowercase` and `to_uppercase` give natively,
+/// including the hard rounding cases, the special values and what is not a number.
+#[wasm_bindgen_test]
+fn browser_text_services_agree_with_rust() {
+    formseal::start();
+    let numbers = [
+        "0",
+        "-0",
+        "+7",
+        "42",
+        "007",
+        "1.5",
+        "-.5",
+        "5.",
+        "1e5",
+        "1E-5",
+        "+1e+5",
+        "0.1",
+        "0.3",
+        "1e23",
+        "8.41e21",
+        "9007199254740993",
+        "2.2250738585072011e-308",
+        "4.9e-324",
+        "2e-324",
+        "1.7976931348623157e308",
+        "1.7976931348623159e308",
+        "1e400",
+        "123456789012345678901234567890",
+        "0.000000000000000000000000000000000000000000001",
+        "3.14159265358979323846264338327950288",
+        "inf",
+        "-Infinity",
+        "NaN",
+        "",
+        ".",
+        "1e",
+        "1_000",
+        "0x10",
+        " 1",
+        "1,5",
+        "١",
+        "e5",
+        "--1",
+    ];
+    for text in numbers {
+        let browser = formseal_core::text::number(text);
+        let native = text.parse::<f64>().ok();
+        assert_eq!(browser.is_some(), native.is_some(), "{text:?}");
+        if let (Some(b), Some(n)) = (browser, native) {
+            assert!(
+                b.to_bits() == n.to_bits() || (b.is_nan() && n.is_nan()),
+                "{text:?}: {b} vs {n}"
+            );
+        }
+    }
+    for text in [
+        "Ada@Example.ORG",
+        "ΣΑΣ ΟΔΟΣ",
+        "İstanbul",
+        "STRASSE straße",
+        "ǅungla",
+        "1234 ab",
+        "ﬃ",
+    ] {
+        assert_eq!(
+            formseal_core::text::lowercase(text),
+            text.to_lowercase(),
+            "{text:?}"
+        );
+        assert_eq!(
+            formseal_core::text::uppercase(text),
+            text.to_uppercase(),
+            "{text:?}"
+        );
+    }
 }

@@ -24,10 +24,7 @@ pub(crate) fn TextField(
         move |text: String| {
             let value = match kind {
                 // A number is sent as a number when it is one; otherwise the check says so.
-                FieldKind::Number => text
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
+                FieldKind::Number => formseal_core::text::number(text.trim())
                     .and_then(serde_json::Number::from_f64)
                     .map_or(Value::String(text), Value::Number),
                 _ => Value::String(text),

@@ -305,7 +305,7 @@ pub(crate) fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProb
         K::Number => {
             let n = match value {
                 Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+                Value::String(s) => crate::text::number(s.trim()).filter(|n| n.is_finite()),
                 _ => None,
             }
             .ok_or(P::Number)?;
@@ -401,7 +401,7 @@ pub(crate) fn check_value(field: &Field, value: &Value) -> Result<(), AnswerProb
             let (min, max) = field.scale.map_or((0, 10), |s| s.range());
             let n = match value {
                 Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse::<f64>().ok(),
+                Value::String(s) => crate::text::number(s.trim()),
                 _ => None,
             };
             match n {

@@ -136,7 +136,7 @@ fn matches(answer: &Value, expected: &Value) -> bool {
 fn as_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        Value::String(s) => crate::text::number(s.trim()).filter(|n| n.is_finite()),
         _ => None,
     }
 }

@@ -15,7 +15,7 @@ use crate::answers::{is_option, other_text};
 use crate::config::{Field, FieldKind, FormConfig, MinimiseRule};
 use crate::consent::ConsentState;
 use crate::logic::Visibility;
-use crate::text::nfc;
+use crate::text::{lowercase, nfc, number as number_text, uppercase};
 use crate::time::Date;
 use crate::upload::FileAnswer;
 
@@ -355,7 +355,7 @@ fn number(raw: &Value) -> Result<Value, ()> {
     match raw {
         Value::Number(n) => Ok(Value::Number(n.clone())),
         Value::String(s) => {
-            let n: f64 = s.trim().parse().map_err(|_| ())?;
+            let n = number_text(s.trim()).ok_or(())?;
             if !n.is_finite() {
                 return Err(());
             }
@@ -378,7 +378,7 @@ fn minimise_text(
     let mut s = normalise_text(s, steps);
     match (field.kind, &field.minimise) {
         (FieldKind::Email, _) => {
-            let lower = nfc(&s.to_lowercase());
+            let lower = nfc(&lowercase(&s));
             steps.push((Step::LowerCased, lower != s));
             s = lower;
         }
@@ -491,12 +491,12 @@ fn is_age_band(s: &str, width: u32) -> bool {
 
 /// The first `len` letters and digits of a postcode, upper-cased (`1234 ab` → `1234` for 4).
 pub fn postcode_prefix(postcode: &str, len: usize) -> String {
-    postcode
+    let kept: String = postcode
         .chars()
         .filter(|c| c.is_alphanumeric())
         .take(len)
-        .flat_map(char::to_uppercase)
-        .collect()
+        .collect();
+    uppercase(&kept)
 }
 
 /// A phone number in E.164 (`+31612345678`), or `None` if it cannot be one.
