@@ -289,3 +289,20 @@ test('a new language lists every missing translation, each shown at its control'
   await page.locator('#b-download').click({ force: true });
   await page.getByText(/Not downloaded\. Fix the \d+ problems listed above first\./).waitFor();
 });
+
+test('a survey field moves to another page, and the reload keeps it there', async () => {
+  const page = await openBuilder('Customer survey');
+  const card = page.locator('li.b-card[data-field]').first();
+  const id = await card.getAttribute('data-field');
+  await card.locator('summary').click();
+  const select = card.getByLabel('Page', { exact: true });
+  const pages = await select.locator('option').allTextContents();
+  assert.ok(pages.length > 1, pages.join(', '));
+  await select.selectOption({ index: pages.length - 1 });
+  const stored = async () =>
+    JSON.parse(await page.evaluate(() => localStorage.getItem('formseal:builder')));
+  await eventually(async () => (await stored()).pages.at(-1).fields.includes(id), {
+    what: `${id} on the last page`,
+  });
+  assert.ok(!(await stored()).pages[0].fields.includes(id));
+});

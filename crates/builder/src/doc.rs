@@ -243,6 +243,36 @@ impl Doc {
         });
     }
 
+    /// The ids of a survey's pages (empty for a one-page form).
+    pub(crate) fn page_ids(&self) -> Vec<String> {
+        self.value.with(|v| strings_at(v, "/pages", "id"))
+    }
+
+    /// Which page (its index) lists the field `id`.
+    pub(crate) fn page_of(&self, id: &str) -> Option<usize> {
+        self.value.with(|v| {
+            v.pointer("/pages")?.as_array()?.iter().position(|page| {
+                page.get("fields")
+                    .and_then(Value::as_array)
+                    .is_some_and(|list| list.iter().any(|f| f.as_str() == Some(id)))
+            })
+        })
+    }
+
+    /// Moves the field `id` to the end of page `page`, off any other page.
+    pub(crate) fn move_to_page(&self, id: &str, page: usize) {
+        self.value.update(|v| {
+            for listed in pages_mut(v) {
+                if let Some(list) = listed.pointer_mut("/fields").and_then(Value::as_array_mut) {
+                    list.retain(|f| f.as_str() != Some(id));
+                }
+            }
+            if let Some(target) = v.pointer_mut(&format!("/pages/{page}")) {
+                push(target, "/fields", json!(id));
+            }
+        });
+    }
+
     /// The problems at `pointer` or below it.
     pub(crate) fn problems_at(&self, pointer: &str) -> Vec<Problem> {
         self.checked.with(|(_, problems)| {

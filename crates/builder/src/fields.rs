@@ -157,6 +157,7 @@ fn FieldCard(
                         on_change=rename/>
                     <SelectInput doc pointer=at("/type") label="Type".into() options=types/>
                 </div>
+                <PageChoice doc index/>
                 <Show when=move || kind() != "hidden">
                     <LangInputs doc pointer=at("/label") label="Label"/>
                     <LangInputs doc pointer=at("/help") label="Help"/>
@@ -175,6 +176,37 @@ fn FieldCard(
                 <Problems doc pointer=at("")/>
             </details>
         </li>
+    }
+}
+
+/// On which page of a survey the field is asked (nothing for a one-page form).
+#[component]
+fn PageChoice(doc: Doc, index: Memo<usize>) -> impl IntoView {
+    let id = move || doc.text(&format!("/fields/{}/id", index.get()));
+    let select_id = move || format!("b-fields-{}-page", index.get());
+    let choose = move |ev: leptos::ev::Event| {
+        if let Ok(page) = event_target_value(&ev).parse::<usize>() {
+            doc.move_to_page(&id(), page);
+        }
+    };
+    view! {
+        <Show when=move || !doc.page_ids().is_empty()>
+            <div class="b-control">
+                <label for=select_id>"Page"</label>
+                <select id=select_id on:change=choose>
+                    {move || {
+                        let on = doc.page_of(&id());
+                        doc.page_ids()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, page)| view! {
+                                <option value=i.to_string() prop:selected=on == Some(i)>{page}</option>
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
+        </Show>
     }
 }
 
