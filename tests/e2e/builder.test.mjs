@@ -306,3 +306,23 @@ test('a survey field moves to another page, and the reload keeps it there', asyn
   });
   assert.ok(!(await stored()).pages[0].fields.includes(id));
 });
+
+test('starting from a template can be undone; opening a file that is not JSON says so', async () => {
+  const page = await openBuilder('Contact form');
+  await page.locator('#b-texts-title-en').fill('My own title');
+  await page.locator('#b-template').selectOption({ label: 'Newsletter sign-up' });
+  await page.locator('#b-start').click();
+  await page.locator('#b-preview').getByText('Stay in touch').waitFor();
+  await page.locator('#b-undo').click();
+  assert.equal(await page.locator('#b-texts-title-en').inputValue(), 'My own title');
+  assert.ok(await page.locator('#b-undo').isHidden());
+
+  await page.locator('#b-open').setInputFiles({
+    name: 'broken.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from('{"formseal": 1,'),
+  });
+  await page.getByText('broken.json is not valid JSON', { exact: false }).waitFor();
+  // Nothing already made is lost.
+  assert.equal(await page.locator('#b-texts-title-en').inputValue(), 'My own title');
+});

@@ -51,7 +51,10 @@ fn App() -> impl IntoView {
                 <Summary doc/>
                 <Settings doc/>
                 <PurposeList doc announce/>
-                <FieldList doc announce/>
+                // A banner has purposes, not fields.
+                <Show when=move || doc.text("/kind") != "consent">
+                    <FieldList doc announce/>
+                </Show>
             </div>
             <div class="b-side">
                 <Export doc/>
@@ -66,11 +69,26 @@ fn App() -> impl IntoView {
 fn Start(doc: Doc, announce: WriteSignal<String>) -> impl IntoView {
     let picked = RwSignal::new(0usize);
     let error = RwSignal::new(String::new());
+    // The work a template or a file replaced, until the next change of document.
+    let replaced = RwSignal::new(None::<serde_json::Value>);
+    let replace = move |value: serde_json::Value| {
+        replaced.set(Some(doc.value.get_untracked()));
+        doc.load(value);
+        error.set(String::new());
+    };
     let start = move |_| {
         let (name, _) = TEMPLATES[picked.get_untracked()];
-        doc.load(template(picked.get_untracked()));
-        error.set(String::new());
-        announce.set(format!("Started from the template {name}."));
+        replace(template(picked.get_untracked()));
+        announce.set(format!(
+            "Started from the template {name}; Undo brings your work back."
+        ));
+    };
+    let undo = move |_| {
+        if let Some(previous) = replaced.get_untracked() {
+            replaced.set(None);
+            doc.load(previous);
+            announce.set("Your work is back.".into());
+        }
     };
     let open = move |ev: leptos::ev::Event| {
         let Some(file) = input_file(&ev) else {
@@ -84,9 +102,8 @@ fn Start(doc: Doc, announce: WriteSignal<String>) -> impl IntoView {
                 .and_then(|t| t.as_string());
             match text.map(|t| serde_json::from_str::<serde_json::Value>(&t)) {
                 Some(Ok(value)) if value.is_object() => {
-                    doc.load(value);
-                    error.set(String::new());
-                    announce.set(format!("Opened {name}."));
+                    replace(value);
+                    announce.set(format!("Opened {name}; Undo brings your work back."));
                 }
                 Some(Ok(_)) => {
                     error.set(format!("{name} is not a config: it is not a JSON object."))
@@ -107,6 +124,8 @@ fn Start(doc: Doc, announce: WriteSignal<String>) -> impl IntoView {
                 }).collect_view()}
             </select>
             <button type="button" id="b-start" on:click=start>"Start from template"</button>
+            <button type="button" id="b-undo" hidden=move || replaced.with(Option::is_none)
+                on:click=undo>"Undo"</button>
             <label class="b-file" for="b-open">"Open a config file"</label>
             <input id="b-open" type="file" accept=".json,application/json" on:change=open/>
         </div>
