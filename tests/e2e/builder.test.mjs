@@ -74,6 +74,9 @@ test('template → new field with a purpose → download: check accepts it, embe
   await purposes.getByLabel('Newsletter (newsletter)').check();
   await page.getByText('No problems: ready to download').waitFor();
   assert.equal(await purposes.getAttribute('aria-invalid'), null);
+  // The purpose lists the fields it covers, the new one last.
+  const covers = page.locator('li.b-card[data-purpose="newsletter"] .b-covers');
+  assert.match(await covers.textContent(), /^Covers: email, name, .*, bread$/);
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
