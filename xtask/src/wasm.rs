@@ -53,6 +53,30 @@ const WASM_FEATURES: [&str; 7] = [
     "--enable-reference-types",
 ];
 
+/// rustc flags for the wasm builds. `-Zlocation-detail=none` leaves out the file, line and
+/// column of every panic site: the page never sees them (with `panic = "abort"` and no panic
+/// hook a panic only traps), and they cost about 4 kB brotli. A `-Z` flag needs
+/// `RUSTC_BOOTSTRAP=1` on the stable compiler (as the fuzz step does); the builder gets the same
+/// flags so that the two builds share their compiled dependencies.
+const WASM_RUSTFLAGS: &str = "-Zlocation-detail=none";
+
+/// wasm-opt's passes: flattening and re-running the relooper before two rounds of `-Oz` gives
+/// smaller control flow than `-Oz` alone (1.4 kB brotli less, measured on the widget).
+const WASM_OPT_PASSES: [&str; 4] = ["--flatten", "--rereloop", "-Oz", "-Oz"];
+
+/// `cargo build` of `package` for wasm32 with the `wasm-release` profile and [`WASM_RUSTFLAGS`].
+fn cargo_build(package: &str) -> std::process::Command {
+    let mut cmd = shell::cargo();
+    cmd.args(["build", "--package", package, "--target", WASM_TARGET])
+        .args(["--profile", "wasm-release"])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            WASM_RUSTFLAGS,
+        );
+    cmd
+}
+
 /// Installs the tools, then builds `pkg/`.
 pub(crate) fn run() -> Result<()> {
     ensure_tools()?;
@@ -68,16 +92,7 @@ pub(crate) fn ensure_tools() -> Result<()> {
 
 /// Builds `pkg/` assuming the tools are there.
 pub(crate) fn build() -> Result<()> {
-    shell::run(shell::cargo().args([
-        "build",
-        "--package",
-        CRATE,
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        "wasm-release",
-    ]))
-    .context("building the widget for wasm32")?;
+    shell::run(&mut cargo_build(CRATE)).context("building the widget for wasm32")?;
 
     let wasm: PathBuf = [
         "target",
@@ -97,7 +112,7 @@ pub(crate) fn build() -> Result<()> {
 
     shell::run(
         shell::command(tools::wasm_opt())
-            .arg("-Oz")
+            .args(WASM_OPT_PASSES)
             .args(WASM_FEATURES)
             // Debug info and the producers section are of no use in a page; drop them whatever
             // the release profile's `strip` says.
@@ -126,16 +141,7 @@ pub(crate) const BUILDER_DIR: &str = "pkg/builder";
 /// Builds the builder page's module into `pkg/builder/`. It is a tool for the site's marketer,
 /// not part of the widget's size budget: no wasm-opt, brotli copies only.
 fn build_builder() -> Result<()> {
-    shell::run(shell::cargo().args([
-        "build",
-        "--package",
-        "formseal-builder",
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        "wasm-release",
-    ]))
-    .context("building the builder for wasm32")?;
+    shell::run(&mut cargo_build("formseal-builder")).context("building the builder for wasm32")?;
     let wasm: PathBuf = [
         "target",
         WASM_TARGET,
