@@ -46,11 +46,8 @@ pub(crate) fn save(config: &FormConfig, answers: &Answers) {
     let Some(storage) = page::local_storage() else {
         return;
     };
-    let kept: Answers = answers
-        .iter()
-        .filter(|(id, _)| keepable(config, id))
-        .map(|(id, v)| (id.clone(), v.clone()))
-        .collect();
+    let mut kept = answers.clone();
+    kept.retain(|id, _| keepable(config, id));
     if kept.is_empty() {
         let _ = storage.remove_item(&key(&config.id));
     } else if let Ok(json) = serde_json::to_string(&kept) {

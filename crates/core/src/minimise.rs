@@ -5,13 +5,13 @@
 //! are dropped (never sent empty), text is trimmed and NFC-normalised, and every step is reported
 //! so the widget can show it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::answers::Answers;
-use crate::answers::{is_option, other_text};
+use crate::answers::{is_option, other_text, str_set};
 use crate::config::{Field, FieldKind, FormConfig, MinimiseRule};
 use crate::consent::ConsentState;
 use crate::logic::Visibility;
@@ -116,7 +116,7 @@ pub fn minimise(
     ctx: &MinimiseContext<'_>,
 ) -> Minimised {
     let mut out = Minimised::default();
-    let known: BTreeSet<&str> = config.fields.iter().map(|f| f.id.as_str()).collect();
+    let known = str_set(config.fields.iter().map(|f| f.id.as_str()));
     for key in answers.keys().filter(|k| !known.contains(k.as_str())) {
         out.report(key, Step::DroppedUnknownField, true);
     }
@@ -299,7 +299,7 @@ fn minimise_value(
             if items.is_empty() {
                 return Ok(None);
             }
-            let distinct: BTreeSet<&str> = items.iter().filter_map(Value::as_str).collect();
+            let distinct = str_set(items.iter().filter_map(Value::as_str));
             let complete = items.len() == field.options.len()
                 && distinct.len() == items.len()
                 && items.iter().all(|i| is_option(field, i));
