@@ -48,7 +48,9 @@ async function recordsOf(page, count) {
     },
     { what: `${count} consent records for this visitor` },
   );
-  return mine;
+  // Records queued close together may arrive in either order (and `at` keeps only the hour): in
+  // these specs every withdrawal follows the consent it withdraws, so put withdrawals last.
+  return mine.sort((a, b) => (a.kind === 'withdrawal') - (b.kind === 'withdrawal'));
 }
 
 /** Nothing but JWE went to the collector, and not even the subject id appears in the clear. */
