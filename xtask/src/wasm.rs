@@ -154,6 +154,9 @@ fn build_builder() -> Result<()> {
         shell::command(tools::wasm_bindgen())
             .args(["--target", "web", "--out-dir", BUILDER_DIR])
             .args(["--out-name", BUILDER_CRATE, "--no-typescript"])
+            // Leptos's view types give function names of megabytes: 35 MB of a 36.5 MB module
+            // was the name section. Panics still print their message (the builder's hook).
+            .args(["--remove-name-section", "--remove-producers-section"])
             .arg(&wasm),
     )
     .context("generating the builder's JS glue with wasm-bindgen")?;
