@@ -220,8 +220,10 @@ impl Doc {
             }
         });
         self.keys.update(|keys| {
-            let key = keys.remove(from);
-            keys.insert(to, key);
+            if from < keys.len() && to < keys.len() {
+                let key = keys.remove(from);
+                keys.insert(to, key);
+            }
         });
     }
 
