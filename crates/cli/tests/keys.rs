@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Output;
 use std::sync::Arc;
 
 use assert_cmd::Command;
@@ -19,26 +18,13 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 mod common;
-use common::{answers, newsletter, seal_answers, test_key};
+use common::{answers, newsletter, run, seal_answers, test_key};
 
+/// `formseal` without a passphrase from the environment: these tests give it explicitly.
 fn formseal() -> Command {
-    let mut cmd = Command::cargo_bin("formseal").unwrap();
-    cmd.env("NO_COLOR", "1").env_remove("FORMSEAL_PASSPHRASE");
+    let mut cmd = common::formseal();
+    cmd.env_remove("FORMSEAL_PASSPHRASE");
     cmd
-}
-
-fn run(cmd: &mut Command, code: i32) -> (String, String) {
-    let output: Output = cmd.output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    (stdout, stderr)
 }
 
 fn jwk(path: &Path) -> PublicJwk {

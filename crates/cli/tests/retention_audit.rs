@@ -6,10 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chacha20::ChaCha20Rng;
@@ -25,27 +23,7 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 
 mod common;
-use common::{FORM, answers, newsletter, seal_answers, test_key};
-
-fn formseal() -> Command {
-    let mut cmd = Command::cargo_bin("formseal").unwrap();
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
-
-fn run(cmd: &mut Command, code: i32) -> (String, String) {
-    let output: Output = cmd.output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    (stdout, stderr)
-}
+use common::{FORM, answers, formseal, newsletter, run, seal_answers, test_key};
 
 /// An envelope of the example form sealed with a protected header of our choosing.
 fn seal_with_header(header: &[(&str, Value)]) -> String {
