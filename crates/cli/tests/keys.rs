@@ -151,13 +151,8 @@ fn an_openssl_encrypted_key_opens_with_a_passphrase_file() {
 
 /// Posts one envelope to the collector; returns the status and the error message, if any.
 async fn post(app: &axum::Router, jwe: String) -> (StatusCode, String) {
-    let content_type = if jwe.starts_with('{') {
-        "application/jose+json"
-    } else {
-        "application/jose"
-    };
     let request = Request::post("/v1/submissions")
-        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_TYPE, common::jose_content_type(&jwe))
         .body(Body::from(jwe))
         .unwrap();
     let response = app.clone().oneshot(request).await.unwrap();

@@ -116,13 +116,8 @@ async fn collect(envelopes: &[String]) -> (tempfile::TempDir, Arc<SqliteStore>) 
     };
     let app = app(AppState::new(store.clone(), options));
     for jwe in envelopes {
-        let content_type = if jwe.starts_with('{') {
-            "application/jose+json"
-        } else {
-            "application/jose"
-        };
         let request = Request::post("/v1/submissions")
-            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CONTENT_TYPE, common::jose_content_type(jwe))
             .body(Body::from(jwe.clone()))
             .unwrap();
         let status = app.clone().oneshot(request).await.unwrap().status();
@@ -252,12 +247,7 @@ async fn a_receiver_that_fails_first_still_gets_every_envelope_exactly_as_stored
         for (headers, body) in tries {
             assert_eq!(body, all[id].as_bytes(), "exactly the stored ciphertext");
             let content_type = headers[header::CONTENT_TYPE].to_str().unwrap();
-            let expected = if all[id].starts_with('{') {
-                "application/jose+json"
-            } else {
-                "application/jose"
-            };
-            assert_eq!(content_type, expected);
+            assert_eq!(content_type, common::jose_content_type(&all[id]));
             let signature = headers[webhook::SIGNATURE_HEADER]
                 .to_str()
                 .unwrap()

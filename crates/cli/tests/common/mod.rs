@@ -111,3 +111,13 @@ pub(crate) fn run(cmd: &mut Command, code: i32) -> (String, String) {
     );
     (stdout, stderr)
 }
+
+/// The `Content-Type` a JWE is posted with: `application/jose+json` for the JSON serialization,
+/// else `application/jose` (compact).
+pub(crate) fn jose_content_type(jwe: &str) -> &'static str {
+    if jwe.starts_with('{') {
+        "application/jose+json"
+    } else {
+        "application/jose"
+    }
+}
