@@ -228,7 +228,7 @@ fn save_file(name: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `sha384-<base64>` of the file at `url`, as `formseal embed` computes it from `pkg/`.
+/// The SRI value of the file at `url`, computed as `formseal embed` computes it from `pkg/`.
 async fn integrity_of(url: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
     let unreadable =
@@ -244,15 +244,7 @@ async fn integrity_of(url: &str) -> Result<String, String> {
     let bytes = JsFuture::from(response.array_buffer().map_err(|_| unreadable())?)
         .await
         .map_err(|_| unreadable())?;
-    let subtle = window.crypto().map_err(|_| "no WebCrypto")?.subtle();
-    let digest = subtle
-        .digest_with_str_and_buffer_source("SHA-384", &bytes.into())
-        .map_err(|_| "no SHA-384")?;
-    let digest = JsFuture::from(digest).await.map_err(|_| "no SHA-384")?;
-    let digest = js_sys::Uint8Array::new(&digest).to_vec();
-    let binary: String = digest.iter().map(|&b| char::from(b)).collect();
-    let base64 = window.btoa(&binary).map_err(|_| "cannot encode the hash")?;
-    Ok(format!("sha384-{base64}"))
+    Ok(embed::integrity(&js_sys::Uint8Array::new(&bytes).to_vec()))
 }
 
 /// Writes `text` to the clipboard.

@@ -4,10 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use base64ct::{Base64, Encoding};
-use sha2::{Digest, Sha384};
-
-use formseal_core::embed::{Snippet, entry_for, snippet};
+use formseal_core::embed::{self, Snippet, entry_for, snippet};
 
 use crate::check;
 use crate::{Hinted, shown};
@@ -84,8 +81,5 @@ fn integrity(path: &Path) -> anyhow::Result<String> {
             "run `cargo xtask wasm` to build pkg/, or point --pkg at the built widget",
         ))
     })?;
-    Ok(format!(
-        "sha384-{}",
-        Base64::encode_string(&Sha384::digest(&bytes))
-    ))
+    Ok(embed::integrity(&bytes))
 }

@@ -2,6 +2,9 @@
 //! Integrity hash, and the element pinned to the form's key id. `formseal embed` prints it and
 //! the builder shows it; both go through [`snippet`], so they cannot drift apart.
 
+use base64ct::{Base64, Encoding};
+use sha2::{Digest, Sha384};
+
 use crate::config::FormKind;
 
 /// The widget's entry module: a page with a form loads only this; it fetches the wasm.
@@ -48,6 +51,11 @@ pub fn snippet(s: &Snippet<'_>) -> String {
     )
 }
 
+/// The Subresource Integrity value browsers check for a file: `sha384-<base64>` of its bytes.
+pub fn integrity(bytes: &[u8]) -> String {
+    format!("sha384-{}", Base64::encode_string(&Sha384::digest(bytes)))
+}
+
 /// Escapes text for a double-quoted HTML attribute.
 fn attribute(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -66,6 +74,15 @@ fn attribute(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integrity_is_the_sri_form_of_sha384() {
+        // SHA-384 of "abc" (FIPS 180-2 example), base64.
+        assert_eq!(
+            integrity(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+    }
 
     #[test]
     fn attributes_are_escaped() {
