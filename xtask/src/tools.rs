@@ -1,8 +1,11 @@
-//! Installing the tools the build and the tests need, into the project directory only, so that a
-//! fresh machine with just rustup, Node and npm can run `cargo xtask test`: nothing outside the
-//! checkout is needed, except rustup's wasm32 target and Debian's chromium and postgresql
-//! (installed with apt as root, as on CI). Each `ensure_*` is a no-op when done.
+//! Installing the tools the build and the tests need, so that a fresh machine with just rustup,
+//! Node and npm can run `cargo xtask test`: rustup's wasm32 target, the npm packages, Debian's
+//! chromium and postgresql (with apt as root, as on CI) and the pinned cargo tools. A cargo tool
+//! already installed at its pinned version is reused wherever it is (`target/tools`, cargo's own
+//! `bin` directory, `PATH`); a missing one is installed into cargo's `bin` directory, so that the
+//! next checkout on the machine reuses it too. Each `ensure_*` is a no-op when done.
 
+use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -14,14 +17,75 @@ use crate::shell::{self, project_root};
 /// The rustc target the widget is built for.
 pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Where `cargo install --root` puts project-local tools (`target/tools/bin/...`).
-fn tools_root() -> PathBuf {
-    project_root().join("target").join("tools")
+/// Where earlier versions of this file installed tools (`target/tools/bin/...`); still searched.
+fn project_tools_bin() -> PathBuf {
+    project_root().join("target").join("tools").join("bin")
 }
 
-/// The project's own `wasm-bindgen` CLI, matching the `wasm-bindgen` crate in Cargo.lock.
+/// Cargo's own `bin` directory, where `cargo install` puts tools by default:
+/// `$CARGO_INSTALL_ROOT/bin`, else `$CARGO_HOME/bin`, else `~/.cargo/bin`.
+fn cargo_bin() -> Option<PathBuf> {
+    if let Some(root) = env::var_os("CARGO_INSTALL_ROOT") {
+        return Some(PathBuf::from(root).join("bin"));
+    }
+    if let Some(home) = env::var_os("CARGO_HOME") {
+        return Some(PathBuf::from(home).join("bin"));
+    }
+    env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo").join("bin"))
+}
+
+/// Every place a tool named `name` may already be installed, in the order they are tried.
+fn candidates(name: &str) -> Vec<PathBuf> {
+    let mut dirs = vec![project_tools_bin()];
+    dirs.extend(cargo_bin());
+    if let Some(path) = env::var_os("PATH") {
+        dirs.extend(env::split_paths(&path));
+    }
+    dirs.into_iter()
+        .map(|dir| dir.join(name))
+        .filter(|bin| bin.is_file())
+        .collect()
+}
+
+/// The first installed `name` whose `--version` prints `version` as its second word (they print
+/// "wasm-bindgen 0.2.x", "cargo-deny 0.20.2", "cargo-fuzz 0.13.2").
+fn find_installed(name: &str, version: &str) -> Option<PathBuf> {
+    candidates(name).into_iter().find(|bin| {
+        let output = std::process::Command::new(bin).arg("--version").output();
+        output.is_ok_and(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .nth(1)
+                .is_some_and(|shown| shown == version)
+        })
+    })
+}
+
+/// Installs `package` at exactly `version` with `cargo install` into cargo's `bin` directory,
+/// unless it is installed there (or anywhere [`find_installed`] looks) already; returns the
+/// binary named `bin`.
+fn ensure_cargo_tool(package: &str, version: &str, bin: &str, locked: bool) -> Result<PathBuf> {
+    if let Some(found) = find_installed(bin, version) {
+        return Ok(found);
+    }
+    let mut install = shell::cargo();
+    install.args(["install", package, "--version", &format!("={version}")]);
+    if locked {
+        install.arg("--locked");
+    }
+    shell::run(&mut install).with_context(|| format!("installing {package} {version}"))?;
+    find_installed(bin, version).with_context(|| {
+        format!("`cargo install {package}` finished but no {bin} {version} was found")
+    })
+}
+
+/// The `wasm-bindgen` CLI at the version of the `wasm-bindgen` crate in Cargo.lock, once
+/// [`ensure_wasm_bindgen`] has run (before, the path where it would be).
 pub(crate) fn wasm_bindgen() -> PathBuf {
-    tools_root().join("bin").join("wasm-bindgen")
+    locked_version("wasm-bindgen")
+        .ok()
+        .and_then(|version| find_installed("wasm-bindgen", &version))
+        .unwrap_or_else(|| project_tools_bin().join("wasm-bindgen"))
 }
 
 /// `wasm-opt` from the npm package `binaryen`. Debian's binaryen is too old: it emits broken wasm.
@@ -59,32 +123,14 @@ pub(crate) fn ensure_node_modules() -> Result<()> {
     Ok(())
 }
 
-/// Installs `wasm-bindgen-cli` into `target/tools` at exactly the version of the `wasm-bindgen`
-/// crate in Cargo.lock: the CLI and the crate must agree or the generated glue does not load.
+/// Installs `wasm-bindgen-cli` at exactly the version of the `wasm-bindgen` crate in Cargo.lock
+/// unless it is installed: the CLI and the crate must agree or the generated glue does not load.
 pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
     let version = locked_version("wasm-bindgen")?;
-    let bin = wasm_bindgen();
-    if bin.is_file() {
-        let shown = shell::read(shell::command(&bin).arg("--version"))?;
-        // It prints "wasm-bindgen 0.2.x".
-        if shown.split_whitespace().nth(1) == Some(version.as_str()) {
-            return Ok(());
-        }
-        eprintln!("{} is {}, want {version}", bin.display(), shown.trim());
-    }
     // Not `--locked`: with it the install fails on our machines; the exact version pin suffices.
-    shell::run(
-        shell::cargo()
-            .args([
-                "install",
-                "wasm-bindgen-cli",
-                "--version",
-                &format!("={version}"),
-                "--root",
-            ])
-            .arg(tools_root()),
-    )
-    .context("installing wasm-bindgen-cli into target/tools")
+    ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false)
+        .context("installing wasm-bindgen-cli")
+        .map(drop)
 }
 
 /// `cargo-deny`, pinned: the licence, ban, source and advisory checks of `cargo xtask deny`.
@@ -99,7 +145,7 @@ pub(crate) const CARGO_FUZZ: CargoTool = CargoTool {
     version: "0.13.2",
 };
 
-/// A cargo subcommand installed from crates.io into `target/tools` at a pinned version.
+/// A cargo subcommand from crates.io at a pinned version.
 pub(crate) struct CargoTool {
     /// The crate, which is also the binary's name.
     pub(crate) package: &'static str,
@@ -109,40 +155,18 @@ pub(crate) struct CargoTool {
 
 impl CargoTool {
     /// A command running the installed binary as cargo would (`cargo-deny deny ...`), so that
-    /// no PATH change is needed.
+    /// no PATH change is needed. Call [`CargoTool::ensure`] first.
     pub(crate) fn command(&self) -> std::process::Command {
-        let mut cmd = shell::command(self.bin());
+        let bin = find_installed(self.package, self.version)
+            .unwrap_or_else(|| PathBuf::from(self.package));
+        let mut cmd = shell::command(bin);
         cmd.arg(self.package.trim_start_matches("cargo-"));
         cmd
     }
 
-    fn bin(&self) -> PathBuf {
-        tools_root().join("bin").join(self.package)
-    }
-
-    /// Installs the tool unless the pinned version is there already.
+    /// Installs the tool unless the pinned version is installed already.
     pub(crate) fn ensure(&self) -> Result<()> {
-        let bin = self.bin();
-        if bin.is_file() {
-            let shown = shell::read(shell::command(&bin).arg("--version")).unwrap_or_default();
-            // They print "cargo-deny 0.20.2" / "cargo-fuzz 0.13.2".
-            if shown.split_whitespace().nth(1) == Some(self.version) {
-                return Ok(());
-            }
-        }
-        shell::run(
-            shell::cargo()
-                .args([
-                    "install",
-                    self.package,
-                    "--version",
-                    &format!("={}", self.version),
-                    "--locked",
-                    "--root",
-                ])
-                .arg(tools_root()),
-        )
-        .with_context(|| format!("installing {} into target/tools", self.package))
+        ensure_cargo_tool(self.package, self.version, self.package, true).map(drop)
     }
 }
 
@@ -152,9 +176,9 @@ pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's chromedriver, which wasm-bindgen-test-runner drives for the widget's browser tests.
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// The test runner that comes with `wasm-bindgen-cli` (same version, same install).
+/// The test runner that comes with `wasm-bindgen-cli` (same version, same directory).
 pub(crate) fn wasm_bindgen_test_runner() -> PathBuf {
-    tools_root().join("bin").join("wasm-bindgen-test-runner")
+    wasm_bindgen().with_file_name("wasm-bindgen-test-runner")
 }
 
 /// Installs Debian's `chromium` and `chromium-driver` with apt when either is missing. That
