@@ -18,8 +18,37 @@ pub(crate) fn project_root() -> PathBuf {
 }
 
 /// A `cargo` command, using the same cargo that runs this xtask (and so the same toolchain).
+/// Under `CI=true` incremental compilation is off: a fresh clone builds everything once, and
+/// incremental state would only cost time and disk.
 pub(crate) fn cargo() -> Command {
-    command(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut cmd = command(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    if env::var_os("CI").is_some_and(|ci| ci == "true") {
+        cmd.env("CARGO_INCREMENTAL", "0");
+    }
+    cmd
+}
+
+/// The toolchain's `clippy-driver`, next to the cargo that runs this xtask (rustup sets `CARGO`
+/// to the toolchain's own binary); else whatever `clippy-driver` is on `PATH`.
+pub(crate) fn clippy_driver() -> PathBuf {
+    env::var_os("CARGO")
+        .map(|cargo| PathBuf::from(cargo).with_file_name("clippy-driver"))
+        .filter(|driver| driver.is_file())
+        .unwrap_or_else(|| PathBuf::from("clippy-driver"))
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `target/` in the project.
+pub(crate) fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                project_root().join(dir)
+            }
+        })
+        .unwrap_or_else(|| project_root().join("target"))
 }
 
 /// A command that runs in the project root.
