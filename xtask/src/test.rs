@@ -129,10 +129,11 @@ fn print_times(times: &[(&str, f64, bool)], start: Instant) {
 }
 
 /// What the build and every test need: the wasm toolchain, the npm packages, chromium,
-/// PostgreSQL.
+/// PostgreSQL, the Python virtualenv.
 fn tools() -> Result<()> {
     wasm::ensure_tools()?;
     tools::ensure_chromium()?;
+    tools::ensure_python_venv()?;
     tools::ensure_postgres().map(drop)
 }
 

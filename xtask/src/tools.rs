@@ -318,6 +318,71 @@ pub(crate) fn ensure_chromium() -> Result<()> {
     Ok(())
 }
 
+/// The Python packages the tests run, pinned (the README's JOSE snippets).
+const PYTHON_REQUIREMENTS: &str = "tests/python-requirements.txt";
+
+/// The tests' virtualenv, relative to the project root (`crates/cli/tests/readme_jose.rs`).
+const PYTHON_VENV: &str = "target/py";
+
+/// Makes the virtualenv `target/py` with the packages of `tests/python-requirements.txt` from
+/// PyPI, unless it holds exactly those already (a copy of the file in the venv says so).
+/// Needs `python3` with its `venv` module; as root it installs Debian's when missing.
+pub(crate) fn ensure_python_venv() -> Result<()> {
+    let root = project_root();
+    let wanted = fs::read_to_string(root.join(PYTHON_REQUIREMENTS))
+        .with_context(|| format!("reading {PYTHON_REQUIREMENTS}"))?;
+    let venv = root.join(PYTHON_VENV);
+    let stamp = venv.join("requirements.txt");
+    let python = venv.join("bin/python");
+    if python.is_file() && fs::read_to_string(&stamp).is_ok_and(|had| had == wanted) {
+        return Ok(());
+    }
+    let has_venv = |cmd: &mut std::process::Command| {
+        cmd.args(["-c", "import venv, ensurepip"])
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if !has_venv(&mut shell::command("python3")) {
+        let uid = shell::read(shell::command("id").arg("-u")).unwrap_or_default();
+        if uid.trim() != "0" {
+            bail!(
+                "python3 with its venv module is missing and only root can install it\n\n\
+                 hint: sudo apt-get update && sudo apt-get install -y python3 python3-venv"
+            );
+        }
+        shell::run(
+            shell::command("sh")
+                .args([
+                    "-c",
+                    "apt-get update && apt-get install -y --no-install-recommends python3 python3-venv",
+                ])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+        .context("installing Debian's python3 for the tests' virtualenv")?;
+    }
+    shell::run(
+        shell::command("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+    )
+    .context("making the tests' virtualenv")?;
+    shell::run(
+        shell::command(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg("-r")
+            .arg(root.join(PYTHON_REQUIREMENTS)),
+    )
+    .with_context(|| format!("installing {PYTHON_REQUIREMENTS} into {PYTHON_VENV}"))?;
+    fs::write(&stamp, wanted)?;
+    Ok(())
+}
+
 /// Where Debian installs PostgreSQL's server programs, one directory per major version.
 const POSTGRES_LIB: &str = "/usr/lib/postgresql";
 
