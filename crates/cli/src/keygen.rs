@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use formseal_core::keys::{MAX_RSA_BITS, MIN_RSA_BITS, PrivateKey};
 
+use crate::shares::{self, Split};
 use crate::{Hinted, passphrase, shown};
 
 /// The file the private key is written to, inside `--out`.
@@ -26,12 +27,17 @@ pub(crate) const PUBLIC_FILE: &str = "public.jwk.json";
 /// With --passphrase the private key is encrypted (PKCS#8 with scrypt and AES-256-CBC); the
 /// passphrase comes from --passphrase-file, else the FORMSEAL_PASSPHRASE variable, else it is
 /// asked twice on the terminal. `decrypt` and `export` then ask for it the same way.
+///
+/// With --shares N --threshold K it also writes N recovery shares (DIR/share-1-of-N.txt...):
+/// hand each to another person or safe; any K of them rebuild private.pem with `formseal key
+/// recover`, fewer reveal nothing of it.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   formseal keygen --out keys/
   formseal keygen --out keys/ --passphrase
-  formseal keygen --out keys/ --passphrase-file passphrase.txt")]
+  formseal keygen --out keys/ --passphrase-file passphrase.txt
+  formseal keygen --out keys/ --shares 5 --threshold 3")]
 pub(crate) struct Args {
     /// Directory to write the key pair to; created if it does not exist.
     #[arg(long, value_name = "DIR")]
@@ -48,13 +54,37 @@ pub(crate) struct Args {
     /// Encrypt the private key with the passphrase on this file's first line.
     #[arg(long, value_name = "FILE")]
     passphrase_file: Option<PathBuf>,
+
+    /// Also write this many recovery shares of the private key (2 to 255).
+    #[arg(long, value_name = "N", requires = "threshold", value_parser = clap::value_parser!(u8).range(2..=i64::from(shares::MAX_SHARES)))]
+    shares: Option<u8>,
+
+    /// How many of the recovery shares rebuild the key (2 to --shares).
+    #[arg(long, value_name = "K", requires = "shares")]
+    threshold: Option<u8>,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let private_path = args.out.join(PRIVATE_FILE);
     let public_path = args.out.join(PUBLIC_FILE);
+    let split = match (args.shares, args.threshold) {
+        (Some(n), Some(k)) => Some(Split::new(n, k)?),
+        _ => None,
+    };
+    let share_paths: Vec<PathBuf> = split
+        .map(|split| {
+            split
+                .file_names()
+                .iter()
+                .map(|name| args.out.join(name))
+                .collect()
+        })
+        .unwrap_or_default();
     // Check before the slow generation, and again (create_new) when writing.
-    for path in [&private_path, &public_path] {
+    for path in [&private_path, &public_path]
+        .into_iter()
+        .chain(&share_paths)
+    {
         if path.exists() {
             return Err(already_there(path));
         }
@@ -87,6 +117,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 
     write_new(&private_path, pem.as_bytes(), 0o600)?;
     write_new(&public_path, jwk.as_bytes(), 0o644)?;
+    if let Some(split) = split {
+        for (path, text) in share_paths.iter().zip(split.share_texts(&pem, key.kid())) {
+            write_new(path, text.as_bytes(), 0o600)?;
+        }
+        eprintln!(
+            "wrote {} recovery shares ({} … {}); any {} of them rebuild the private key with \
+             `formseal key recover`: give each to a different person or safe",
+            split.shares,
+            share_paths.first().map(|p| shown(p)).unwrap_or_default(),
+            share_paths.last().map(|p| shown(p)).unwrap_or_default(),
+            split.threshold
+        );
+    }
 
     println!("{}", key.kid());
     eprintln!(
@@ -141,7 +184,7 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 
 /// Writes a file that must not exist yet, created with `mode` on unix so a private key is never
 /// readable by others, not even for a moment.
-fn write_new(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
+pub(crate) fn write_new(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

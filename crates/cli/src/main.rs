@@ -13,11 +13,13 @@ mod decrypt;
 mod embed;
 mod export;
 mod files;
+mod key;
 mod keygen;
 mod passphrase;
 mod purge;
 mod requests;
 mod seal;
+mod shares;
 mod subject;
 mod table;
 mod webhook;
@@ -34,6 +36,9 @@ use clap::{Parser, Subcommand};
 const AFTER_HELP: &str = "\
 Examples:
   formseal keygen --out keys/
+  formseal keygen --out keys/ --shares 5 --threshold 3
+  formseal key recover --out private.pem share-1-of-5.txt share-3-of-5.txt share-4-of-5.txt
+  formseal key check --key keys/private.pem --form form.json
   formseal check form.json
   formseal seal --form form.json --consent personalisation < answers.json > sealed.jwe
   formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
@@ -72,6 +77,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Keygen(keygen::Args),
+    Key(key::Args),
     Check(check::Args),
     Seal(seal::Args),
     Embed(embed::Args),
@@ -104,6 +110,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Keygen(args) => keygen::run(&args),
+        Command::Key(args) => key::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Seal(args) => seal::run(&args),
         Command::Embed(args) => embed::run(&args),

@@ -31,6 +31,11 @@ pub(crate) struct KeyArgs {
 }
 
 impl KeyArgs {
+    /// The key file, as given.
+    pub(crate) fn path(&self) -> &Path {
+        &self.key
+    }
+
     /// Reads the key, asking for its passphrase when it is encrypted. Errors name the file and
     /// what is wrong, never its content.
     pub(crate) fn load(&self) -> anyhow::Result<PrivateKey> {
