@@ -18,6 +18,7 @@ mod keygen;
 mod passphrase;
 mod purge;
 mod requests;
+mod schema;
 mod seal;
 mod shares;
 mod subject;
@@ -40,6 +41,7 @@ Examples:
   formseal key recover --out private.pem share-1-of-5.txt share-3-of-5.txt share-4-of-5.txt
   formseal key check --key keys/private.pem --form form.json
   formseal check form.json
+  formseal schema > formseal-config.schema.json
   formseal seal --form form.json --consent personalisation < answers.json > sealed.jwe
   formseal decrypt --key keys/private.pem sealed.jwe > records.jsonl
   formseal serve --form form.json --allow-origin https://shop.example
@@ -79,6 +81,7 @@ enum Command {
     Keygen(keygen::Args),
     Key(key::Args),
     Check(check::Args),
+    Schema(schema::Args),
     Seal(seal::Args),
     Embed(embed::Args),
     Decrypt(decrypt::Args),
@@ -112,6 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keygen(args) => keygen::run(&args),
         Command::Key(args) => key::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Schema(args) => schema::run(&args),
         Command::Seal(args) => seal::run(&args),
         Command::Embed(args) => embed::run(&args),
         Command::Decrypt(args) => decrypt::run(&args),

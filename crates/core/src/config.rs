@@ -47,10 +47,24 @@ pub const SINGLE_PAGE_ID: &str = "main";
 /// A text in every language of the form, keyed by language tag (`"nl"`, `"en"`).
 pub type Text = BTreeMap<String, String>;
 
+/// The JSON Schema (draft 2020-12) of config v1, generated from [`FormConfig`] and the types it
+/// holds, with their doc comments as descriptions: what `formseal schema` prints for editors.
+/// It describes the document's shape; [`FormConfig::check`] also checks rules that a schema
+/// cannot say (a field's purposes must be declared, translations complete...).
+#[cfg(feature = "schema")]
+pub fn json_schema() -> serde_json::Value {
+    schemars::schema_for!(FormConfig).to_value()
+}
+
 /// A complete form (or consent banner) as the marketer describes it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormConfig {
+    /// The JSON Schema this file follows (`formseal schema` prints it), for editors that
+    /// complete and check as one types; formseal itself ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Config schema version; must be [`SCHEMA_VERSION`].
     pub formseal: u32,
     /// Stable id of the form (`newsletter`), carried in every envelope.
@@ -94,6 +108,7 @@ pub struct FormConfig {
 }
 
 /// One page (section) of a survey.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
@@ -116,6 +131,7 @@ pub struct Page {
 /// Contact details for it are a purpose of their own, with its own consent and retention: they
 /// are sealed in a separate envelope with its own ids, and the answers envelope then carries a
 /// fresh random subject id, so the two cannot be linked by anyone but the key holder.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reward {
@@ -133,6 +149,7 @@ pub struct Reward {
 }
 
 /// The kinds of reward.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RewardKind {
@@ -143,6 +160,7 @@ pub enum RewardKind {
 }
 
 /// What a form is for; it decides the envelope kind of its submissions.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FormKind {
@@ -159,6 +177,7 @@ pub enum FormKind {
 }
 
 /// Texts that belong to the form as a whole.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormTexts {
@@ -176,6 +195,7 @@ pub struct FormTexts {
 }
 
 /// The privacy notice a form links to.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyNotice {
@@ -186,6 +206,7 @@ pub struct PrivacyNotice {
 }
 
 /// One reason for processing personal data, as the privacy notice states it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Purpose {
@@ -216,6 +237,7 @@ pub struct Purpose {
 }
 
 /// The lawful bases of Article 6(1) GDPR.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LegalBasis {
@@ -234,6 +256,7 @@ pub enum LegalBasis {
 }
 
 /// One question of a form.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
@@ -313,6 +336,7 @@ impl Field {
 }
 
 /// Texts at the low and high end of a rating scale.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndLabels {
@@ -324,6 +348,7 @@ pub struct EndLabels {
 
 /// The free-text "other" choice of a select or radio field. Its answer is `{"other": "..."}`
 /// (an item of the array for a multiple select).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtherOption {
@@ -346,6 +371,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// The input types of config version 1.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FieldKind {
@@ -393,6 +419,7 @@ impl FieldKind {
 }
 
 /// One allowed answer of a select or radio field.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
@@ -403,6 +430,7 @@ pub struct ChoiceOption {
 }
 
 /// The scales a rating field can use.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RatingScale {
     /// One to five stars.
@@ -428,6 +456,7 @@ impl RatingScale {
 }
 
 /// Declared generalisations, run on the visitor's device before sealing.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum MinimiseRule {
@@ -474,6 +503,7 @@ impl MinimiseRule {
 }
 
 /// One thing wrong with a config: where, what, and (when we can tell) how to fix it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// JSON path of the offending value, e.g. `fields[3].purposes[0]`.

@@ -17,6 +17,7 @@ use crate::envelope::{ConsentRecord, ENVELOPE_VERSION, Envelope, EnvelopeKind, r
 use crate::time::{self, Date};
 
 /// What the visitor agreed to, as recorded in every envelope.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentState {
@@ -77,6 +78,7 @@ impl ConsentState {
 }
 
 /// How a consent record came about.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConsentMethod {
@@ -125,6 +127,7 @@ pub const BANNER_TEXTS: &[&str] = &[
 ];
 
 /// Settings of a consent banner, the `consent` object of a config with `kind: consent`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentSettings {
@@ -294,6 +297,7 @@ impl ConsentSettings {
 /// A visitor's current choice, as the browser keeps it (`formseal:consent:FORM_ID` in
 /// `localStorage`). The page's loader reads the same JSON to apply the choice before any wasm
 /// loads, so its shape is part of the public contract.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     /// Version of this stored format.

@@ -21,6 +21,7 @@ pub const MAX_RSA_BITS: usize = 8192;
 const KEY_ALG: &str = "RSA-OAEP-256";
 
 /// RSA public key as a JWK (RFC 7517) as it appears in form configs.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicJwk {

@@ -23,6 +23,7 @@ use crate::time::Date;
 /// {"field": "visits", "gt": 3}
 /// {"any": [{"field": "role", "one_of": ["owner", "manager"]}, {"field": "email", "answered": true}]}
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "ConditionJson", into = "ConditionJson")]
 pub enum Condition {
@@ -40,6 +41,7 @@ pub enum Condition {
 }
 
 /// A test on one answer.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Test {
     /// The answer is this value (for a multiple select: this value is among the answers).
@@ -142,6 +144,7 @@ fn as_number(value: &Value) -> Option<f64> {
 }
 
 /// The JSON form of a condition: exactly one of `all`, `any`, or `field` with one test.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConditionJson {

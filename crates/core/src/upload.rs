@@ -17,6 +17,7 @@ use crate::envelope::LARGE_BUCKET;
 pub const MAX_FILE_NAME_CHARS: usize = 120;
 
 /// A file answer as it is sealed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileAnswer {
