@@ -11,12 +11,9 @@ const WIDGET = new URL('formseal.js', import.meta.url).href;
 const WIDGET_INTEGRITY = '__WIDGET_INTEGRITY__';
 const CHOICE = 'formseal:consent:';
 const QUEUE = 'formseal:queue:';
-const SETTINGS = {
-  en: 'Privacy settings',
-  nl: 'Privacy-instellingen',
-  de: 'Datenschutz-Einstellungen',
-  fr: 'Paramètres de confidentialité',
-};
+// The built-in texts the loader shows, {key: {lang: text}}: `cargo xtask wasm` writes them in
+// from src/texts.json, the widget's own source of them.
+const TEXTS = /*@TEXTS@*/ {};
 // At the end of the page rather than floating: it must never cover the page's own content.
 const BUTTON_CSS = `:host{display:block;text-align:center;margin:1rem}button{
 padding:.4rem .8rem;border:2px solid var(--formseal-accent,#2457d6);border-radius:var(--formseal-radius,6px);
@@ -146,6 +143,13 @@ function language() {
   return ok(wanted) ? wanted.split('-')[0] : config.languages[0];
 }
 
+// A text of the banner in `lang`: the config's override, else the built-in one (English for a
+// language without built-in texts), as the widget's `i18n::builtin` picks them.
+function text(key, lang) {
+  const builtin = TEXTS[key];
+  return config.consent?.texts?.[key]?.[lang] ?? builtin[lang.split('-')[0].toLowerCase()] ?? builtin.en;
+}
+
 // The "privacy settings" button at the end of every page: withdrawing is always one click away.
 function showButton() {
   if (button || config.consent?.settings_button === false) return;
@@ -157,7 +161,7 @@ function showButton() {
   shadow.adoptedStyleSheets = [sheet];
   button = document.createElement('button');
   button.type = 'button';
-  button.textContent = config.consent?.texts?.settings?.[lang] ?? SETTINGS[lang] ?? SETTINGS.en;
+  button.textContent = text('settings', lang);
   button.addEventListener('click', () => api.show());
   shadow.append(button);
   document.body.append(host);

@@ -41,6 +41,12 @@ const LOADER_SOURCE: &str = "src/loader.js";
 /// The placeholder in the loader's source for the glue's SRI hash.
 const LOADER_PLACEHOLDER: &str = "__WIDGET_INTEGRITY__";
 
+/// The widget's built-in texts, the one source of the loader's texts too (see `build.rs`).
+const TEXTS_SOURCE: &str = "src/texts.json";
+
+/// The placeholder in the loader's source for the built-in texts of its first layer.
+const TEXTS_PLACEHOLDER: &str = "/*@TEXTS@*/ {}";
+
 /// Wasm features rustc's default wasm32 CPU emits (LLVM's "generic"); wasm-opt must accept them
 /// in the input, and is kept from introducing any other.
 const WASM_FEATURES: [&str; 7] = [
@@ -230,11 +236,54 @@ fn write_loader() -> Result<()> {
         "src/loader.js must contain {LOADER_PLACEHOLDER} exactly once"
     );
     let integrity = format!("sha384-{}", base64(&sha384(&glue)));
+    let source = first_layer_data(&source)?;
     fs::write(
         root.join(LOADER),
         source.replace(LOADER_PLACEHOLDER, &integrity),
     )
     .with_context(|| format!("writing {LOADER}"))
+}
+
+/// Fills the loader's first layer in from the widget's own sources: the built-in texts marked
+/// `"loader"` in `src/texts.json`, as `{key: {lang: text}}`. Never a second hand-kept copy.
+fn first_layer_data(source: &str) -> Result<String> {
+    let root = project_root();
+    ensure!(
+        source.matches(TEXTS_PLACEHOLDER).count() == 1,
+        "src/loader.js must contain {TEXTS_PLACEHOLDER} exactly once"
+    );
+    let json = fs::read_to_string(root.join(TEXTS_SOURCE)).context("reading src/texts.json")?;
+    let doc: serde_json::Value = serde_json::from_str(&json).context("parsing src/texts.json")?;
+    let languages = doc["languages"]
+        .as_array()
+        .context("src/texts.json: no `languages`")?;
+    let mut texts = serde_json::Map::new();
+    for entry in doc["texts"]
+        .as_array()
+        .context("src/texts.json: no `texts`")?
+    {
+        if entry["loader"].as_bool() != Some(true) {
+            continue;
+        }
+        let key = entry["key"]
+            .as_str()
+            .context("src/texts.json: a text without `key`")?;
+        let mut by_language = serde_json::Map::new();
+        for language in languages {
+            let language = language
+                .as_str()
+                .context("src/texts.json: a language is not a string")?;
+            let text = entry[language]
+                .as_str()
+                .with_context(|| format!("src/texts.json: {key} has no {language} text"))?;
+            by_language.insert(language.to_owned(), text.into());
+        }
+        texts.insert(key.to_owned(), by_language.into());
+    }
+    Ok(source.replace(
+        TEXTS_PLACEHOLDER,
+        &serde_json::Value::Object(texts).to_string(),
+    ))
 }
 
 /// SHA-384 (FIPS 180-4): SHA-512's compression with its own initial values, cut to 48 bytes.
