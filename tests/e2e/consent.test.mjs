@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, beforeEach, afterEach, test } from 'node:test';
 
-import { cspViolations, openBrowser, submissions } from './fixtures/browser.mjs';
+import { cspViolations, openBrowser } from './fixtures/browser.mjs';
 import { eventually, startCollector } from './fixtures/collector.mjs';
-import { ConsentPage, consentSite } from './fixtures/consent-page.mjs';
-import { leaks } from './fixtures/newsletter.mjs';
+import { assertOnlyCiphertextSent, consentRecords, ConsentPage, consentSite } from './fixtures/consent-page.mjs';
 
 let collector;
 let browser;
@@ -36,35 +35,8 @@ afterEach(async () => {
   assert.deepEqual(errors, [], 'no uncaught error on the page');
 });
 
-/** The consent records of this browser's subject, oldest first. */
-async function recordsOf(page, count) {
-  let mine = [];
-  await eventually(
-    async () => {
-      // The widget creates the subject id with the first record; read it each time.
-      const subject = await page.evaluate(() => localStorage.getItem('formseal:subject'));
-      mine = collector.decrypt().filter((r) => r.subject === subject && r.form === 'cookies');
-      return mine.length === count;
-    },
-    { what: `${count} consent records for this visitor` },
-  );
-  // Records queued close together may arrive in either order (and `at` keeps only the hour): in
-  // these specs every withdrawal follows the consent it withdraws, so put withdrawals last.
-  return mine.sort((a, b) => (a.kind === 'withdrawal') - (b.kind === 'withdrawal'));
-}
-
-/** Nothing but JWE went to the collector, and not even the subject id appears in the clear. */
-async function assertOnlyCiphertext(page) {
-  const subject = await page.evaluate(() => localStorage.getItem('formseal:subject'));
-  assert.deepEqual(leaks(browser.requests, [subject]), []);
-  for (const post of submissions(browser)) {
-    assert.match(post.body.toString('utf8').trim(), /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/);
-    assert.equal(post.headers.cookie, undefined, 'no cookie is sent');
-  }
-  for (const request of browser.requests) {
-    assert.equal(new URL(request.url).hostname, '127.0.0.1', `request to ${request.url}`);
-  }
-}
+const recordsOf = (page, count) => consentRecords(collector, page, count);
+const assertOnlyCiphertext = (page) => assertOnlyCiphertextSent(browser, page);
 
 test('accept all runs the gated script once, loads the image, grants Consent Mode and is recorded', async () => {
   await browser.page.goto(url);
@@ -355,6 +327,8 @@ test('the settings layer offers a receipt naming the record', async () => {
 test('a consent record made offline is sent on the next page view', async () => {
   await browser.page.goto(url);
   await consent.waitForState('banner');
+  // The widget is there to seal the record (first-layer.test.mjs covers a decision made before).
+  await consent.waitForWidget();
   await browser.context.setOffline(true);
   await consent.bannerButton('reject-all').click();
   await consent.waitForState('hidden');
