@@ -94,13 +94,14 @@ export function bannerText(config, key, lang) {
 /**
  * Paints the banner's first layer of `config` in `lang` into `shadow`: the same DOM, classes,
  * `data-action` hooks and CSS as the widget's, under a strict CSP (an adopted stylesheet, no
- * inline styles). `onAction('accept-all' | 'reject-all' | 'choose', button)` gets the clicks.
+ * inline styles). `onAction('accept-all' | 'reject-all' | 'choose', button)`, if given, gets the
+ * clicks.
  * The builder's preview paints with this function too, so the two cannot drift apart.
  */
 export function paintFirstLayer(shadow, config, lang, onAction) {
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(BANNER_CSS);
-  shadow.adoptedStyleSheets = [sheet];
+  shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
   const el = (tag, props = {}, ...children) => {
     const node = Object.assign(document.createElement(tag), props);
     node.append(...children);
@@ -119,7 +120,7 @@ export function paintFirstLayer(shadow, config, lang, onAction) {
   for (const action of ['accept-all', 'reject-all', 'choose']) {
     const button = el('button', { type: 'button', className: 'fs-choice' }, bannerText(config, action.replace('-', '_'), lang));
     button.dataset.action = action;
-    button.addEventListener('click', () => onAction(action, button));
+    if (onAction) button.addEventListener('click', () => onAction(action, button));
     choices.append(button);
   }
   section.append(choices);

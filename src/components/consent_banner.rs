@@ -67,12 +67,13 @@ pub(crate) fn ConsentBanner(
     } else {
         consent::in_force(&config.id)
     };
-    // The first layer the loader painted into the same shadow root, if it did.
+    // The first layer the loader painted into the same shadow root (or the builder's preview,
+    // with the loader's painter), if it did.
     let painted = host
         .shadow_root()
-        .and_then(|shadow| shadow.query_selector("section.fs-banner").ok().flatten())
-        .filter(|_| !previewing);
+        .and_then(|shadow| shadow.query_selector("section.fs-banner").ok().flatten());
     let own_first_layer = painted.is_none();
+    let preview_layer = painted.clone().filter(|_| previewing);
     let current = stored
         .as_ref()
         .is_some_and(|c| c.is_current(&config, consent::today()));
@@ -222,6 +223,16 @@ pub(crate) fn ConsentBanner(
         let decide = decide.clone();
         move |method: ConsentMethod| decide(BTreeSet::new(), method)
     };
+    // On a page the loader's own buttons decide; in the preview they report here.
+    if let Some(section) = &preview_layer {
+        let accept_all = accept_all.clone();
+        let reject_all = reject_all.clone();
+        wire_preview(section, move |action| match action.as_str() {
+            "accept-all" => accept_all(ConsentMethod::Banner),
+            "reject-all" => reject_all(ConsentMethod::Banner),
+            _ => open_settings(),
+        });
+    }
     let save = {
         let decide = decide.clone();
         move || decide(switches.get_untracked(), ConsentMethod::Settings)
@@ -352,6 +363,27 @@ pub(crate) fn ConsentBanner(
             </button>
         </dialog>
     }
+}
+
+/// Sends the clicks on the buttons of the painted first layer `section` to `on_action`, with
+/// the button's `data-action`.
+fn wire_preview(section: &Element, on_action: impl Fn(String) + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+
+    let on_click = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let action = event
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.closest("button[data-action]").ok().flatten())
+            .and_then(|button| button.get_attribute("data-action"));
+        if let Some(action) = action {
+            on_action(action);
+        }
+    });
+    let _ = section.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    // It lives as long as the section, which the next preview replaces.
+    on_click.forget();
 }
 
 /// Makes this banner the page's: the JS API's `show` opens its settings, and a choice made
