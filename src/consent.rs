@@ -144,27 +144,26 @@ pub(crate) async fn decide(
 /// Seals the record of the decision made on the loader's first layer, if one waits; the loader
 /// has applied and announced it already. The record keeps the hour of sealing on the day of the
 /// decision, and the start of that day when it is sealed on a later one. A decision made under
-/// an older privacy notice than the config's cannot be recorded under it and is dropped: the
-/// banner asks again.
+/// an older privacy notice than the config's now names is recorded under the notice the visitor
+/// saw (and, no longer current, brings the banner back).
 pub(crate) async fn seal_pending(config: &FormConfig) -> Result<Option<Choice>, String> {
     let Some(pending) = pending(&config.id) else {
         return Ok(None);
     };
-    if pending.notice != config.privacy_notice.version {
-        forget_pending(&config.id);
-        return Err(format!(
-            "formseal: a choice made under notice {} was not recorded: the notice is now {}",
-            pending.notice, config.privacy_notice.version
-        ));
-    }
     let now = seal::now_unix();
     let at = match Date::parse(&pending.decided) {
         Some(day) if day != Date::from_unix(now) => day.days_since_epoch() * 86_400,
         _ => now,
     };
     let granted: BTreeSet<String> = pending.granted.into_iter().collect();
-    let (_, choice) = record_decision(config, &granted, pending.method, at).await?;
-    Ok(Some(choice))
+    let choice = if pending.notice == config.privacy_notice.version {
+        record_decision(config, &granted, pending.method, at).await?
+    } else {
+        let mut seen = config.clone();
+        seen.privacy_notice.version = pending.notice;
+        record_decision(&seen, &granted, pending.method, at).await?
+    };
+    Ok(Some(choice.1))
 }
 
 /// Seals the record of `granted` decided at `now_unix`, queues it and keeps the choice (in one

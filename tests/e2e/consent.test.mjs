@@ -182,6 +182,7 @@ test('a new notice version brings the banner back before anything runs', async (
   await consent.waitForState('banner');
   await consent.bannerButton('accept-all').click();
   await consent.waitForState('hidden');
+  await consent.waitForSealed();
 
   await browser.page.route('**/forms/cookies.json', async (route) => {
     const response = await route.fetch();
@@ -286,6 +287,7 @@ test('an expired choice brings the banner back', async () => {
   await consent.waitForState('banner');
   await consent.bannerButton('accept-all').click();
   await consent.waitForState('hidden');
+  await consent.waitForSealed();
   // The stored choice as it will look once its `expiry_days` have passed.
   await browser.page.evaluate(() => {
     const key = 'formseal:consent:cookies';

@@ -223,3 +223,24 @@ test('Choose waits for the widget with a busy button, then opens the dialog and 
   assert.equal(back, 'choose', 'focus returns to Choose');
   assert.equal(widgetRequests().filter((r) => r.url.endsWith('.wasm')).length, 1);
 });
+
+test('a decision sealed after the notice changed is recorded under the notice the visitor saw', async () => {
+  const blocked = await holdWidget(browser.context, { abort: true });
+  await browser.page.goto(url);
+  await consent.waitForState('banner');
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForState('hidden');
+  await blocked.release();
+  await browser.page.route('**/forms/cookies.json', async (route) => {
+    const response = await route.fetch();
+    const config = await response.json();
+    config.privacy_notice.version = '2027-01';
+    await route.fulfill({ response, json: config });
+  });
+  await browser.page.reload();
+  const [record] = await exactly(browser.page, 1);
+  assert.equal(record.consent.notice_version, '2026-11', 'the notice the decision was made under');
+  assert.deepEqual(record.consent.refused, ['analytics', 'marketing']);
+  await consent.waitForState('banner');
+  assert.equal(await consent.banner.isVisible(), true, 'the new notice is asked about');
+});
