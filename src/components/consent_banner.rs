@@ -73,6 +73,7 @@ pub(crate) fn ConsentBanner(
         .shadow_root()
         .and_then(|shadow| shadow.query_selector("section.fs-banner").ok().flatten());
     let own_first_layer = painted.is_none();
+    #[cfg(feature = "preview")]
     let preview_layer = painted.clone().filter(|_| previewing);
     let current = stored
         .as_ref()
@@ -223,7 +224,8 @@ pub(crate) fn ConsentBanner(
         let decide = decide.clone();
         move |method: ConsentMethod| decide(BTreeSet::new(), method)
     };
-    // On a page the loader's own buttons decide; in the preview they report here.
+    // On a page the loader's own buttons decide; in the builder's preview they report here.
+    #[cfg(feature = "preview")]
     if let Some(section) = &preview_layer {
         let accept_all = accept_all.clone();
         let reject_all = reject_all.clone();
@@ -365,6 +367,7 @@ pub(crate) fn ConsentBanner(
     }
 }
 
+#[cfg(feature = "preview")]
 /// Sends the clicks on the buttons of the painted first layer `section` to `on_action`, with
 /// the button's `data-action`.
 fn wire_preview(section: &Element, on_action: impl Fn(String) + 'static) {

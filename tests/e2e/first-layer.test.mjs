@@ -45,6 +45,16 @@ const stored = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('fo
 const widgetRequests = () =>
   browser.requests.filter((r) => /\/pkg\/formseal(\.js|_bg\.wasm)$/.test(new URL(r.url).pathname));
 
+/** Reject all on a first visit whose widget cannot load; then the widget is let through. */
+async function rejectWithoutWasm() {
+  const blocked = await holdWidget(browser.context, { abort: true });
+  await browser.page.goto(url);
+  await consent.waitForState('banner');
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForState('hidden');
+  await blocked.release();
+}
+
 /** The records of this visitor once `count` arrived, and still `count` a moment later. */
 async function exactly(page, count) {
   await consentRecords(collector, page, count);
@@ -127,12 +137,7 @@ test('Accept all clicked before the widget arrived runs the gated content at onc
 });
 
 test('two tabs that find the same unsealed decision seal it once', async () => {
-  const blocked = await holdWidget(browser.context, { abort: true });
-  await browser.page.goto(url);
-  await consent.waitForState('banner');
-  await consent.bannerButton('reject-all').click();
-  await consent.waitForState('hidden');
-  await blocked.release();
+  await rejectWithoutWasm();
   const other = await browser.context.newPage();
   await Promise.all([browser.page.reload(), other.goto(url)]);
   await exactly(browser.page, 1);
@@ -225,12 +230,7 @@ test('Choose waits for the widget with a busy button, then opens the dialog and 
 });
 
 test('a decision sealed after the notice changed is recorded under the notice the visitor saw', async () => {
-  const blocked = await holdWidget(browser.context, { abort: true });
-  await browser.page.goto(url);
-  await consent.waitForState('banner');
-  await consent.bannerButton('reject-all').click();
-  await consent.waitForState('hidden');
-  await blocked.release();
+  await rejectWithoutWasm();
   await browser.page.route('**/forms/cookies.json', async (route) => {
     const response = await route.fetch();
     const config = await response.json();

@@ -11,9 +11,6 @@
 )]
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 
 use chacha20::ChaCha20Rng;
 use formseal_core::config::FormConfig;
@@ -21,6 +18,9 @@ use formseal_core::consent::{self, Choice, ConsentMethod, Decision};
 use formseal_core::time::Date;
 use rand_core::SeedableRng;
 use serde_json::{Value, json};
+
+#[path = "interop/node.rs"]
+mod node;
 
 const BANNER: &str = include_str!("../../../examples/consent.json");
 
@@ -70,31 +70,6 @@ const GRANTS: [&[&str]; 4] = [
     &["marketing"],
     &["analytics", "marketing", "video"],
 ];
-
-fn run_loader(request: &Value) -> Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut child = Command::new("node")
-        .arg("crates/core/tests/interop/loader.mjs")
-        .current_dir(&root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot run `node` (install Node.js 20 or later): {err}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "loader.mjs failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("loader.mjs answers JSON")
-}
 
 fn record(config: &FormConfig, granted: &[&str], now: i64, gpc: bool) -> Choice {
     let granted: BTreeSet<String> = granted.iter().map(|s| s.to_string()).collect();
@@ -170,8 +145,11 @@ fn the_loaders_rules_answer_as_the_core_does() {
         }
     }
 
-    let answers =
-        run_loader(&json!({"configs": values, "current": current, "decisions": decisions}));
+    let answers = node::run(
+        "loader.mjs",
+        &[],
+        &json!({"configs": values, "current": current, "decisions": decisions}),
+    );
     let got_choices = answers["decisions"].as_array().unwrap();
     assert_eq!(got_choices.len(), expected_choices.len());
     for ((got, want), case) in got_choices.iter().zip(&expected_choices).zip(&decisions) {
