@@ -6,34 +6,17 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, beforeEach, afterEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 
-import { cspViolations, openBrowser } from './fixtures/browser.mjs';
-import { eventually, startCollector } from './fixtures/collector.mjs';
-import { assertOnlyCiphertextSent, consentRecords, ConsentPage, consentSite } from './fixtures/consent-page.mjs';
+import { eventually } from './fixtures/collector.mjs';
+import { assertOnlyCiphertextSent, consentRecords, consentSpec } from './fixtures/consent-page.mjs';
 
 let collector;
 let browser;
 let consent;
 let url;
-before(async () => {
-  collector = await startCollector(consentSite());
-  url = `${collector.url}consent.html`;
-});
-after(async () => {
-  await collector?.stop();
-});
-beforeEach(async () => {
-  browser = await openBrowser();
-  consent = new ConsentPage(browser.page);
-});
-afterEach(async () => {
-  const violations = cspViolations(browser);
-  const errors = browser.pageErrors;
-  await browser?.close();
-  assert.deepEqual(violations, [], 'the banner works under the strict CSP');
-  assert.deepEqual(errors, [], 'no uncaught error on the page');
-});
+const spec = consentSpec();
+beforeEach(() => ({ collector, browser, consent, url } = spec));
 
 const recordsOf = (page, count) => consentRecords(collector, page, count);
 const assertOnlyCiphertext = (page) => assertOnlyCiphertextSent(browser, page);

@@ -5,40 +5,17 @@
 // alone, and Choose opens the widget's dialog with a visible busy state.
 
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 
-import { cspViolations, openBrowser, submissions } from './fixtures/browser.mjs';
-import { startCollector } from './fixtures/collector.mjs';
-import {
-  assertOnlyCiphertextSent,
-  ConsentPage,
-  consentRecords,
-  consentSite,
-  holdWidget,
-} from './fixtures/consent-page.mjs';
+import { submissions } from './fixtures/browser.mjs';
+import { assertOnlyCiphertextSent, consentRecords, consentSpec, holdWidget } from './fixtures/consent-page.mjs';
 
 let collector;
 let browser;
 let consent;
 let url;
-before(async () => {
-  collector = await startCollector(consentSite());
-  url = `${collector.url}consent.html`;
-});
-after(async () => {
-  await collector?.stop();
-});
-beforeEach(async () => {
-  browser = await openBrowser();
-  consent = new ConsentPage(browser.page);
-});
-afterEach(async () => {
-  const violations = cspViolations(browser);
-  const errors = browser.pageErrors;
-  await browser?.close();
-  assert.deepEqual(violations, [], 'the first layer works under the strict CSP');
-  assert.deepEqual(errors, [], 'no uncaught error on the page');
-});
+const spec = consentSpec();
+beforeEach(() => ({ collector, browser, consent, url } = spec));
 
 const pending = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('formseal:pending:cookies')));
 const stored = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('formseal:consent:cookies')));
