@@ -167,12 +167,7 @@ test('a new notice version brings the banner back before anything runs', async (
   await consent.waitForState('hidden');
   await consent.waitForSealed();
 
-  await browser.page.route('**/forms/cookies.json', async (route) => {
-    const response = await route.fetch();
-    const config = await response.json();
-    config.privacy_notice.version = '2027-01';
-    await route.fulfill({ response, json: config });
-  });
+  await consent.serveNotice('2027-01');
   await browser.page.reload();
   await consent.waitForState('banner');
   assert.equal(await consent.analyticsRuns(), 0, 'the old consent no longer counts');

@@ -208,12 +208,7 @@ test('Choose waits for the widget with a busy button, then opens the dialog and 
 
 test('a decision sealed after the notice changed is recorded under the notice the visitor saw', async () => {
   await rejectWithoutWasm();
-  await browser.page.route('**/forms/cookies.json', async (route) => {
-    const response = await route.fetch();
-    const config = await response.json();
-    config.privacy_notice.version = '2027-01';
-    await route.fulfill({ response, json: config });
-  });
+  await consent.serveNotice('2027-01');
   await browser.page.reload();
   const [record] = await exactly(browser.page, 1);
   assert.equal(record.consent.notice_version, '2026-11', 'the notice the decision was made under');
