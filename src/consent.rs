@@ -23,6 +23,10 @@ use crate::{page, seal};
 /// `localStorage` key prefix of a banner's stored choice; the form id follows.
 pub(crate) const CHOICE_PREFIX: &str = "formseal:consent:";
 
+/// `localStorage` key prefix of a decision made on the loader's first layer whose record is not
+/// sealed yet: the choice the loader applied, with an empty record id.
+const PENDING_PREFIX: &str = "formseal:pending:";
+
 /// The event the page hears after every recorded choice.
 const CHANGE_EVENT: &str = "formseal:consent";
 
@@ -35,6 +39,26 @@ pub(crate) fn stored(form_id: &str) -> Option<Choice> {
         .get_item(&format!("{CHOICE_PREFIX}{form_id}"))
         .ok()??;
     serde_json::from_str(&text).ok()
+}
+
+/// The first-layer decision waiting for its record, if any.
+fn pending(form_id: &str) -> Option<Choice> {
+    let text = page::local_storage()?
+        .get_item(&format!("{PENDING_PREFIX}{form_id}"))
+        .ok()??;
+    serde_json::from_str(&text).ok()
+}
+
+fn forget_pending(form_id: &str) {
+    if let Some(storage) = page::local_storage() {
+        let _ = storage.remove_item(&format!("{PENDING_PREFIX}{form_id}"));
+    }
+}
+
+/// The choice in force for the banner `form_id`: a first-layer decision not sealed yet (the
+/// loader already applies it), else the stored one.
+pub(crate) fn in_force(form_id: &str) -> Option<Choice> {
+    pending(form_id).or_else(|| stored(form_id))
 }
 
 fn store(form_id: &str, choice: &Choice) {
@@ -56,16 +80,21 @@ pub(crate) fn site_choices() -> (BTreeSet<String>, BTreeSet<String>) {
         return (granted, refused);
     };
     let count = storage.length().unwrap_or(0);
+    let mut banners = BTreeSet::new();
     for i in 0..count {
         let Some(key) = storage.key(i).ok().flatten() else {
             continue;
         };
-        if let Some(form_id) = key.strip_prefix(CHOICE_PREFIX)
-            && let Some(choice) = stored(form_id)
+        if let Some(form_id) = key
+            .strip_prefix(CHOICE_PREFIX)
+            .or_else(|| key.strip_prefix(PENDING_PREFIX))
         {
-            granted.extend(choice.granted);
-            refused.extend(choice.refused);
+            banners.insert(form_id.to_owned());
         }
+    }
+    for choice in banners.iter().filter_map(|id| in_force(id)) {
+        granted.extend(choice.granted);
+        refused.extend(choice.refused);
     }
     (granted, refused)
 }
@@ -97,12 +126,55 @@ pub(crate) fn today() -> Date {
 }
 
 /// Records a decision: seals the consent (or withdrawal) record, queues it for delivery, keeps
-/// the choice and tells the page. Nothing is kept or applied when sealing fails.
+/// the choice and tells the page. Nothing is kept or applied when sealing fails. A first-layer
+/// decision still waiting for its record is sealed first, so that it gets its own.
 pub(crate) async fn decide(
     config: &FormConfig,
     granted: &BTreeSet<String>,
     method: ConsentMethod,
 ) -> Result<Choice, String> {
+    if let Err(reason) = seal_pending(config).await {
+        page::console_error(&reason);
+    }
+    let (previous, choice) = record_decision(config, granted, method, seal::now_unix()).await?;
+    announce(config, previous.as_ref(), &choice);
+    Ok(choice)
+}
+
+/// Seals the record of the decision made on the loader's first layer, if one waits; the loader
+/// has applied and announced it already. The record keeps the hour of sealing on the day of the
+/// decision, and the start of that day when it is sealed on a later one. A decision made under
+/// an older privacy notice than the config's now names is recorded under the notice the visitor
+/// saw (and, no longer current, brings the banner back).
+pub(crate) async fn seal_pending(config: &FormConfig) -> Result<Option<Choice>, String> {
+    let Some(pending) = pending(&config.id) else {
+        return Ok(None);
+    };
+    let now = seal::now_unix();
+    let at = match Date::parse(&pending.decided) {
+        Some(day) if day != Date::from_unix(now) => day.days_since_epoch() * 86_400,
+        _ => now,
+    };
+    let granted: BTreeSet<String> = pending.granted.into_iter().collect();
+    let choice = if pending.notice == config.privacy_notice.version {
+        record_decision(config, &granted, pending.method, at).await?
+    } else {
+        let mut seen = config.clone();
+        seen.privacy_notice.version = pending.notice;
+        record_decision(&seen, &granted, pending.method, at).await?
+    };
+    Ok(Some(choice.1))
+}
+
+/// Seals the record of `granted` decided at `now_unix`, queues it and keeps the choice (in one
+/// synchronous step after sealing, so a reload never keeps one without the other); returns the
+/// choice it replaced and the new one.
+async fn record_decision(
+    config: &FormConfig,
+    granted: &BTreeSet<String>,
+    method: ConsentMethod,
+    now_unix: i64,
+) -> Result<(Option<Choice>, Choice), String> {
     let previous = stored(&config.id);
     let subject = page::subject_id().map_err(|e| format!("formseal: no subject id: {e}"))?;
     let decision = Decision {
@@ -111,7 +183,7 @@ pub(crate) async fn decide(
         gpc: gpc(),
         previous: previous.as_ref(),
         subject: &subject,
-        now_unix: seal::now_unix(),
+        now_unix,
     };
     let (envelope, choice) = consent::record(config, &decision, &mut getrandom::SysRng)
         .map_err(|e| format!("formseal: cannot record the choice: {e}"))?;
@@ -123,8 +195,8 @@ pub(crate) async fn decide(
         Entry::new(envelope.id.clone(), config.endpoint.clone(), jwe.0),
     );
     store(&config.id, &choice);
-    announce(config, previous.as_ref(), &choice);
-    Ok(choice)
+    forget_pending(&config.id);
+    Ok((previous, choice))
 }
 
 /// Dispatches `formseal:consent` on `window`: the new choice, the purposes just withdrawn and
@@ -245,12 +317,24 @@ pub fn consent_show() -> Result<(), JsValue> {
     Ok(())
 }
 
+/// Seals the record of a decision made on the loader's first layer, if one waits, and shows the
+/// choice in force on the banner. The loader calls it holding a Web Lock, one tab at a time.
+#[wasm_bindgen(js_name = consentSeal)]
+pub async fn consent_seal() -> Result<(), JsValue> {
+    let banner = first_banner()?;
+    let sealed = seal_pending(&banner.config).await;
+    if let Some(choice) = in_force(&banner.config.id) {
+        (banner.changed)(choice);
+    }
+    sealed.map(|_| ()).map_err(|e| JsValue::from_str(&e))
+}
+
 /// `formseal.consent.set({purpose: true|false, ...})`: changes the named purposes, keeps the
 /// others as they were, records the choice (method `api`) and resolves to the stored choice.
 #[wasm_bindgen(js_name = consentSet)]
 pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
     let banner = first_banner()?;
-    let mut granted: BTreeSet<String> = stored(&banner.config.id)
+    let mut granted: BTreeSet<String> = in_force(&banner.config.id)
         .map(|c| c.granted.into_iter().collect())
         .unwrap_or_default();
     let object: js_sys::Object = changes.dyn_into().map_err(|_| {

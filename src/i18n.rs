@@ -66,196 +66,8 @@ impl Builtins {
     }
 }
 
-/// One built-in sentence of the widget.
-#[derive(Clone, Copy)]
-pub(crate) enum Builtin {
-    /// The form cannot be used (it failed closed).
-    Unavailable = 0,
-    /// Default submit label.
-    Submit,
-    /// Default thanks after the collector acknowledged the submission.
-    Success,
-    /// Sealing and sending.
-    Sending,
-    /// The endpoint could not be reached; the envelope is kept and retried.
-    WillRetry,
-    /// The endpoint refused the envelope for good.
-    Failed,
-    /// The answers have problems.
-    FixErrors,
-    /// The privacy notice link.
-    PrivacyNotice,
-    /// "kept" in the purpose line.
-    Kept,
-    /// "days" in the purpose line.
-    Days,
-    /// Banner: grant every purpose.
-    AcceptAll,
-    /// Banner: refuse every purpose.
-    RejectAll,
-    /// Banner: open the choices per purpose.
-    Choose,
-    /// Settings: save the switches as they are.
-    Save,
-    /// Settings: heading of the choices layer, and the settings button.
-    Settings,
-    /// Settings: a purpose that needs no consent.
-    AlwaysOn,
-    /// Settings: withdraw every consent given.
-    WithdrawAll,
-    /// Settings: download a receipt of the current choices.
-    Receipt,
-    /// Settings: close without changing anything.
-    Close,
-    /// Settings: why a purpose is off under Global Privacy Control.
-    GpcNote,
-    /// The choice could not be recorded.
-    NotSaved,
-    /// The choice was recorded.
-    Saved,
-    /// Survey: previous page.
-    Back,
-    /// Survey: next page.
-    Next,
-    /// Ranking: move an option up.
-    MoveUp,
-    /// Ranking: move an option down.
-    MoveDown,
-    /// Survey progress, with `{at}` and `{of}`.
-    PageOf,
-    /// A form that keeps drafts says so.
-    DraftKept,
-    /// And offers to clear them.
-    ClearAnswers,
-}
-
-/// Built-in texts: one row per [`Builtin`], one column per [`Builtins`] language.
-const TEXTS: [[&str; 4]; 29] = [
-    [
-        "This form is not available right now.",
-        "Dit formulier is nu niet beschikbaar.",
-        "Dieses Formular ist gerade nicht verfügbar.",
-        "Ce formulaire n'est pas disponible pour le moment.",
-    ],
-    ["Send", "Versturen", "Senden", "Envoyer"],
-    [
-        "Thank you, we received your answers.",
-        "Bedankt, we hebben uw antwoorden ontvangen.",
-        "Danke, wir haben Ihre Antworten erhalten.",
-        "Merci, nous avons bien reçu vos réponses.",
-    ],
-    [
-        "Sending…",
-        "Bezig met versturen…",
-        "Wird gesendet…",
-        "Envoi en cours…",
-    ],
-    [
-        "We could not reach the server. Your answers are kept safely encrypted on this device and will be sent again automatically.",
-        "We konden de server niet bereiken. Uw antwoorden blijven versleuteld op dit apparaat en worden automatisch opnieuw verstuurd.",
-        "Der Server war nicht erreichbar. Ihre Antworten bleiben verschlüsselt auf diesem Gerät und werden automatisch erneut gesendet.",
-        "Le serveur est injoignable. Vos réponses restent chiffrées sur cet appareil et seront renvoyées automatiquement.",
-    ],
-    [
-        "Sending failed. Please try again later.",
-        "Versturen is mislukt. Probeer het later opnieuw.",
-        "Senden fehlgeschlagen. Bitte versuchen Sie es später erneut.",
-        "L'envoi a échoué. Veuillez réessayer plus tard.",
-    ],
-    [
-        "Please correct the marked fields.",
-        "Verbeter de gemarkeerde velden.",
-        "Bitte korrigieren Sie die markierten Felder.",
-        "Veuillez corriger les champs signalés.",
-    ],
-    [
-        "Privacy notice",
-        "Privacyverklaring",
-        "Datenschutzerklärung",
-        "Politique de confidentialité",
-    ],
-    ["kept", "bewaard", "gespeichert", "conservé"],
-    ["days", "dagen", "Tage", "jours"],
-    [
-        "Accept all",
-        "Alles accepteren",
-        "Alle akzeptieren",
-        "Tout accepter",
-    ],
-    [
-        "Reject all",
-        "Alles weigeren",
-        "Alle ablehnen",
-        "Tout refuser",
-    ],
-    ["Choose", "Zelf kiezen", "Auswählen", "Choisir"],
-    [
-        "Save my choices",
-        "Mijn keuzes opslaan",
-        "Auswahl speichern",
-        "Enregistrer mes choix",
-    ],
-    [
-        "Privacy settings",
-        "Privacy-instellingen",
-        "Datenschutz-Einstellungen",
-        "Paramètres de confidentialité",
-    ],
-    ["Always on", "Altijd aan", "Immer aktiv", "Toujours actif"],
-    [
-        "Withdraw all consent",
-        "Alle toestemming intrekken",
-        "Alle Einwilligungen widerrufen",
-        "Retirer tout consentement",
-    ],
-    [
-        "Download a receipt of my choices",
-        "Bewijs van mijn keuzes downloaden",
-        "Beleg meiner Auswahl herunterladen",
-        "Télécharger un reçu de mes choix",
-    ],
-    ["Close", "Sluiten", "Schließen", "Fermer"],
-    [
-        "Off because your browser sends Global Privacy Control.",
-        "Uit omdat uw browser Global Privacy Control meestuurt.",
-        "Aus, weil Ihr Browser Global Privacy Control sendet.",
-        "Désactivé car votre navigateur envoie Global Privacy Control.",
-    ],
-    [
-        "Your choice could not be saved. Please try again.",
-        "Uw keuze kon niet worden opgeslagen. Probeer het opnieuw.",
-        "Ihre Auswahl konnte nicht gespeichert werden. Bitte erneut versuchen.",
-        "Votre choix n'a pas pu être enregistré. Veuillez réessayer.",
-    ],
-    [
-        "Your choices are saved.",
-        "Uw keuzes zijn opgeslagen.",
-        "Ihre Auswahl ist gespeichert.",
-        "Vos choix sont enregistrés.",
-    ],
-    ["Back", "Vorige", "Zurück", "Précédent"],
-    ["Next", "Volgende", "Weiter", "Suivant"],
-    ["Move up", "Omhoog", "Nach oben", "Monter"],
-    ["Move down", "Omlaag", "Nach unten", "Descendre"],
-    [
-        "Page {at} of {of}",
-        "Pagina {at} van {of}",
-        "Seite {at} von {of}",
-        "Page {at} sur {of}",
-    ],
-    [
-        "Your answers are kept on this device until you send them.",
-        "Uw antwoorden blijven op dit apparaat bewaard tot u ze verstuurt.",
-        "Ihre Antworten bleiben auf diesem Gerät gespeichert, bis Sie sie senden.",
-        "Vos réponses restent sur cet appareil jusqu'à leur envoi.",
-    ],
-    [
-        "Clear my answers",
-        "Mijn antwoorden wissen",
-        "Meine Antworten löschen",
-        "Effacer mes réponses",
-    ],
-];
+// `Builtin`, `TEXTS` and `override_key`, from `src/texts.json` (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/builtin_texts.rs"));
 
 /// The built-in sentence in `lang` (Dutch, English, German or French; English otherwise).
 pub(crate) fn builtin(lang: &str, text: Builtin) -> &'static str {
@@ -267,25 +79,6 @@ pub(crate) fn page_of(lang: &str, at: usize, of: usize) -> String {
     builtin(lang, Builtin::PageOf)
         .replace("{at}", &at.to_string())
         .replace("{of}", &of.to_string())
-}
-
-/// The key of a built-in text in a consent config's `consent.texts` overrides.
-pub(crate) fn override_key(text: Builtin) -> Option<&'static str> {
-    use Builtin as B;
-    Some(match text {
-        B::AcceptAll => "accept_all",
-        B::RejectAll => "reject_all",
-        B::Choose => "choose",
-        B::Save => "save",
-        B::Settings => "settings",
-        B::AlwaysOn => "always_on",
-        B::WithdrawAll => "withdraw_all",
-        B::Receipt => "receipt",
-        B::Close => "close",
-        B::GpcNote => "gpc_note",
-        B::PrivacyNotice => "privacy_notice",
-        _ => return None,
-    })
 }
 
 /// An answer problem worded for the visitor.
@@ -481,5 +274,30 @@ mod tests {
         assert_eq!(builtin("en", Builtin::Saved), "Your choices are saved.");
         let scale = AnswerProblem::NotOnScale { min: 1, max: 5 };
         assert_eq!(problem("fr", &scale), "Choisissez une valeur de 1 à 5.");
+    }
+
+    #[test]
+    fn the_overridable_texts_are_the_cores_banner_texts() {
+        use Builtin as B;
+        let all = [
+            B::PrivacyNotice,
+            B::AcceptAll,
+            B::RejectAll,
+            B::Choose,
+            B::Save,
+            B::Settings,
+            B::AlwaysOn,
+            B::WithdrawAll,
+            B::Receipt,
+            B::Close,
+            B::GpcNote,
+            B::Submit,
+            B::Saved,
+        ];
+        let mut keys: Vec<&str> = all.into_iter().filter_map(override_key).collect();
+        let mut expected = formseal_core::consent::BANNER_TEXTS.to_vec();
+        keys.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
     }
 }

@@ -1,33 +1,141 @@
 // formseal consent loader: the one script a page with a consent banner loads.
 //
 // It applies a returning visitor's stored choice at once (gated scripts, iframes and images;
-// Google Consent Mode) without loading any wasm, and loads the widget (formseal.js, pinned by
-// its hash below) only when the banner or the settings must be shown, a form is on the page,
-// or a sealed record still waits to be sent. The choice itself is made and sealed by the
-// widget, which announces it with the `formseal:consent` event; this file only applies it.
-// `cargo xtask wasm` copies it to pkg/formseal-loader.js with the widget's hash filled in.
+// Google Consent Mode) without loading any wasm. On a first visit it paints the banner's first
+// layer itself, and Accept all / Reject all take effect at once; the widget (formseal.js,
+// pinned by its hash below), fetched when the browser is idle or at the first interaction,
+// then seals the record of that decision. Until it has, the decision waits in this browser's
+// storage (`formseal:pending:FORM_ID`, the stored choice without its record id) and is sealed
+// on this or the next page view. The settings dialog, the JS API and forms are the widget's.
+// `cargo xtask wasm` copies this file to pkg/formseal-loader.js with the widget's hash, the
+// built-in texts (from src/texts.json) and the first layer's CSS (from src/widget.css).
 
 const WIDGET = new URL('formseal.js', import.meta.url).href;
 const WIDGET_INTEGRITY = '__WIDGET_INTEGRITY__';
 const CHOICE = 'formseal:consent:';
+const PENDING = 'formseal:pending:';
 const QUEUE = 'formseal:queue:';
-const SETTINGS = {
-  en: 'Privacy settings',
-  nl: 'Privacy-instellingen',
-  de: 'Datenschutz-Einstellungen',
-  fr: 'Paramètres de confidentialité',
-};
+// The built-in texts the loader shows, {key: {lang: text}}, and the first layer's CSS: both
+// written in by `cargo xtask wasm` from the widget's own sources.
+const TEXTS = /*@TEXTS@*/ {};
+const BANNER_CSS = /*@CSS@*/ '';
+// How long a choice stays valid when the config does not say: the core's DEFAULT_EXPIRY_DAYS
+// (crates/core/tests/loader_rules.rs checks this file's rules against the core's).
+const DEFAULT_EXPIRY_DAYS = 182;
 // At the end of the page rather than floating: it must never cover the page's own content.
 const BUTTON_CSS = `:host{display:block;text-align:center;margin:1rem}button{
 padding:.4rem .8rem;border:2px solid var(--formseal-accent,#2457d6);border-radius:var(--formseal-radius,6px);
 background:var(--formseal-background,#fff);color:var(--formseal-text,#1b1f24);
 font:600 .875rem var(--formseal-font,system-ui,sans-serif);cursor:pointer}
+button[aria-busy=true]{cursor:progress;opacity:.75}
 button:focus-visible{outline:3px solid var(--formseal-accent,#2457d6);outline-offset:2px}`;
 
-const banner = document.querySelector('formseal-consent');
+// ---- The rules the core also has (`Choice::is_current`, `consent::record`): pure functions
+// of their inputs, exported so that the core's tests can hold them against its own.
+
+const needsConsent = (purpose) => purpose.legal_basis === 'consent';
+const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/** The core's `Choice::is_current`: same notice, not expired on `today`, every purpose that
+ * needs consent answered. */
+export function isCurrent(config, choice, today) {
+  if (!choice || choice.v !== 1 || choice.notice !== config.privacy_notice.version) return false;
+  if (!/^\d{4}-\d\d-\d\d$/.test(choice.expires ?? '') || today > choice.expires) return false;
+  return config.purposes
+    .filter(needsConsent)
+    .every((p) => choice.granted.includes(p.id) || choice.refused.includes(p.id));
+}
+
+/** The choice the core's `consent::record` keeps for a first-layer decision granting
+ * `granted` at `nowMs`, without its record id (the widget adds it when it seals the record). */
+export function firstLayerChoice(config, granted, nowMs, gpc) {
+  const asked = config.purposes.filter(needsConsent);
+  const yes = asked.filter((p) => granted.includes(p.id) && !(gpc && p.sale_or_sharing)).map((p) => p.id);
+  const days = config.consent?.expiry_days ?? DEFAULT_EXPIRY_DAYS;
+  const signals = {};
+  for (const [signal, purposes] of Object.entries(config.consent?.consent_mode ?? {}))
+    signals[signal] = purposes.every((p) => yes.includes(p)) ? 'granted' : 'denied';
+  return {
+    v: 1,
+    notice: config.privacy_notice.version,
+    granted: yes,
+    refused: asked.map((p) => p.id).filter((id) => !yes.includes(id)),
+    decided: day(nowMs),
+    expires: day(nowMs + days * 86400000),
+    record: '',
+    method: 'banner',
+    ...(Object.keys(signals).length ? { signals } : {}),
+  };
+}
+
+/** The language the widget's `i18n::choose` picks: the element's `lang` if the config has it,
+ * else the config's first language matching `<html lang>`, else its first language. */
+export function chooseLanguage(languages, requested, page) {
+  const find = (wanted) => {
+    if (!wanted) return undefined;
+    const w = wanted.trim().toLowerCase();
+    return (
+      languages.find((l) => l.toLowerCase() === w) ??
+      languages.find((l) => l.toLowerCase().split('-')[0] === w.split('-')[0])
+    );
+  };
+  return find(requested) ?? find(page) ?? languages[0] ?? 'en';
+}
+
+/** A text of the banner in `lang`: the config's override (`consent.texts`), else the built-in
+ * one (English for a language without built-in texts), as the widget picks them. */
+export function bannerText(config, key, lang) {
+  const override = config.consent?.texts?.[key];
+  if (override) return override[lang] ?? Object.values(override)[0];
+  const builtin = TEXTS[key];
+  return builtin[lang.split('-')[0].toLowerCase()] ?? builtin.en;
+}
+
+/**
+ * Paints the banner's first layer of `config` in `lang` into `shadow`: the same DOM, classes,
+ * `data-action` hooks and CSS as the widget's, under a strict CSP (an adopted stylesheet, no
+ * inline styles). `onAction('accept-all' | 'reject-all' | 'choose', button)`, if given, gets the
+ * clicks.
+ * The builder's preview paints with this function too, so the two cannot drift apart.
+ */
+export function paintFirstLayer(shadow, config, lang, onAction) {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(BANNER_CSS);
+  shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
+  const el = (tag, props = {}, ...children) => {
+    const node = Object.assign(document.createElement(tag), props);
+    node.append(...children);
+    return node;
+  };
+  const titleId = `fs-${config.id}-title`;
+  const pick = (t) => t?.[lang] ?? Object.values(t ?? {})[0] ?? '';
+  const section = el('section', { className: 'fs-banner' });
+  section.setAttribute('aria-labelledby', titleId);
+  section.append(el('h2', { id: titleId, className: 'fs-title' }, pick(config.texts?.title)));
+  if (config.texts?.intro) section.append(el('p', { className: 'fs-intro' }, pick(config.texts.intro)));
+  const link = el('a', { href: config.privacy_notice.url, target: '_blank', rel: 'noopener noreferrer' });
+  link.append(bannerText(config, 'privacy_notice', lang));
+  section.append(el('p', { className: 'fs-privacy' }, link));
+  const choices = el('div', { className: 'fs-choices' });
+  for (const action of ['accept-all', 'reject-all', 'choose']) {
+    const button = el('button', { type: 'button', className: 'fs-choice' }, bannerText(config, action.replace('-', '_'), lang));
+    button.dataset.action = action;
+    if (onAction) button.addEventListener('click', () => onAction(action, button));
+    choices.append(button);
+  }
+  section.append(choices);
+  shadow.append(section);
+  return section;
+}
+
+// ---- The page: everything below runs only in a browser (the core's tests import the rules).
+
+const banner = globalThis.document?.querySelector('formseal-consent');
 let config = null;
 let widget = null;
+let ready = false;
 let button = null;
+let layer = null;
 const activated = new Set();
 
 function storage() {
@@ -46,6 +154,11 @@ function read(key) {
   }
 }
 
+// The choice in force: a decision not sealed yet, else the sealed one.
+function chosen() {
+  return read(PENDING + config.id) ?? read(CHOICE + config.id);
+}
+
 function gtag() {
   (window.dataLayer = window.dataLayer || []).push(arguments);
 }
@@ -54,52 +167,55 @@ function signals() {
   return Object.keys(config?.consent?.consent_mode ?? {});
 }
 
-function needsConsent(purpose) {
-  return purpose.legal_basis === 'consent';
+function current(choice) {
+  return isCurrent(config, choice, day(Date.now()));
 }
 
-// The same rule as the core's `Choice::is_current`: same notice, not expired, every purpose
-// that needs consent answered.
-function current(choice) {
-  if (!choice || choice.v !== 1 || choice.notice !== config.privacy_notice.version) return false;
-  if (new Date().toISOString().slice(0, 10) > choice.expires) return false;
-  return config.purposes
-    .filter(needsConsent)
-    .every((p) => choice.granted.includes(p.id) || choice.refused.includes(p.id));
-}
+const gpc = () => navigator.globalPrivacyControl === true;
 
 // Global Privacy Control asks for sale/sharing purposes to be refused, and recorded as such.
 function gpcPending(choice) {
-  return (
-    navigator.globalPrivacyControl === true &&
-    config.purposes.some((p) => p.sale_or_sharing && needsConsent(p) && !choice?.refused.includes(p.id))
-  );
+  return gpc() && config.purposes.some((p) => p.sale_or_sharing && needsConsent(p) && !choice?.refused.includes(p.id));
 }
 
-// Loads the widget once and resolves to its API when the banner (if any) has mounted.
+// Loads the widget once and resolves to its API when the banner (if any) has mounted and any
+// decision made on the first layer is sealed. A failed load may be tried again later.
 function loadWidget() {
   widget ??= new Promise((resolve, reject) => {
+    const fail = (error) => {
+      widget = null;
+      reject(error);
+    };
     if (![...document.scripts].some((s) => s.src === WIDGET)) {
       const script = document.createElement('script');
       script.type = 'module';
       script.src = WIDGET;
       script.integrity = WIDGET_INTEGRITY;
       script.crossOrigin = 'anonymous';
-      script.onerror = () => reject(new Error(`formseal: cannot load ${WIDGET}`));
+      script.onerror = () => {
+        script.remove();
+        fail(new Error(`formseal: cannot load ${WIDGET}`));
+      };
       document.head.append(script);
     }
     const deadline = Date.now() + 15000;
     const wait = () => {
-      const state = banner?.getAttribute('data-state');
-      if (state === 'error') reject(new Error('formseal: the consent banner could not start'));
-      else if (window.formseal?.widget && (!banner || ['banner', 'settings', 'hidden'].includes(state)))
-        resolve(window.formseal.widget);
-      else if (Date.now() > deadline) reject(new Error('formseal: the widget did not start'));
+      if (banner?.getAttribute('data-state') === 'error') reject(new Error('formseal: the consent banner could not start'));
+      else if (window.formseal?.widget && (!banner || ready)) seal(window.formseal.widget).then(resolve, resolve);
+      else if (Date.now() > deadline) fail(new Error('formseal: the widget did not start'));
       else setTimeout(wait, 25);
     };
     wait();
-  });
+  }).then(() => window.formseal.widget);
   return widget;
+}
+
+// Has the widget seal a first-layer decision still waiting; one tab at a time, so that a
+// decision gets exactly one record however many tabs are open.
+function seal(api) {
+  if (!config || !read(PENDING + config.id)) return Promise.resolve();
+  const run = () => api.consentSeal().catch(report);
+  return navigator.locks ? navigator.locks.request(PENDING + config.id, run) : run();
 }
 
 // Runs what the granted purposes allow: gated scripts are re-created as real ones, iframes,
@@ -141,15 +257,22 @@ function removeCookies(patterns) {
 }
 
 function language() {
-  const wanted = (banner.getAttribute('lang') || document.documentElement.lang || '').toLowerCase();
-  const ok = (l) => l && config.languages.some((c) => c.toLowerCase().split('-')[0] === l.split('-')[0]);
-  return ok(wanted) ? wanted.split('-')[0] : config.languages[0];
+  return chooseLanguage(config.languages, banner.getAttribute('lang'), document.documentElement.lang);
+}
+
+// Opens the widget's settings dialog from `opener`, busy until the widget is there.
+function openSettings(opener) {
+  if (opener.getAttribute('aria-busy') === 'true') return;
+  opener.setAttribute('aria-busy', 'true');
+  api
+    .show()
+    .catch(report)
+    .finally(() => opener.removeAttribute('aria-busy'));
 }
 
 // The "privacy settings" button at the end of every page: withdrawing is always one click away.
 function showButton() {
   if (button || config.consent?.settings_button === false) return;
-  const lang = language();
   const host = document.createElement('formseal-settings');
   const shadow = host.attachShadow({ mode: 'open' });
   const sheet = new CSSStyleSheet();
@@ -157,10 +280,43 @@ function showButton() {
   shadow.adoptedStyleSheets = [sheet];
   button = document.createElement('button');
   button.type = 'button';
-  button.textContent = config.consent?.texts?.settings?.[lang] ?? SETTINGS[lang] ?? SETTINGS.en;
-  button.addEventListener('click', () => api.show());
+  button.textContent = bannerText(config, 'settings', language());
+  button.addEventListener('click', () => openSettings(button));
   shadow.append(button);
   document.body.append(host);
+}
+
+// Accept all or Reject all on the loader's first layer: in force at once, exactly as a stored
+// choice is on the next page view, and announced as the widget announces a choice; the widget
+// seals its record.
+function decideOnFirstLayer(granted) {
+  const previous = chosen();
+  const choice = firstLayerChoice(config, granted, Date.now(), gpc());
+  try {
+    storage()?.setItem(PENDING + config.id, JSON.stringify(choice));
+  } catch {
+    // Without storage the decision holds for this page; the widget still seals it now.
+  }
+  layer.hidden = true;
+  banner.setAttribute('data-state', 'hidden');
+  const withdrawn = (previous?.granted ?? []).filter((p) => !choice.granted.includes(p));
+  const cookies = config.purposes.filter((p) => withdrawn.includes(p.id)).flatMap((p) => p.cookies ?? []);
+  const reload = withdrawn.length > 0 && config.consent?.reload_on_withdrawal !== false;
+  dispatchEvent(new CustomEvent('formseal:consent', { detail: { form: config.id, choice, withdrawn, cookies, reload } }));
+  loadWidget().then(seal).catch(report);
+}
+
+function paint() {
+  const asked = config.purposes.filter(needsConsent).map((p) => p.id);
+  layer = paintFirstLayer(banner.attachShadow({ mode: 'open' }), config, language(), (action, opener) => {
+    if (action === 'choose') openSettings(opener);
+    else decideOnFirstLayer(action === 'accept-all' ? asked : []);
+  });
+  banner.setAttribute('data-state', 'banner');
+  // The widget is needed for the record (and for Choose): fetch it once the layer is up.
+  const fetchWidget = () => loadWidget().catch(report);
+  (window.requestIdleCallback ?? setTimeout)(fetchWidget);
+  for (const type of ['pointerdown', 'keydown', 'focusin']) banner.addEventListener(type, fetchWidget, { once: true });
 }
 
 function report(error) {
@@ -168,8 +324,9 @@ function report(error) {
 }
 
 const api = {
-  /** The stored choice (`granted`, `refused`, `expires`, `record`...) and whether it still holds. */
-  get: () => (config ? { ...read(CHOICE + config.id), current: current(read(CHOICE + config.id)) } : null),
+  /** The choice in force (`granted`, `refused`, `expires`, `record`...; `record` is empty
+   * until the widget has sealed it) and whether it still holds. */
+  get: () => (config ? { ...chosen(), current: current(chosen()) } : null),
   /** Opens the privacy settings. */
   show: () => loadWidget().then((w) => w.consentShow()),
   /** Grants (`true`) or refuses (`false`) the named purposes; resolves to the stored choice. */
@@ -177,21 +334,6 @@ const api = {
   /** Refuses every purpose; resolves to the stored choice. */
   withdrawAll: () => loadWidget().then((w) => w.consentWithdrawAll()),
 };
-window.formseal = Object.assign(window.formseal || {}, { consent: api });
-
-addEventListener('formseal:consent', (event) => {
-  const { choice, withdrawn, cookies, reload } = event.detail;
-  apply(choice);
-  removeCookies(cookies);
-  showButton();
-  if (reload && withdrawn.some((p) => activated.has(p))) location.reload();
-});
-document.addEventListener('click', (event) => {
-  if (event.target.closest?.('[data-formseal-settings]')) {
-    event.preventDefault();
-    api.show().catch(report);
-  }
-});
 
 async function start() {
   if (document.querySelector('formseal-form')) loadWidget().catch(report);
@@ -209,14 +351,38 @@ async function start() {
   if (signals().length) {
     gtag('consent', 'default', Object.fromEntries([...signals().map((s) => [s, 'denied']), ['wait_for_update', 500]]));
   }
-  const choice = read(CHOICE + config.id);
+  const choice = chosen();
   if (current(choice)) {
     apply(choice);
     showButton();
+  } else if (!banner.shadowRoot) {
+    // The widget may already have mounted (a page with a form loads it at once): then the
+    // first layer is its own.
+    paint();
   }
-  if (!current(choice) || gpcPending(choice) || (read(QUEUE + config.id) ?? []).length > 0) {
+  const pending = read(PENDING + config.id);
+  if (pending || gpcPending(choice) || (read(QUEUE + config.id) ?? []).length > 0) {
     loadWidget().catch(report);
   }
+  if (pending) addEventListener('online', () => loadWidget().catch(report));
 }
 
-start();
+if (globalThis.document) {
+  window.formseal = Object.assign(window.formseal || {}, { consent: api });
+  addEventListener('formseal:ready', () => (ready = true));
+  addEventListener('formseal:consent', (event) => {
+    const { choice, withdrawn, cookies, reload } = event.detail;
+    apply(choice);
+    removeCookies(cookies);
+    showButton();
+    if (reload && withdrawn.some((p) => activated.has(p))) location.reload();
+  });
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest?.('[data-formseal-settings]');
+    if (link) {
+      event.preventDefault();
+      openSettings(link);
+    }
+  });
+  start();
+}

@@ -107,16 +107,27 @@ fn mount_within(element: Element) {
     }
 }
 
-/// Attaches the shadow root and starts loading the config; an element is mounted once.
+/// Attaches the shadow root and starts loading the config; an element is mounted once. A
+/// banner's shadow root the consent loader made (it paints the first layer) is taken over:
+/// the loader keeps `data-state` until the banner has mounted.
 fn mount(host: Element) {
-    if host.shadow_root().is_some() {
-        return;
-    }
-    let Some(shadow) = attach(&host) else {
-        page::console_error("formseal: cannot attach a shadow root to the element");
-        return;
+    let shadow = match host.shadow_root() {
+        Some(shadow) if host.tag_name().eq_ignore_ascii_case(CONSENT_TAG) && !mounted(&shadow) => {
+            adopt_sheet(&shadow);
+            shadow
+        }
+        Some(_) => return,
+        None => {
+            let Some(shadow) = attach(&host) else {
+                page::console_error("formseal: cannot attach a shadow root to the element");
+                return;
+            };
+            let _ = host.set_attribute("data-state", "loading");
+            shadow
+        }
     };
-    let _ = host.set_attribute("data-state", "loading");
+    // Marks the shadow root as the widget's at once, so that a second call leaves it alone.
+    let _ = host.set_attribute("data-formseal-mounted", "");
     wasm_bindgen_futures::spawn_local(async move {
         match load(&host).await {
             Ok(config) => render(host, shadow, config),
@@ -125,17 +136,28 @@ fn mount(host: Element) {
     });
 }
 
+/// Whether the widget has mounted (or is mounting) into `shadow`.
+fn mounted(shadow: &ShadowRoot) -> bool {
+    shadow.host().has_attribute("data-formseal-mounted")
+}
+
 /// Attaches an open shadow root to `host` that has adopted the widget's stylesheet.
 pub(crate) fn attach(host: &Element) -> Option<ShadowRoot> {
     let shadow = host
         .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
         .ok()?;
+    adopt_sheet(&shadow);
+    Some(shadow)
+}
+
+/// Gives `shadow` the widget's stylesheet (instead of any it had: the loader's first-layer
+/// rules are a section of it).
+fn adopt_sheet(shadow: &ShadowRoot) {
     SHEET.with(|sheet| {
         if let Some(sheet) = sheet {
             shadow.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
         }
     });
-    Some(shadow)
 }
 
 /// Fetches the config named by `src` and checks that its key is valid and pinned by `key-id`.
@@ -198,6 +220,8 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 /// Shows the visitor one plain sentence and tells the site owner why; nothing will be sent.
 fn fail_closed(host: &Element, shadow: &ShadowRoot, reason: &str) {
     page::console_error(reason);
+    // The loader's first layer goes too: no decision made on it could be sealed.
+    shadow.set_inner_html("");
     let lang = host.get_attribute("lang").or_else(page::html_lang);
     let sentence = i18n::builtin(lang.as_deref().unwrap_or("en"), Builtin::Unavailable);
     if let Some(document) = web_sys::window().and_then(|w| w.document())

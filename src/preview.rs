@@ -8,7 +8,7 @@
 #[cfg(not(feature = "preview"))]
 pub use disabled::Preview;
 #[cfg(feature = "preview")]
-pub use enabled::{Mounted, Preview, mount};
+pub use enabled::{Mounted, Preview, mount, paint_first_layer_with};
 
 /// What the preview would send right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ mod enabled {
     use formseal_core::envelope::{self, SubmissionInput};
     use leptos::prelude::*;
     use leptos::tachys::view::any_view::AnyViewState;
-    use wasm_bindgen::JsCast;
+    use wasm_bindgen::{JsCast, JsValue};
     use web_sys::{Element, HtmlElement};
 
     use super::Report;
@@ -74,6 +74,35 @@ mod enabled {
 
     /// Stands in for the visitor's random subject id in previewed envelopes.
     const SUBJECT: &str = "(the visitor's random id)";
+
+    thread_local! {
+        /// The consent loader's `paintFirstLayer(shadow, config, lang)`, when the page gave it.
+        static PAINTER: std::cell::RefCell<Option<js_sys::Function>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Has banner previews paint their first layer with `painter`, the consent loader's
+    /// `paintFirstLayer`: the function that paints it on visitors' pages, so the two cannot
+    /// drift apart. Without it the preview shows the widget's own first layer.
+    pub fn paint_first_layer_with(painter: js_sys::Function) {
+        PAINTER.with(|p| *p.borrow_mut() = Some(painter));
+    }
+
+    /// Paints the first layer of `config` into `shadow` with the loader's painter, if there is one.
+    fn paint_first_layer(shadow: &web_sys::ShadowRoot, config: &FormConfig, lang: &str) {
+        let Some(painter) = PAINTER.with(|p| p.borrow().clone()) else {
+            return;
+        };
+        let Some(config) = serde_json::to_string(config)
+            .ok()
+            .and_then(|json| js_sys::JSON::parse(&json).ok())
+        else {
+            return;
+        };
+        if let Err(error) = painter.call3(&JsValue::NULL, shadow, &config, &lang.into()) {
+            web_sys::console::error_2(&"formseal: the loader's first layer failed".into(), &error);
+        }
+    }
 
     /// Where a previewed form or banner reports to; cheap to clone.
     #[derive(Clone)]
@@ -175,6 +204,9 @@ mod enabled {
             None => crate::mount::attach(host).ok_or("cannot attach a shadow root")?,
         };
         shadow.set_inner_html("");
+        if config.kind == FormKind::Consent {
+            paint_first_layer(&shadow, &config, lang);
+        }
         let container = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.create_element("div").ok())

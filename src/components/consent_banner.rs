@@ -3,8 +3,12 @@
 //! switch per purpose, that also serves as the privacy settings the visitor can open at any
 //! time to change or withdraw consent in one click.
 //!
-//! The first layer is not modal: the page stays readable and usable behind it. Every decision
-//! goes through `consent::decide`, which seals the record before anything is kept.
+//! The first layer is not modal: the page stays readable and usable behind it. On a page the
+//! consent loader has painted it on (without wasm), that layer is the loader's: its buttons
+//! are the loader's (Accept/Reject apply at once, `consent::seal_pending` seals the record
+//! afterwards) and this component only shows or hides it with the layer it keeps in
+//! `data-state`. Every other decision goes through `consent::decide`, which seals the record
+//! before anything is kept.
 
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -61,8 +65,16 @@ pub(crate) fn ConsentBanner(
     let stored = if previewing {
         None
     } else {
-        consent::stored(&config.id)
+        consent::in_force(&config.id)
     };
+    // The first layer the loader painted into the same shadow root (or the builder's preview,
+    // with the loader's painter), if it did.
+    let painted = host
+        .shadow_root()
+        .and_then(|shadow| shadow.query_selector("section.fs-banner").ok().flatten());
+    let own_first_layer = painted.is_none();
+    #[cfg(feature = "preview")]
+    let preview_layer = painted.clone().filter(|_| previewing);
     let current = stored
         .as_ref()
         .is_some_and(|c| c.is_current(&config, consent::today()));
@@ -166,9 +178,20 @@ pub(crate) fn ConsentBanner(
         delivery::register(&config.id, Rc::new(|_| {}));
         register_banner(&config, open_settings, choice, layer);
     }
+    let first_layer_visible = move || {
+        let now = layer.get();
+        now == Layer::Banner || (now == Layer::Settings && return_to.get() == Layer::Banner)
+    };
     Effect::new(move |_| {
         let now = layer.get();
         let _ = host.set_attribute("data-state", now.as_str());
+        if let Some(section) = &painted {
+            let _ = if first_layer_visible() {
+                section.remove_attribute("hidden")
+            } else {
+                section.set_attribute("hidden", "")
+            };
+        }
         let Some(dialog) = dialog_ref.get() else {
             return;
         };
@@ -191,10 +214,6 @@ pub(crate) fn ConsentBanner(
     let notice_url = config.privacy_notice.url.clone();
     let title = i18n::pick(&config.texts.title, &lang);
     let intro = config.texts.intro.as_ref().map(|t| i18n::pick(t, &lang));
-    let first_layer_visible = move || {
-        let now = layer.get();
-        now == Layer::Banner || (now == Layer::Settings && return_to.get() == Layer::Banner)
-    };
 
     let accept_all = {
         let decide = decide.clone();
@@ -205,6 +224,17 @@ pub(crate) fn ConsentBanner(
         let decide = decide.clone();
         move |method: ConsentMethod| decide(BTreeSet::new(), method)
     };
+    // On a page the loader's own buttons decide; in the builder's preview they report here.
+    #[cfg(feature = "preview")]
+    if let Some(section) = &preview_layer {
+        let accept_all = accept_all.clone();
+        let reject_all = reject_all.clone();
+        wire_preview(section, move |action| match action.as_str() {
+            "accept-all" => accept_all(ConsentMethod::Banner),
+            "reject-all" => reject_all(ConsentMethod::Banner),
+            _ => open_settings(),
+        });
+    }
     let save = {
         let decide = decide.clone();
         move || decide(switches.get_untracked(), ConsentMethod::Settings)
@@ -249,43 +279,49 @@ pub(crate) fn ConsentBanner(
         move || status.get().map(&text).unwrap_or_default()
     };
 
+    let first_layer = own_first_layer.then(|| {
+        view! {
+            <section
+                class="fs-banner"
+                aria-labelledby=title_id.clone()
+                hidden=move || !first_layer_visible()
+            >
+                <h2 id=title_id.clone() class="fs-title">{title.clone()}</h2>
+                {intro.clone().map(|t| view! { <p class="fs-intro">{t}</p> })}
+                <p class="fs-privacy">
+                    <a href=notice_url.clone() target="_blank" rel="noopener noreferrer">
+                        {text(Builtin::PrivacyNotice)}
+                    </a>
+                </p>
+                <div class="fs-choices">
+                    <button type="button" class="fs-choice" data-action="accept-all"
+                        disabled=move || busy.get()
+                        on:click={
+                            let accept_all = accept_all.clone();
+                            move |_| accept_all(ConsentMethod::Banner)
+                        }>
+                        {text(Builtin::AcceptAll)}
+                    </button>
+                    <button type="button" class="fs-choice" data-action="reject-all"
+                        disabled=move || busy.get()
+                        on:click={
+                            let reject_all = reject_all.clone();
+                            move |_| reject_all(ConsentMethod::Banner)
+                        }>
+                        {text(Builtin::RejectAll)}
+                    </button>
+                    <button type="button" class="fs-choice" data-action="choose"
+                        disabled=move || busy.get()
+                        on:click=move |_| open_settings()>
+                        {text(Builtin::Choose)}
+                    </button>
+                </div>
+            </section>
+        }
+    });
+
     view! {
-        <section
-            class="fs-banner"
-            aria-labelledby=title_id.clone()
-            hidden=move || !first_layer_visible()
-        >
-            <h2 id=title_id.clone() class="fs-title">{title.clone()}</h2>
-            {intro.clone().map(|t| view! { <p class="fs-intro">{t}</p> })}
-            <p class="fs-privacy">
-                <a href=notice_url.clone() target="_blank" rel="noopener noreferrer">
-                    {text(Builtin::PrivacyNotice)}
-                </a>
-            </p>
-            <div class="fs-choices">
-                <button type="button" class="fs-choice" data-action="accept-all"
-                    disabled=move || busy.get()
-                    on:click={
-                        let accept_all = accept_all.clone();
-                        move |_| accept_all(ConsentMethod::Banner)
-                    }>
-                    {text(Builtin::AcceptAll)}
-                </button>
-                <button type="button" class="fs-choice" data-action="reject-all"
-                    disabled=move || busy.get()
-                    on:click={
-                        let reject_all = reject_all.clone();
-                        move |_| reject_all(ConsentMethod::Banner)
-                    }>
-                    {text(Builtin::RejectAll)}
-                </button>
-                <button type="button" class="fs-choice" data-action="choose"
-                    disabled=move || busy.get()
-                    on:click=move |_| open_settings()>
-                    {text(Builtin::Choose)}
-                </button>
-            </div>
-        </section>
+        {first_layer}
         <dialog
             class="fs-settings"
             aria-labelledby=settings_title_id.clone()
@@ -329,6 +365,28 @@ pub(crate) fn ConsentBanner(
             </button>
         </dialog>
     }
+}
+
+#[cfg(feature = "preview")]
+/// Sends the clicks on the buttons of the painted first layer `section` to `on_action`, with
+/// the button's `data-action`.
+fn wire_preview(section: &Element, on_action: impl Fn(String) + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+
+    let on_click = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let action = event
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.closest("button[data-action]").ok().flatten())
+            .and_then(|button| button.get_attribute("data-action"));
+        if let Some(action) = action {
+            on_action(action);
+        }
+    });
+    let _ = section.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    // It lives as long as the section, which the next preview replaces.
+    on_click.forget();
 }
 
 /// Makes this banner the page's: the JS API's `show` opens its settings, and a choice made

@@ -226,6 +226,17 @@ test('public keys: a PEM is read with its key id, a private key is refused', asy
 
 test('the consent banner template previews its record', async () => {
   const page = await openBuilder('Consent banner');
+  // The preview's first layer is the one visitors see: painted by the loader's own function
+  // from the same config, node for node.
+  const [preview, painted] = await page.evaluate(async () => {
+    const { paintFirstLayer } = await import('/pkg/formseal-loader.js');
+    const config = JSON.parse(localStorage.getItem('formseal:builder'));
+    const host = document.createElement('div');
+    const section = paintFirstLayer(host.attachShadow({ mode: 'open' }), config, config.languages[0]);
+    const shown = document.querySelector('#b-preview').shadowRoot.querySelectorAll('section.fs-banner');
+    return [[...shown].map((s) => s.outerHTML), section.outerHTML];
+  });
+  assert.deepEqual(preview, [painted], 'one first layer, the loader\'s');
   await page.locator('#b-preview').locator('button[data-action="accept-all"]').first().click();
   const plaintext = page.locator('#b-plaintext');
   await plaintext.waitFor();

@@ -1,4 +1,5 @@
-// The banner's accessibility (axe-core on both layers, in English and Dutch) and forms that
+// The banner's accessibility (axe-core on both layers, in English and Dutch, and on the
+// loader's first layer with the wasm blocked) and forms that
 // follow the banner: a field whose only purpose the visitor refused on the banner is not shown
 // and not sent; once granted on the banner it is shown and sent. axe is injected by the test,
 // so this context alone bypasses the page's CSP.
@@ -9,7 +10,7 @@ import { after, afterEach, before, beforeEach, test } from 'node:test';
 
 import { openBrowser } from './fixtures/browser.mjs';
 import { eventually, startCollector } from './fixtures/collector.mjs';
-import { ConsentPage, consentSite } from './fixtures/consent-page.mjs';
+import { ConsentPage, consentSite, holdWidget } from './fixtures/consent-page.mjs';
 import { FormPage } from './fixtures/form-page.mjs';
 import { root } from './fixtures/paths.mjs';
 
@@ -60,6 +61,16 @@ for (const page of ['consent.html', 'consent-nl.html']) {
     await consent.bannerButton('choose').click();
     await consent.waitForState('settings');
     assert.deepEqual(await axe(), [], 'settings layer');
+  });
+}
+
+for (const page of ['consent.html', 'consent-nl.html']) {
+  test(`axe reports no violations on the loader's first layer, without wasm (${page})`, async () => {
+    await holdWidget(browser.context, { abort: true });
+    await browser.page.goto(`${collector.url}${page}`);
+    await consent.waitForState('banner');
+    assert.equal(await consent.dialog.count(), 0, 'the widget is not there');
+    assert.deepEqual(await axe(), [], 'the loader\'s first layer');
   });
 }
 

@@ -6,65 +6,20 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, beforeEach, afterEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 
-import { cspViolations, openBrowser, submissions } from './fixtures/browser.mjs';
-import { eventually, startCollector } from './fixtures/collector.mjs';
-import { ConsentPage, consentSite } from './fixtures/consent-page.mjs';
-import { leaks } from './fixtures/newsletter.mjs';
+import { eventually } from './fixtures/collector.mjs';
+import { assertOnlyCiphertextSent, consentRecords, consentSpec } from './fixtures/consent-page.mjs';
 
 let collector;
 let browser;
 let consent;
 let url;
-before(async () => {
-  collector = await startCollector(consentSite());
-  url = `${collector.url}consent.html`;
-});
-after(async () => {
-  await collector?.stop();
-});
-beforeEach(async () => {
-  browser = await openBrowser();
-  consent = new ConsentPage(browser.page);
-});
-afterEach(async () => {
-  const violations = cspViolations(browser);
-  const errors = browser.pageErrors;
-  await browser?.close();
-  assert.deepEqual(violations, [], 'the banner works under the strict CSP');
-  assert.deepEqual(errors, [], 'no uncaught error on the page');
-});
+const spec = consentSpec();
+beforeEach(() => ({ collector, browser, consent, url } = spec));
 
-/** The consent records of this browser's subject, oldest first. */
-async function recordsOf(page, count) {
-  let mine = [];
-  await eventually(
-    async () => {
-      // The widget creates the subject id with the first record; read it each time.
-      const subject = await page.evaluate(() => localStorage.getItem('formseal:subject'));
-      mine = collector.decrypt().filter((r) => r.subject === subject && r.form === 'cookies');
-      return mine.length === count;
-    },
-    { what: `${count} consent records for this visitor` },
-  );
-  // Records queued close together may arrive in either order (and `at` keeps only the hour): in
-  // these specs every withdrawal follows the consent it withdraws, so put withdrawals last.
-  return mine.sort((a, b) => (a.kind === 'withdrawal') - (b.kind === 'withdrawal'));
-}
-
-/** Nothing but JWE went to the collector, and not even the subject id appears in the clear. */
-async function assertOnlyCiphertext(page) {
-  const subject = await page.evaluate(() => localStorage.getItem('formseal:subject'));
-  assert.deepEqual(leaks(browser.requests, [subject]), []);
-  for (const post of submissions(browser)) {
-    assert.match(post.body.toString('utf8').trim(), /^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/);
-    assert.equal(post.headers.cookie, undefined, 'no cookie is sent');
-  }
-  for (const request of browser.requests) {
-    assert.equal(new URL(request.url).hostname, '127.0.0.1', `request to ${request.url}`);
-  }
-}
+const recordsOf = (page, count) => consentRecords(collector, page, count);
+const assertOnlyCiphertext = (page) => assertOnlyCiphertextSent(browser, page);
 
 test('accept all runs the gated script once, loads the image, grants Consent Mode and is recorded', async () => {
   await browser.page.goto(url);
@@ -210,13 +165,9 @@ test('a new notice version brings the banner back before anything runs', async (
   await consent.waitForState('banner');
   await consent.bannerButton('accept-all').click();
   await consent.waitForState('hidden');
+  await consent.waitForSealed();
 
-  await browser.page.route('**/forms/cookies.json', async (route) => {
-    const response = await route.fetch();
-    const config = await response.json();
-    config.privacy_notice.version = '2027-01';
-    await route.fulfill({ response, json: config });
-  });
+  await consent.serveNotice('2027-01');
   await browser.page.reload();
   await consent.waitForState('banner');
   assert.equal(await consent.analyticsRuns(), 0, 'the old consent no longer counts');
@@ -314,6 +265,7 @@ test('an expired choice brings the banner back', async () => {
   await consent.waitForState('banner');
   await consent.bannerButton('accept-all').click();
   await consent.waitForState('hidden');
+  await consent.waitForSealed();
   // The stored choice as it will look once its `expiry_days` have passed.
   await browser.page.evaluate(() => {
     const key = 'formseal:consent:cookies';
@@ -355,6 +307,8 @@ test('the settings layer offers a receipt naming the record', async () => {
 test('a consent record made offline is sent on the next page view', async () => {
   await browser.page.goto(url);
   await consent.waitForState('banner');
+  // The widget is there to seal the record (first-layer.test.mjs covers a decision made before).
+  await consent.waitForWidget();
   await browser.context.setOffline(true);
   await consent.bannerButton('reject-all').click();
   await consent.waitForState('hidden');

@@ -10,8 +10,16 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// The workspace root: the parent of this crate's directory.
+///
+/// Read at run time (`cargo run` sets `CARGO_MANIFEST_DIR` for the program) before the path
+/// compiled in: with a build directory shared between checkouts (`CARGO_BUILD_BUILD_DIR`),
+/// cargo may run an xtask binary compiled in another checkout, whose compiled-in path would
+/// make it build and write that checkout's `pkg/`.
 pub(crate) fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))

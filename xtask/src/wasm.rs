@@ -41,6 +41,21 @@ const LOADER_SOURCE: &str = "src/loader.js";
 /// The placeholder in the loader's source for the glue's SRI hash.
 const LOADER_PLACEHOLDER: &str = "__WIDGET_INTEGRITY__";
 
+/// The widget's built-in texts, the one source of the loader's texts too (see `build.rs`).
+const TEXTS_SOURCE: &str = "src/texts.json";
+
+/// The placeholder in the loader's source for the built-in texts of its first layer.
+const TEXTS_PLACEHOLDER: &str = "/*@TEXTS@*/ {}";
+
+/// The widget's stylesheet; the loader gets its first-layer section.
+const CSS_SOURCE: &str = "src/widget.css";
+
+/// The markers around that section in [`CSS_SOURCE`].
+const CSS_SECTION: [&str; 2] = ["/* loader: begin", "/* loader: end */"];
+
+/// The placeholder in the loader's source for the first layer's CSS.
+const CSS_PLACEHOLDER: &str = "/*@CSS@*/ ''";
+
 /// Wasm features rustc's default wasm32 CPU emits (LLVM's "generic"); wasm-opt must accept them
 /// in the input, and is kept from introducing any other.
 const WASM_FEATURES: [&str; 7] = [
@@ -214,7 +229,7 @@ fn append_start() -> Result<()> {
          // <formseal-form> and <formseal-consent>; then hand the consent API to the loader.\n\
          await {INIT_FN}({{ module_or_path: fetch(new URL('formseal_bg.wasm', import.meta.url), \
          {{ integrity: '{integrity}' }}) }});\n\
-         (globalThis.formseal ??= {{}}).widget = {{ consentShow, consentSet, consentWithdrawAll }};\n"
+         (globalThis.formseal ??= {{}}).widget = {{ consentShow, consentSet, consentWithdrawAll, consentSeal }};\n"
     );
     fs::write(&glue_path, glue + &start).context("writing pkg/formseal.js")
 }
@@ -230,11 +245,87 @@ fn write_loader() -> Result<()> {
         "src/loader.js must contain {LOADER_PLACEHOLDER} exactly once"
     );
     let integrity = format!("sha384-{}", base64(&sha384(&glue)));
+    let source = first_layer_data(&source)?;
     fs::write(
         root.join(LOADER),
         source.replace(LOADER_PLACEHOLDER, &integrity),
     )
     .with_context(|| format!("writing {LOADER}"))
+}
+
+/// Fills the loader's first layer in from the widget's own sources: the built-in texts marked
+/// `"loader"` in `src/texts.json`, as `{key: {lang: text}}`, and the first-layer section of
+/// `src/widget.css`. Never a second hand-kept copy.
+fn first_layer_data(source: &str) -> Result<String> {
+    let root = project_root();
+    for placeholder in [TEXTS_PLACEHOLDER, CSS_PLACEHOLDER] {
+        ensure!(
+            source.matches(placeholder).count() == 1,
+            "src/loader.js must contain {placeholder} exactly once"
+        );
+    }
+    let css = fs::read_to_string(root.join(CSS_SOURCE)).context("reading src/widget.css")?;
+    let css = first_layer_css(&css)?;
+    let source = source.replace(CSS_PLACEHOLDER, &serde_json::Value::from(css).to_string());
+    let json = fs::read_to_string(root.join(TEXTS_SOURCE)).context("reading src/texts.json")?;
+    let doc: serde_json::Value = serde_json::from_str(&json).context("parsing src/texts.json")?;
+    let languages = doc["languages"]
+        .as_array()
+        .context("src/texts.json: no `languages`")?;
+    let mut texts = serde_json::Map::new();
+    for entry in doc["texts"]
+        .as_array()
+        .context("src/texts.json: no `texts`")?
+    {
+        if entry["loader"].as_bool() != Some(true) {
+            continue;
+        }
+        let key = entry["key"]
+            .as_str()
+            .context("src/texts.json: a text without `key`")?;
+        let mut by_language = serde_json::Map::new();
+        for language in languages {
+            let language = language
+                .as_str()
+                .context("src/texts.json: a language is not a string")?;
+            let text = entry[language]
+                .as_str()
+                .with_context(|| format!("src/texts.json: {key} has no {language} text"))?;
+            by_language.insert(language.to_owned(), text.into());
+        }
+        texts.insert(key.to_owned(), by_language.into());
+    }
+    Ok(source.replace(
+        TEXTS_PLACEHOLDER,
+        &serde_json::Value::Object(texts).to_string(),
+    ))
+}
+
+/// The rules between the [`CSS_SECTION`] markers, without comments and with whitespace runs
+/// collapsed (the widget's CSS has no strings in which that would matter).
+fn first_layer_css(css: &str) -> Result<String> {
+    let [begin, end] = CSS_SECTION;
+    let start = css
+        .find(begin)
+        .context("src/widget.css has no `/* loader: begin` marker")?;
+    let stop = css
+        .find(end)
+        .context("src/widget.css has no `/* loader: end */` marker")?;
+    ensure!(
+        start < stop,
+        "src/widget.css: `loader: end` comes before `loader: begin`"
+    );
+    let mut section = &css[start..stop];
+    let mut out = String::new();
+    while let Some(open) = section.find("/*") {
+        out.push_str(&section[..open]);
+        let close = section[open..]
+            .find("*/")
+            .context("src/widget.css: unclosed comment")?;
+        section = &section[open + close + 2..];
+    }
+    out.push_str(section);
+    Ok(out.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// SHA-384 (FIPS 180-4): SHA-512's compression with its own initial values, cut to 48 bytes.
@@ -416,6 +507,16 @@ mod tests {
             base64(&sha384(b"")),
             "OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"
         );
+    }
+
+    #[test]
+    fn first_layer_css_is_the_marked_section_without_comments() {
+        let css = "a { b: c; }\n/* loader: begin. why */\n:host {\n  d: e;\n}\n/* note */ .x { f: g; }\n/* loader: end */\n.y {}";
+        assert_eq!(
+            first_layer_css(css).unwrap(),
+            ":host { d: e; } .x { f: g; }"
+        );
+        assert!(first_layer_css("no markers").is_err());
     }
 
     #[test]

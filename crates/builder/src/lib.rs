@@ -5,7 +5,8 @@
 //!
 //! The work is kept in the browser's `localStorage`; the config is never sent anywhere.
 //!
-//! The page starts it with `mountBuilder(element)` after the module's `init()`.
+//! The page starts it with `mountBuilder(element, paintFirstLayer)` after the module's `init()`
+//! (`paintFirstLayer` from the consent loader, for the banner preview).
 
 // `#[component]` expands to `pub` props types and functions whatever the declared visibility.
 #![allow(unreachable_pub)]
@@ -26,12 +27,16 @@ use crate::output::{Export, PreviewPane};
 use crate::purposes::PurposeList;
 use crate::settings::{Settings, input_file};
 
-/// Mounts the builder into `root`.
+/// Mounts the builder into `root`. `paint_first_layer` is the consent loader's
+/// `paintFirstLayer`: the banner preview paints its first layer with it, as visitors see it.
 #[wasm_bindgen(js_name = mountBuilder)]
-pub fn mount_builder(root: web_sys::HtmlElement) {
+pub fn mount_builder(root: web_sys::HtmlElement, paint_first_layer: Option<js_sys::Function>) {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&format!("formseal builder: {info}").into());
     }));
+    if let Some(painter) = paint_first_layer {
+        formseal::preview::paint_first_layer_with(painter);
+    }
     leptos::mount::mount_to(root, App).forget();
 }
 

@@ -8,9 +8,8 @@
     reason = "a test that cannot unwrap should fail loudly"
 )]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+#[path = "interop/node.rs"]
+mod node;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use chacha20::ChaCha20Rng;
@@ -24,40 +23,15 @@ const PEM_3072: &str = include_str!("examples/rsa3072.pem");
 const JWK_2048: &str = include_str!("examples/rsa2048.pub.jwk.json");
 const JWK_3072: &str = include_str!("examples/rsa3072.pub.jwk.json");
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// Runs one command of `jose.mjs` with `request` on stdin and returns its JSON answer.
 fn jose(command: &str, request: &Value) -> Value {
-    let root = repo_root();
+    let root = node::repo_root();
     assert!(
         root.join("node_modules/jose/package.json").is_file(),
         "node_modules/jose is missing: run `npm ci` at the repository root ({})",
         root.display()
     );
-    let mut child = Command::new("node")
-        .arg("crates/core/tests/interop/jose.mjs")
-        .arg(command)
-        .current_dir(&root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot run `node` (install Node.js 20 or later): {err}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "jose.mjs {command} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("jose.mjs answers JSON")
+    node::run("jose.mjs", &[command], request)
 }
 
 fn jwk(text: &str) -> PublicJwk {

@@ -1,0 +1,17 @@
+// Runs the consent loader's copies of core rules (src/loader.js: `isCurrent`,
+// `firstLayerChoice`) on the cases given as JSON on stdin and prints their answers as JSON, for
+// crates/core/tests/loader_rules.rs to hold against the core's own.
+
+import { firstLayerChoice, isCurrent } from '../../../../src/loader.js';
+
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { configs, current, decisions } = JSON.parse(input);
+process.stdout.write(
+  JSON.stringify({
+    current: current.map(({ config, choice, today }) => isCurrent(configs[config], choice, today)),
+    decisions: decisions.map(({ config, granted, now_ms, gpc }) =>
+      firstLayerChoice(configs[config], granted, now_ms, gpc),
+    ),
+  }),
+);
