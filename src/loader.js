@@ -1,13 +1,14 @@
 // formseal consent loader: the one script a page with a consent banner loads.
 //
 // It applies a returning visitor's stored choice at once (gated scripts, iframes and images;
-// Google Consent Mode) without loading any wasm, and loads the widget (formseal.js, pinned by
-// its hash below) only when the banner or the settings must be shown, a form is on the page,
-// or a sealed record still waits to be sent. The choice itself is made and sealed by the
+// Google Consent Mode) without loading any wasm, and loads the consent build of the widget
+// (formseal-consent.js, pinned by its hash below; it holds no forms) only when the banner or the
+// settings must be shown, or a sealed record still waits to be sent. Forms come with their own
+// bundle and follow consent through the stored choices. The choice itself is made and sealed by the
 // widget, which announces it with the `formseal:consent` event; this file only applies it.
 // `cargo xtask wasm` copies it to pkg/formseal-loader.js with the widget's hash filled in.
 
-const WIDGET = new URL('formseal.js', import.meta.url).href;
+const WIDGET = new URL('formseal-consent.js', import.meta.url).href;
 const WIDGET_INTEGRITY = '__WIDGET_INTEGRITY__';
 const CHOICE = 'formseal:consent:';
 const QUEUE = 'formseal:queue:';
@@ -194,7 +195,6 @@ document.addEventListener('click', (event) => {
 });
 
 async function start() {
-  if (document.querySelector('formseal-form')) loadWidget().catch(report);
   if (!banner) return;
   const src = banner.getAttribute('src');
   try {

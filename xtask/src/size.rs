@@ -33,8 +33,8 @@ struct Sizes {
 pub(crate) fn run() -> Result<()> {
     wasm::run()?;
     let mut rows = Vec::new();
-    for file in wasm::WIDGET {
-        let path = project_root().join(file);
+    for file in wasm::BUNDLES.iter().flat_map(|b| b.files()) {
+        let path = project_root().join(&file);
         let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         rows.push((file, measure(&bytes)?));
     }
@@ -48,7 +48,11 @@ pub(crate) fn run() -> Result<()> {
         "{:<24} {:>10} {:>10} {:>10}",
         "file", "raw", "gzip -9", "brotli"
     );
-    for (file, sizes) in rows.iter().map(|(f, s)| (*f, s)).chain([("total", &total)]) {
+    for (file, sizes) in rows
+        .iter()
+        .map(|(f, s)| (f.as_str(), s))
+        .chain([("total", &total)])
+    {
         println!(
             "{file:<24} {:>10} {:>10} {:>10}",
             sizes.raw, sizes.gzip, sizes.brotli
@@ -59,7 +63,7 @@ pub(crate) fn run() -> Result<()> {
         |sizes: &Sizes| json!({"raw": sizes.raw, "gzip": sizes.gzip, "brotli": sizes.brotli});
     let files: serde_json::Map<_, _> = rows
         .iter()
-        .map(|(file, sizes)| ((*file).to_owned(), as_json(sizes)))
+        .map(|(file, sizes)| (file.clone(), as_json(sizes)))
         .collect();
     let banners = banners::compare()?;
     let startup = startup()?;
@@ -104,8 +108,11 @@ fn startup() -> Result<serde_json::Value> {
     let formseal = root.join("target/debug/formseal");
     let form = root.join("examples/newsletter.json");
     let dir = root.join("target/size-site");
-    let snippet = shell::read(shell::command(&formseal).arg("embed").arg(&form))?;
-    demo::write_site(&root.join("www"), &dir.join("www"), &snippet, None)?;
+    let snippets = [form.clone(), root.join("examples/survey.json")]
+        .iter()
+        .map(|config| shell::read(shell::command(&formseal).arg("embed").arg(config)))
+        .collect::<Result<Vec<_>>>()?;
+    demo::write_site(&root.join("www"), &dir.join("www"), &snippets)?;
     let db = dir.join("collector.sqlite");
     let _ = fs::remove_file(&db);
     let mut collector = Collector(

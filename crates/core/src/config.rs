@@ -604,6 +604,34 @@ impl FormConfig {
         problems
     }
 
+    /// The first thing in this config that only the survey build of the widget renders
+    /// (`formseal-survey.js`, see [`crate::embed`]), or `None` when the sign-up build renders it:
+    /// a survey, pages, conditions, a reward, and rating, matrix, ranking and file fields.
+    /// A consent banner is neither (it is embedded with the loader).
+    pub fn survey_only_feature(&self) -> Option<&'static str> {
+        if self.kind == FormKind::Survey {
+            return Some("kind survey");
+        }
+        if !self.pages.is_empty() {
+            return Some("pages");
+        }
+        if self.reward.is_some() {
+            return Some("a reward");
+        }
+        if self.pages.iter().any(|p| p.show_if.is_some())
+            || self.fields.iter().any(|f| f.show_if.is_some())
+        {
+            return Some("show_if conditions");
+        }
+        self.fields.iter().find_map(|f| match f.kind {
+            FieldKind::Rating => Some("a rating field"),
+            FieldKind::Matrix => Some("a matrix field"),
+            FieldKind::Ranking => Some("a ranking field"),
+            FieldKind::File => Some("a file field"),
+            _ => None,
+        })
+    }
+
     /// The pages in display order. A form without `pages` has one page, [`SINGLE_PAGE_ID`],
     /// titled like the form, with every field.
     pub fn pages(&self) -> Cow<'_, [Page]> {
