@@ -37,7 +37,7 @@ pub(crate) fn stored(form_id: &str) -> Option<Choice> {
     let text = page::local_storage()?
         .get_item(&format!("{CHOICE_PREFIX}{form_id}"))
         .ok()??;
-    serde_json::from_str(&text).ok()
+    page::from_json(&text).ok()
 }
 
 fn store(form_id: &str, choice: &Choice) {

@@ -186,7 +186,12 @@ async fn load(host: &Element) -> Result<FormConfig, String> {
     let text = fetch_text(&src)
         .await
         .map_err(|e| format!("formseal: cannot load the form config {src}: {e}"))?;
-    let config = FormConfig::from_json(&text)
+    let config = js_sys::JSON::parse(&text)
+        .map_err(|_| "not valid JSON".to_owned())
+        .and_then(|value| {
+            FormConfig::from_deserializer(serde_wasm_bindgen::Deserializer::from(value))
+                .map_err(|e| e.to_string())
+        })
         .map_err(|e| format!("formseal: the form config {src} is invalid: {e}"))?;
     let wants_banner = host.tag_name().eq_ignore_ascii_case(CONSENT_TAG);
     if wants_banner != (config.kind == FormKind::Consent) {

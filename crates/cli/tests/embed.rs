@@ -22,16 +22,13 @@ fn formseal() -> Command {
 /// The kid of the committed 2048-bit TEST key, the example form's recipient.
 const TEST_KID: &str = "ngvrVofnf2JpLPgWGwI74NxIhaoOFlnMy8Ce7X7qSaQ";
 
-#[test]
-fn prints_the_script_with_its_sri_hash_and_the_pinned_element() {
-    let pkg = tempfile::tempdir().unwrap();
-    // SHA-384 of the 3 bytes "abc" is the FIPS 180-2 test vector; its base64 is fixed.
-    fs::write(pkg.path().join("formseal-signup.js"), "abc").unwrap();
+/// `formseal embed EXAMPLE --pkg PKG`'s stdout; it must succeed.
+fn embed_ok(example: &str, pkg: &std::path::Path) -> String {
     let output = formseal()
         .arg("embed")
-        .arg(repo().join("examples/newsletter.json"))
+        .arg(repo().join(example))
         .arg("--pkg")
-        .arg(pkg.path())
+        .arg(pkg)
         .output()
         .unwrap();
     assert!(
@@ -39,7 +36,15 @@ fn prints_the_script_with_its_sri_hash_and_the_pinned_element() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn prints_the_script_with_its_sri_hash_and_the_pinned_element() {
+    let pkg = tempfile::tempdir().unwrap();
+    // SHA-384 of the 3 bytes "abc" is the FIPS 180-2 test vector; its base64 is fixed.
+    fs::write(pkg.path().join("formseal-signup.js"), "abc").unwrap();
+    let stdout = embed_ok("examples/newsletter.json", pkg.path());
     assert_eq!(
         stdout,
         format!(
@@ -109,19 +114,7 @@ fn a_survey_names_the_survey_build_and_hashes_that_file() {
     let pkg = tempfile::tempdir().unwrap();
     fs::write(pkg.path().join("formseal-signup.js"), "not this one").unwrap();
     fs::write(pkg.path().join("formseal-survey.js"), "abc").unwrap();
-    let output = formseal()
-        .arg("embed")
-        .arg(repo().join("examples/survey.json"))
-        .arg("--pkg")
-        .arg(pkg.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = embed_ok("examples/survey.json", pkg.path());
     assert!(
         stdout.contains("src=\"/pkg/formseal-survey.js\""),
         "{stdout}"

@@ -515,6 +515,34 @@ impl FormConfig {
         }
     }
 
+    /// The config from an already-parsed document, through any serde deserializer — the widget
+    /// passes serde-wasm-bindgen's over the browser's `JSON.parse` result, so it links no JSON
+    /// parser (and no float parsing) — with the checks that make it trustworthy, as
+    /// [`FormConfig::from_json`] has them: the structure (unknown keys and wrong types refused),
+    /// the schema version, then every rule of [`FormConfig::problems`]. Any problem is an
+    /// error, and the widget fails closed on it.
+    pub fn from_deserializer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self> {
+        let config = Self::deserialize(deserializer).map_err(|e| Error::ConfigSyntax {
+            path: "$".into(),
+            message: e.to_string(),
+        })?;
+        if config.formseal != SCHEMA_VERSION {
+            return Err(Error::ConfigSyntax {
+                path: "formseal".into(),
+                message: format!(
+                    "unsupported config version {} (this formseal reads version {SCHEMA_VERSION})",
+                    config.formseal
+                ),
+            });
+        }
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Error::ConfigInvalid(problems))
+        }
+    }
+
     /// Parses and validates, reporting every problem at once: each unknown key (set aside so
     /// the rest of the document can still be checked), then every broken rule. Any other syntax
     /// error (bad JSON, a wrong type) stops there: the document's shape is too uncertain to go

@@ -20,6 +20,9 @@ import { brotliCompressSync, constants } from 'node:zlib';
 
 import { chromium } from 'playwright-core';
 
+import { ARGS } from '../../../tests/e2e/fixtures/browser.mjs';
+import { chromiumPath } from '../../../tests/e2e/fixtures/paths.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 const [site, runsArg = '5'] = process.argv.slice(2);
@@ -147,20 +150,8 @@ const CASES = {
   signup: { page: '/signup.html', selector: 'form.fs-form input[type="email"]' },
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+// The same browser flags as the browser tests (`tests/e2e/fixtures/browser.mjs`).
+const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ARGS });
 
 /** One fresh first visit: ms to usable, and formseal's files fetched before it and in all. */
 async function visit({ page: pagePath, selector }) {
