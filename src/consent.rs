@@ -5,6 +5,9 @@
 //! What the banner looks like lives in `components/consent_banner.rs`; the JS API the loader
 //! exposes (`formseal.consent.show/set/withdrawAll`) calls the functions at the bottom.
 
+// The form builds use only the stored choices; the rest belongs to the banner (feature `banner`).
+#![cfg_attr(not(feature = "banner"), allow(dead_code, unused_imports))]
+
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -38,7 +41,7 @@ pub(crate) fn stored(form_id: &str) -> Option<Choice> {
     let text = page::local_storage()?
         .get_item(&format!("{CHOICE_PREFIX}{form_id}"))
         .ok()??;
-    serde_json::from_str(&text).ok()
+    page::from_json(&text).ok()
 }
 
 /// The first-layer decision waiting for its record, if any.
@@ -311,6 +314,7 @@ fn first_banner() -> Result<BannerHandle, JsValue> {
 }
 
 /// `formseal.consent.show()`: opens the privacy settings.
+#[cfg(feature = "banner")]
 #[wasm_bindgen(js_name = consentShow)]
 pub fn consent_show() -> Result<(), JsValue> {
     (first_banner()?.show)();
@@ -331,6 +335,7 @@ pub async fn consent_seal() -> Result<(), JsValue> {
 
 /// `formseal.consent.set({purpose: true|false, ...})`: changes the named purposes, keeps the
 /// others as they were, records the choice (method `api`) and resolves to the stored choice.
+#[cfg(feature = "banner")]
 #[wasm_bindgen(js_name = consentSet)]
 pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
     let banner = first_banner()?;
@@ -361,6 +366,7 @@ pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// `formseal.consent.withdrawAll()`: refuses every purpose (method `api`).
+#[cfg(feature = "banner")]
 #[wasm_bindgen(js_name = consentWithdrawAll)]
 pub async fn consent_withdraw_all() -> Result<JsValue, JsValue> {
     apply_from_api(&first_banner()?, &BTreeSet::new()).await

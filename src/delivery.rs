@@ -226,7 +226,7 @@ fn load(form_id: &str) -> Vec<Entry> {
     let text = MEMORY
         .with_borrow(|m| m.get(&key).cloned())
         .or_else(|| page::local_storage().and_then(|s| s.get_item(&key).ok().flatten()));
-    text.and_then(|t| serde_json::from_str(&t).ok())
+    text.and_then(|t| crate::page::from_json(&t).ok())
         .unwrap_or_default()
 }
 

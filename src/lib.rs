@@ -9,9 +9,14 @@
 //! # The embed snippet
 //!
 //! ```html
-//! <script type="module" src="/pkg/formseal.js" integrity="sha384-…" crossorigin="anonymous"></script>
+//! <script type="module" src="/pkg/formseal-signup.js" integrity="sha384-…" crossorigin="anonymous"></script>
 //! <formseal-form src="/forms/newsletter.json" key-id="KID" lang="nl"></formseal-form>
 //! ```
+//!
+//! `cargo xtask wasm` builds this crate once per widget kind with its features (`forms`: the
+//! sign-up build, `survey`: the survey build, `banner`: the consent build the loader loads); a
+//! build mounts only the elements it renders, and `formseal embed` names the build a config
+//! needs (`formseal_core::embed::entry_for`).
 //!
 //! `lang` is optional: by default the form's first language matching `<html lang>`, else the
 //! form's first language. Every `<formseal-form>` in the document is mounted when the module
@@ -41,6 +46,8 @@
 mod components;
 pub mod consent;
 mod delivery;
+// The banner's texts are dead code in the form builds.
+#[cfg_attr(not(feature = "banner"), allow(dead_code))]
 mod i18n;
 mod mount;
 mod page;

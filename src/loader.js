@@ -2,15 +2,17 @@
 //
 // It applies a returning visitor's stored choice at once (gated scripts, iframes and images;
 // Google Consent Mode) without loading any wasm. On a first visit it paints the banner's first
-// layer itself, and Accept all / Reject all take effect at once; the widget (formseal.js,
-// pinned by its hash below), fetched when the browser is idle or at the first interaction,
-// then seals the record of that decision. Until it has, the decision waits in this browser's
-// storage (`formseal:pending:FORM_ID`, the stored choice without its record id) and is sealed
-// on this or the next page view. The settings dialog, the JS API and forms are the widget's.
-// `cargo xtask wasm` copies this file to pkg/formseal-loader.js with the widget's hash, the
-// built-in texts (from src/texts.json) and the first layer's CSS (from src/widget.css).
+// layer itself, and Accept all / Reject all take effect at once; the consent build of the widget
+// (formseal-consent.js, pinned by its hash below; it holds no forms), fetched when the browser
+// is idle or at the first interaction, then seals the record of that decision. Until it has,
+// the decision waits in this browser's storage (`formseal:pending:FORM_ID`, the stored choice
+// without its record id) and is sealed on this or the next page view. The settings dialog and
+// the JS API are the widget's; forms come with their own bundle and follow consent through the
+// stored choices. `cargo xtask wasm` copies this file to pkg/formseal-loader.js with the
+// consent glue's hash, the built-in texts (from src/texts.json) and the first layer's CSS (from
+// src/widget.css).
 
-const WIDGET = new URL('formseal.js', import.meta.url).href;
+const WIDGET = new URL('formseal-consent.js', import.meta.url).href;
 const WIDGET_INTEGRITY = '__WIDGET_INTEGRITY__';
 const CHOICE = 'formseal:consent:';
 const PENDING = 'formseal:pending:';
@@ -336,7 +338,6 @@ const api = {
 };
 
 async function start() {
-  if (document.querySelector('formseal-form')) loadWidget().catch(report);
   if (!banner) return;
   const src = banner.getAttribute('src');
   try {

@@ -17,6 +17,7 @@ use web_sys::{
     RequestCredentials, RequestInit, Response, ShadowRoot, ShadowRootInit, ShadowRootMode,
 };
 
+#[cfg(feature = "banner")]
 use crate::components::consent_banner::ConsentBanner;
 #[cfg(feature = "forms")]
 use crate::components::form::Form;
@@ -29,8 +30,39 @@ const FORM_TAG: &str = "formseal-form";
 /// The custom element of a consent banner.
 const CONSENT_TAG: &str = "formseal-consent";
 
-/// Both elements, as a selector.
-const TAGS: &str = "formseal-form, formseal-consent";
+/// The elements this build mounts, as a selector: a build mounts only what it can render, so
+/// a page with a form bundle and the consent bundle has each element mounted by its own.
+const TAGS: &str = match (cfg!(feature = "forms"), cfg!(feature = "banner")) {
+    (true, true) => "formseal-form, formseal-consent",
+    (true, false) => FORM_TAG,
+    _ => CONSENT_TAG,
+};
+
+/// Whether this build mounts elements named `tag`.
+fn mounts(tag: &str) -> bool {
+    (cfg!(feature = "forms") && tag.eq_ignore_ascii_case(FORM_TAG))
+        || (cfg!(feature = "banner") && tag.eq_ignore_ascii_case(CONSENT_TAG))
+}
+
+/// Whether this is the sign-up build on a page that also loads the survey build, which renders
+/// every form: then the survey build mounts the page's forms and this one stands aside, so the
+/// two never race for an element. Module scripts run after the document is parsed, so every
+/// script tag of the page is there to see.
+fn stands_aside(document: &web_sys::Document) -> bool {
+    if !cfg!(feature = "forms") || cfg!(feature = "survey") {
+        return false;
+    }
+    let suffix = format!("/{}", formseal_core::embed::SURVEY_ENTRY);
+    let base = document.url().unwrap_or_default();
+    let scripts = document.scripts();
+    (0..scripts.length()).any(|i| {
+        scripts
+            .item(i)
+            .and_then(|s| s.get_attribute("src"))
+            .and_then(|src| web_sys::Url::new_with_base(&src, &base).ok())
+            .is_some_and(|url| url.pathname().ends_with(&suffix))
+    })
+}
 
 /// The widget's CSS, adopted by every shadow root (no inline styles: works under a strict CSP).
 const CSS: &str = include_str!("widget.css");
@@ -52,6 +84,9 @@ pub(crate) fn start() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
+    if stands_aside(&document) {
+        return;
+    }
     if let Ok(found) = document.query_selector_all(TAGS) {
         for i in 0..found.length() {
             if let Some(element) = found.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
@@ -101,8 +136,7 @@ fn mount_within(element: Element) {
             }
         }
     }
-    let tag = element.tag_name();
-    if tag.eq_ignore_ascii_case(FORM_TAG) || tag.eq_ignore_ascii_case(CONSENT_TAG) {
+    if mounts(&element.tag_name()) {
         mount(element);
     }
 }
@@ -174,7 +208,12 @@ async fn load(host: &Element) -> Result<FormConfig, String> {
     let text = fetch_text(&src)
         .await
         .map_err(|e| format!("formseal: cannot load the form config {src}: {e}"))?;
-    let config = FormConfig::from_json(&text)
+    let config = js_sys::JSON::parse(&text)
+        .map_err(|_| "not valid JSON".to_owned())
+        .and_then(|value| {
+            FormConfig::from_deserializer(serde_wasm_bindgen::Deserializer::from(value))
+                .map_err(|e| e.to_string())
+        })
         .map_err(|e| format!("formseal: the form config {src} is invalid: {e}"))?;
     let wants_banner = host.tag_name().eq_ignore_ascii_case(CONSENT_TAG);
     if wants_banner != (config.kind == FormKind::Consent) {
@@ -185,6 +224,13 @@ async fn load(host: &Element) -> Result<FormConfig, String> {
         } else {
             format!("formseal: {src} is a consent banner: embed it with <formseal-consent>")
         });
+    }
+    #[cfg(not(feature = "survey"))]
+    if let Some(feature) = config.survey_only_feature() {
+        return Err(format!(
+            "formseal: {src} uses {feature}, which this build leaves out: embed it with {}",
+            formseal_core::embed::SURVEY_ENTRY
+        ));
     }
     let keys = config
         .recipient_keys()
@@ -253,10 +299,26 @@ fn render(host: Element, shadow: ShadowRoot, config: FormConfig) {
         page::html_lang().as_deref(),
     );
     let config = Arc::new(config);
+    // `load` has matched the config's kind to the element, and this build mounts only the
+    // elements it renders, so exactly one branch is compiled in for each kind it meets.
+    let _ = &shadow;
     let handle = if config.kind == FormKind::Consent {
-        mount_to(container, move || {
-            view! { <ConsentBanner config=config lang=lang host=host/> }.into_any()
-        })
+        #[cfg(feature = "banner")]
+        {
+            mount_to(container, move || {
+                view! { <ConsentBanner config=config lang=lang host=host/> }.into_any()
+            })
+        }
+        #[cfg(not(feature = "banner"))]
+        {
+            let _ = (container, lang);
+            fail_closed(
+                &host,
+                &shadow,
+                "formseal: this build holds no consent banner",
+            );
+            return;
+        }
     } else {
         #[cfg(feature = "forms")]
         {
@@ -266,7 +328,7 @@ fn render(host: Element, shadow: ShadowRoot, config: FormConfig) {
         }
         #[cfg(not(feature = "forms"))]
         {
-            let _ = container;
+            let _ = (container, lang);
             fail_closed(
                 &host,
                 &shadow,

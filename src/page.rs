@@ -91,6 +91,14 @@ pub(crate) fn set_timeout(ms: f64, f: impl FnOnce() + 'static) {
     );
 }
 
+/// Reads JSON the one way the widget does: the browser's `JSON.parse`, then serde over the
+/// resulting JS value (serde-wasm-bindgen). Every `Deserialize` impl is monomorphised for this
+/// one deserializer only, and serde_json's parser stays out of the wasm.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value = js_sys::JSON::parse(text).map_err(|_| "not valid JSON".to_owned())?;
+    T::deserialize(serde_wasm_bindgen::Deserializer::from(value)).map_err(|e| e.to_string())
+}
+
 /// The page's origin (`https://shop.example`), for the visitor's own receipt.
 pub(crate) fn origin() -> String {
     web_sys::window()

@@ -21,11 +21,13 @@ pub struct Report {
 
 #[cfg(not(feature = "preview"))]
 mod disabled {
+    #[cfg(feature = "banner")]
     use std::collections::BTreeSet;
 
     #[cfg(feature = "forms")]
     use formseal_core::answers::Answers;
     use formseal_core::config::FormConfig;
+    #[cfg(feature = "banner")]
     use formseal_core::consent::{Choice, ConsentMethod};
 
     /// Without the `preview` feature there is no preview to make: this type has no value, so
@@ -39,6 +41,7 @@ mod disabled {
             match self.0 {}
         }
 
+        #[cfg(feature = "banner")]
         pub(crate) fn decision(
             &self,
             _: &FormConfig,

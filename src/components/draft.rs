@@ -36,7 +36,7 @@ pub(crate) fn load(config: &FormConfig) -> Answers {
     else {
         return Answers::new();
     };
-    let mut answers: Answers = serde_json::from_str(&text).unwrap_or_default();
+    let mut answers: Answers = crate::page::from_json(&text).unwrap_or_default();
     answers.retain(|id, _| keepable(config, id));
     answers
 }

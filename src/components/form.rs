@@ -22,11 +22,15 @@ use web_sys::Element;
 use super::checkbox_field::CheckboxField;
 use super::choice_field::ChoiceField;
 use super::draft;
+#[cfg(feature = "survey")]
 use super::file_field::FileField;
 use super::form_state::FormState;
 use super::honeypot::Honeypot;
+#[cfg(feature = "survey")]
 use super::matrix_field::MatrixField;
+#[cfg(feature = "survey")]
 use super::ranking_field::RankingField;
+#[cfg(feature = "survey")]
 use super::rating_field::RatingField;
 use super::status::{Phase, Status};
 use super::text_field::TextField;
@@ -315,10 +319,19 @@ pub(crate) fn Form(
                 FieldKind::Checkbox | FieldKind::Consent => {
                     view! { <CheckboxField state field/> }.into_any()
                 }
+                #[cfg(feature = "survey")]
                 FieldKind::Rating => view! { <RatingField state field/> }.into_any(),
+                #[cfg(feature = "survey")]
                 FieldKind::Matrix => view! { <MatrixField state field/> }.into_any(),
+                #[cfg(feature = "survey")]
                 FieldKind::Ranking => view! { <RankingField state field/> }.into_any(),
+                #[cfg(feature = "survey")]
                 FieldKind::File => view! { <FileField state field/> }.into_any(),
+                // The sign-up build never renders a config with these (`mount` fails closed).
+                #[cfg(not(feature = "survey"))]
+                FieldKind::Rating | FieldKind::Matrix | FieldKind::Ranking | FieldKind::File => {
+                    ().into_any()
+                }
                 // A hidden value comes only from an allow-listed URL parameter, read when
                 // sealing; there is nothing to show (filtered out above).
                 FieldKind::Hidden => ().into_any(),

@@ -75,7 +75,7 @@ test('reject all: nothing gated ever runs, and a returning visitor loads no wasm
   await browser.page.waitForTimeout(500);
   const loaded = browser.requests.slice(before).map((r) => new URL(r.url).pathname);
   assert.ok(loaded.includes('/pkg/formseal-loader.js'));
-  assert.ok(!loaded.some((p) => p.endsWith('.wasm') || p === '/pkg/formseal.js'), `loaded ${loaded}`);
+  assert.ok(!loaded.some((p) => p.endsWith('.wasm') || p === '/pkg/formseal-consent.js'), `loaded ${loaded}`);
   assert.equal(await consent.analyticsRuns(), 0);
   const update = (await consent.consentMode()).at(-1);
   assert.equal(update[1], 'update');

@@ -61,14 +61,16 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         shell::run(shell::command(&formseal).arg("check").arg(&config))?;
         configs.push(config);
     }
-    let (form, banner) = (&configs[0], &configs[1]);
-
-    step("the bakery's page, with the snippets from `formseal embed`");
-    let snippet = shell::read(shell::command(&formseal).arg("embed").arg(form))?;
-    let banner_snippet = shell::read(shell::command(&formseal).arg("embed").arg(banner))?;
-    eprint!("{snippet}{banner_snippet}");
+    step("the bakery's pages, with the snippets from `formseal embed`");
+    let snippets = configs
+        .iter()
+        .map(|config| shell::read(shell::command(&formseal).arg("embed").arg(config)))
+        .collect::<Result<Vec<_>>>()?;
+    for snippet in &snippets {
+        eprint!("{snippet}");
+    }
     let www = demo.join("www");
-    write_site(&root.join("www"), &www, &snippet, Some(&banner_snippet))?;
+    write_site(&root.join("www"), &www, &snippets)?;
 
     let db = demo.join("collector.sqlite");
     let url = format!("http://127.0.0.1:{}/", args.port);
@@ -96,8 +98,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     )
 }
 
-/// The example configs the demo serves (file in `examples/`, name in the demo's forms), the
-/// newsletter first and the banner second.
+/// The example configs the demo serves (file in `examples/`, name in the demo's forms).
 const DEMO_FORMS: [(&str, &str); 4] = [
     ("newsletter.json", "newsletter.json"),
     ("consent.json", "cookies.json"),
@@ -121,15 +122,13 @@ fn write_form(example: &Path, jwk: &Path, endpoint: &str, out: &Path) -> Result<
     Ok(())
 }
 
-/// Copies `www/` to `out`, filling the page's placeholders with the SRI hashes and key id of
-/// `formseal embed`'s snippets. Without a banner snippet the banner's parts (between
-/// `<!-- formseal-consent -->` and `<!-- /formseal-consent -->`) are left out.
-pub(crate) fn write_site(
-    www: &Path,
-    out: &Path,
-    snippet: &str,
-    banner_snippet: Option<&str>,
-) -> Result<()> {
+/// Copies `www/` to `out`, filling the pages' placeholders with the SRI hashes and key id of
+/// `formseal embed`'s snippets: each snippet's script (`…/formseal-signup.js`) fills
+/// `sha384-@FORMSEAL_SIGNUP_SRI@`, the loader's `@FORMSEAL_LOADER_SRI@`. Without a loader
+/// snippet the banner's parts (between `<!-- formseal-consent -->` and
+/// `<!-- /formseal-consent -->`) are left out. A placeholder no snippet fills is an error, so a
+/// page never names a bundle it cannot load.
+pub(crate) fn write_site(www: &Path, out: &Path, snippets: &[String]) -> Result<()> {
     let attribute = |snippet: &str, name: &str| {
         snippet
             .split(&format!("{name}=\""))
@@ -138,11 +137,25 @@ pub(crate) fn write_site(
             .map(str::to_owned)
             .with_context(|| format!("`formseal embed` printed no {name}: {snippet}"))
     };
-    let integrity = attribute(snippet, "integrity")?;
-    let kid = attribute(snippet, "key-id")?;
-    let loader_integrity = banner_snippet
-        .map(|s| attribute(s, "integrity"))
-        .transpose()?;
+    // (placeholder, value) pairs, the key id last.
+    let mut fills = Vec::new();
+    let mut kid = None;
+    for snippet in snippets {
+        let script = attribute(snippet, "src")?;
+        let bundle = script
+            .rsplit('/')
+            .next()
+            .and_then(|file| file.strip_suffix(".js"))
+            .and_then(|file| file.strip_prefix("formseal-"))
+            .with_context(|| format!("`formseal embed` named an unknown script: {script}"))?;
+        fills.push((
+            format!("sha384-@FORMSEAL_{}_SRI@", bundle.to_uppercase()),
+            attribute(snippet, "integrity")?,
+        ));
+        kid.get_or_insert(attribute(snippet, "key-id")?);
+    }
+    let kid = kid.context("no snippet to fill the pages with")?;
+    let with_banner = fills.iter().any(|(p, _)| p.contains("_LOADER_"));
     fs::create_dir_all(out)?;
     for entry in fs::read_dir(www).with_context(|| format!("reading {}", www.display()))? {
         let entry = entry?;
@@ -153,13 +166,23 @@ pub(crate) fn write_site(
         let bytes = fs::read(entry.path())?;
         let bytes = match std::str::from_utf8(&bytes) {
             Ok(text) if text.contains("@FORMSEAL_") => {
-                let text = match &loader_integrity {
-                    Some(loader) => text.replace("sha384-@FORMSEAL_LOADER_SRI@", loader),
-                    None => without_banner(text),
+                let mut text = if with_banner {
+                    text.to_owned()
+                } else {
+                    without_banner(text)
                 };
-                text.replace("sha384-@FORMSEAL_JS_SRI@", &integrity)
-                    .replace("@FORMSEAL_KID@", &kid)
-                    .into_bytes()
+                for (placeholder, value) in &fills {
+                    text = text.replace(placeholder, value);
+                }
+                text = text.replace("@FORMSEAL_KID@", &kid);
+                if let Some(at) = text.find("@FORMSEAL_") {
+                    let left: String = text[at..].chars().take(40).collect();
+                    bail!(
+                        "{} names {left}…, which no snippet fills",
+                        entry.path().display()
+                    );
+                }
+                text.into_bytes()
             }
             _ => bytes,
         };

@@ -2,7 +2,9 @@
 //! pays on every page: raw, gzip -9 and brotli (quality 11) bytes per file in `pkg/` and in total.
 //! Then the consent banner per page view against two consent managers from npm
 //! (`size/banners.rs`), and the start-up: the demo page served by the collector, opened 10 times
-//! in headless chromium, timed from navigation to an interactive form (median and p90).
+//! in headless chromium, timed from navigation to an interactive form (median and p90). Last,
+//! issue 13's budgets (`size/budgets.rs`): the page weights per widget kind and a throttled run
+//! (`size/throttled.mjs`) of formseal's banner against klaro's and vanilla-cookieconsent's.
 //! The tables go to stdout, the same numbers as JSON to `target/size.json`.
 
 use std::fs;
@@ -17,6 +19,7 @@ use crate::shell::{self, project_root};
 use crate::{demo, tools, wasm};
 
 mod banners;
+mod budgets;
 
 /// How many times the start-up is measured.
 const STARTUP_RUNS: u32 = 10;
@@ -33,8 +36,8 @@ struct Sizes {
 pub(crate) fn run() -> Result<()> {
     wasm::run()?;
     let mut rows = Vec::new();
-    for file in wasm::WIDGET {
-        let path = project_root().join(file);
+    for file in wasm::BUNDLES.iter().flat_map(|b| b.files()) {
+        let path = project_root().join(&file);
         let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         rows.push((file, measure(&bytes)?));
     }
@@ -48,7 +51,11 @@ pub(crate) fn run() -> Result<()> {
         "{:<24} {:>10} {:>10} {:>10}",
         "file", "raw", "gzip -9", "brotli"
     );
-    for (file, sizes) in rows.iter().map(|(f, s)| (*f, s)).chain([("total", &total)]) {
+    for (file, sizes) in rows
+        .iter()
+        .map(|(f, s)| (f.as_str(), s))
+        .chain([("total", &total)])
+    {
         println!(
             "{file:<24} {:>10} {:>10} {:>10}",
             sizes.raw, sizes.gzip, sizes.brotli
@@ -59,10 +66,11 @@ pub(crate) fn run() -> Result<()> {
         |sizes: &Sizes| json!({"raw": sizes.raw, "gzip": sizes.gzip, "brotli": sizes.brotli});
     let files: serde_json::Map<_, _> = rows
         .iter()
-        .map(|(file, sizes)| ((*file).to_owned(), as_json(sizes)))
+        .map(|(file, sizes)| (file.clone(), as_json(sizes)))
         .collect();
     let banners = banners::compare()?;
     let startup = startup()?;
+    let (budget_keys, throttled) = budgets::report(&banners)?;
     println!(
         "\nstart-up to an interactive form, {} runs: median {} ms, p90 {} ms; the page without the \
          widget loads in {} ms (median), so {}x; over the wire {} bytes",
@@ -73,12 +81,18 @@ pub(crate) fn run() -> Result<()> {
         startup["ratio_to_baseline"],
         startup["transfer_bytes"]["total"]
     );
-    let report = json!({
+    // Issue 13's keys at the top level, next to the detail they come from.
+    let mut report = budget_keys;
+    report["throttled_run"] = throttled;
+    let detail = json!({
         "files": files,
         "total": as_json(&total),
         "consent_banner": banners,
         "startup": startup,
     });
+    for (key, value) in detail.as_object().into_iter().flatten() {
+        report[key] = value.clone();
+    }
     let out = project_root().join("target/size.json");
     fs::write(&out, format!("{report:#}\n"))
         .with_context(|| format!("writing {}", out.display()))?;
@@ -104,8 +118,11 @@ fn startup() -> Result<serde_json::Value> {
     let formseal = root.join("target/debug/formseal");
     let form = root.join("examples/newsletter.json");
     let dir = root.join("target/size-site");
-    let snippet = shell::read(shell::command(&formseal).arg("embed").arg(&form))?;
-    demo::write_site(&root.join("www"), &dir.join("www"), &snippet, None)?;
+    let snippets = [form.clone(), root.join("examples/survey.json")]
+        .iter()
+        .map(|config| shell::read(shell::command(&formseal).arg("embed").arg(config)))
+        .collect::<Result<Vec<_>>>()?;
+    demo::write_site(&root.join("www"), &dir.join("www"), &snippets)?;
     let db = dir.join("collector.sqlite");
     let _ = fs::remove_file(&db);
     let mut collector = Collector(

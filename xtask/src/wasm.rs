@@ -1,8 +1,10 @@
-//! `cargo xtask wasm`: builds the widget (the root package) for wasm32 and writes `pkg/`:
-//! `formseal.js` (wasm-bindgen's `--target web` glue) and `formseal_bg.wasm` shrunk by wasm-opt.
-//! The glue gets an auto-start appended that loads the wasm with its SRI hash, so the page's
-//! `integrity` on `formseal.js` covers the wasm too. It installs the tools it needs first; it
-//! does not serve or test the result.
+//! `cargo xtask wasm`: builds the widget (the root package) for wasm32 once per widget kind and
+//! writes `pkg/`: per bundle, `<name>.js` (wasm-bindgen's `--target web` glue) and
+//! `<name>_bg.wasm` shrunk by wasm-opt — the sign-up build, the survey build and the consent
+//! build, each from the root crate with its own cargo features ([`BUNDLES`]), so a page loads
+//! only what it shows. Each glue gets an auto-start appended that loads its wasm with its SRI
+//! hash, so the page's `integrity` on the glue covers the wasm too; the consent loader pins the
+//! consent glue. It installs the tools it needs first; it does not serve or test the result.
 
 use std::fs;
 use std::path::PathBuf;
@@ -13,27 +15,70 @@ use crate::compress;
 use crate::shell::{self, project_root};
 use crate::tools::{self, WASM_TARGET};
 
-/// The widget's crate name, which also names its files in `pkg/`.
+/// The widget's crate name, which also names the wasm cargo writes.
 const CRATE: &str = "formseal";
 
 /// The wasm-bindgen output directory, relative to the project root.
 pub(crate) const OUT_DIR: &str = "pkg";
 
-/// The widget's wasm after wasm-opt, relative to the project root.
-pub(crate) const WASM: &str = "pkg/formseal_bg.wasm";
+/// One wasm build of the widget: the name of its files in `pkg/` and the cargo features it is
+/// built with (on top of `--no-default-features`).
+pub(crate) struct Bundle {
+    /// `formseal-signup`: `pkg/formseal-signup.js` and `pkg/formseal-signup_bg.wasm`.
+    pub(crate) name: &'static str,
+    features: &'static str,
+    /// Whether its auto-start hands the consent API to the loader (`formseal.widget`); only the
+    /// consent build has it, so two bundles on a page never overwrite each other's globals.
+    consent_api: bool,
+}
+
+impl Bundle {
+    /// The glue, relative to the project root.
+    pub(crate) fn glue(&self) -> String {
+        format!("{OUT_DIR}/{}.js", self.name)
+    }
+
+    /// The wasm after wasm-opt, relative to the project root.
+    pub(crate) fn wasm(&self) -> String {
+        format!("{OUT_DIR}/{}_bg.wasm", self.name)
+    }
+
+    /// What a page showing this bundle's widget loads of it: the glue, then the wasm.
+    pub(crate) fn files(&self) -> [String; 2] {
+        [self.glue(), self.wasm()]
+    }
+}
+
+/// The sign-up build: sign-up, contact and privacy-request forms; no survey code, no banner.
+pub(crate) const SIGNUP: Bundle = Bundle {
+    name: "formseal-signup",
+    features: "forms",
+    consent_api: false,
+};
+
+/// The survey build: every form, with pages, conditions, ratings, matrices, rankings, uploads.
+pub(crate) const SURVEY: Bundle = Bundle {
+    name: "formseal-survey",
+    features: "survey",
+    consent_api: false,
+};
+
+/// The consent build the loader loads: the banner's dialog and its sealed records; no forms.
+pub(crate) const CONSENT: Bundle = Bundle {
+    name: "formseal-consent",
+    features: "banner",
+    consent_api: true,
+};
+
+/// Every bundle `cargo xtask wasm` builds. Their entry names are `formseal_core::embed`'s
+/// (checked in the tests below), which `formseal embed` and the builder put in the snippet.
+pub(crate) const BUNDLES: [&Bundle; 3] = [&SIGNUP, &SURVEY, &CONSENT];
 
 /// The consent loader, relative to the project root: the one script of a page with a banner.
 pub(crate) const LOADER: &str = "pkg/formseal-loader.js";
 
-/// The widget's JS glue (with the auto-start), relative to the project root.
-pub(crate) const GLUE: &str = "pkg/formseal.js";
-
-/// Everything a page with a form loads, relative to the project root.
-pub(crate) const WIDGET: [&str; 2] = [WASM, GLUE];
-
-/// The files `cargo xtask wasm` produces, relative to the project root: the widget and the
-/// consent loader.
-pub(crate) const OUTPUTS: [&str; 3] = [WASM, GLUE, LOADER];
+/// Files of the single build before the per-kind bundles; removed so nothing serves them stale.
+const RETIRED: [&str; 2] = ["pkg/formseal.js", "pkg/formseal_bg.wasm"];
 
 /// The loader's source; its widget hash placeholder is filled in when it is copied to `pkg/`.
 const LOADER_SOURCE: &str = "src/loader.js";
@@ -107,7 +152,27 @@ pub(crate) fn ensure_tools() -> Result<()> {
 
 /// Builds `pkg/` assuming the tools are there.
 pub(crate) fn build() -> Result<()> {
-    shell::run(&mut cargo_build(CRATE)).context("building the widget for wasm32")?;
+    for file in RETIRED {
+        for suffix in ["", ".br", ".gz"] {
+            let _ = fs::remove_file(project_root().join(format!("{file}{suffix}")));
+        }
+    }
+    for bundle in BUNDLES {
+        build_bundle(bundle)?;
+    }
+    write_loader()?;
+    write_precompressed()?;
+    build_builder()
+}
+
+/// Builds one bundle: cargo with its features, wasm-bindgen, wasm-opt, the auto-start.
+fn build_bundle(bundle: &Bundle) -> Result<()> {
+    shell::run(
+        cargo_build(CRATE)
+            .arg("--no-default-features")
+            .args(["--features", bundle.features]),
+    )
+    .with_context(|| format!("building {} for wasm32", bundle.name))?;
 
     let wasm: PathBuf = [
         "target",
@@ -119,12 +184,25 @@ pub(crate) fn build() -> Result<()> {
     .collect();
     shell::run(
         shell::command(tools::wasm_bindgen())
-            .args(["--target", "web", "--out-dir", OUT_DIR, "--out-name", CRATE])
+            .args([
+                "--target",
+                "web",
+                "--out-dir",
+                OUT_DIR,
+                "--out-name",
+                bundle.name,
+            ])
             .arg("--no-typescript")
             .arg(&wasm),
     )
-    .context("generating the JS glue with wasm-bindgen")?;
+    .with_context(|| {
+        format!(
+            "generating the JS glue of {} with wasm-bindgen",
+            bundle.name
+        )
+    })?;
 
+    let out = bundle.wasm();
     shell::run(
         shell::command(tools::wasm_opt())
             .args(WASM_OPT_PASSES)
@@ -132,19 +210,17 @@ pub(crate) fn build() -> Result<()> {
             // Debug info and the producers section are of no use in a page; drop them whatever
             // the release profile's `strip` says.
             .args(["--strip-debug", "--strip-producers"])
-            .args([WASM, "-o", WASM]),
+            .args([&out, "-o", &out]),
     )
-    .context("shrinking the wasm with wasm-opt")?;
-    append_start()?;
-    write_loader()?;
-    write_precompressed()?;
-    for output in OUTPUTS {
+    .with_context(|| format!("shrinking {out} with wasm-opt"))?;
+    append_start(bundle)?;
+    for output in bundle.files() {
         ensure!(
-            project_root().join(output).is_file(),
+            project_root().join(&output).is_file(),
             "the build did not produce {output}"
         );
     }
-    build_builder()
+    Ok(())
 }
 
 /// The marketer's builder crate, which links the widget for its preview.
@@ -192,12 +268,14 @@ const START_MARKER: &str = "\n// Added by `cargo xtask wasm`:";
 /// The glue's init function (its default export); the auto-start calls it.
 const INIT_FN: &str = "__wbg_init";
 
-/// Appends to `pkg/formseal.js` the call that loads the final wasm, pinned by its sha384, and
-/// runs the widget's start function. wasm-bindgen's glue only defines the init function.
 /// Writes `.br` and `.gz` copies of the built files next to them, so servers that look for
 /// precompressed files (the collector does) send brotli without compressing per request.
 fn write_precompressed() -> Result<()> {
-    for file in OUTPUTS {
+    let outputs = BUNDLES
+        .iter()
+        .flat_map(|b| b.files())
+        .chain([LOADER.to_owned()]);
+    for file in outputs {
         let path = project_root().join(file);
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         std::fs::write(format!("{}.br", path.display()), compress::brotli(&bytes)?)?;
@@ -206,17 +284,22 @@ fn write_precompressed() -> Result<()> {
     Ok(())
 }
 
-fn append_start() -> Result<()> {
+/// Appends to the bundle's glue the call that loads its final wasm, pinned by its sha384, and
+/// runs the widget's start function. wasm-bindgen's glue only defines the init function.
+fn append_start(bundle: &Bundle) -> Result<()> {
     let root = project_root();
-    let wasm = fs::read(root.join(WASM)).with_context(|| format!("reading {WASM}"))?;
-    let glue_path = root.join(GLUE);
-    let mut glue = fs::read_to_string(&glue_path).context("reading pkg/formseal.js")?;
+    let wasm_file = bundle.wasm();
+    let wasm = fs::read(root.join(&wasm_file)).with_context(|| format!("reading {wasm_file}"))?;
+    let glue_file = bundle.glue();
+    let glue_path = root.join(&glue_file);
+    let mut glue =
+        fs::read_to_string(&glue_path).with_context(|| format!("reading {glue_file}"))?;
     // Idempotent: a glue that already has the auto-start (a re-run without wasm-bindgen) loses it.
     if let Some(at) = glue.find(START_MARKER) {
         glue.truncate(at);
     }
     if !glue.contains(&format!("async function {INIT_FN}(")) {
-        bail!("pkg/formseal.js has no `{INIT_FN}` function; has wasm-bindgen's glue changed?");
+        bail!("{glue_file} has no `{INIT_FN}` function; has wasm-bindgen's glue changed?");
     }
     if root.join(OUT_DIR).join("snippets").exists() {
         bail!(
@@ -224,25 +307,39 @@ fn append_start() -> Result<()> {
         );
     }
     let integrity = format!("sha384-{}", base64(&sha384(&wasm)));
+    let (what, api) = if bundle.consent_api {
+        (
+            "<formseal-consent>; then hand the consent API to the loader",
+            "(globalThis.formseal ??= {}).widget = { consentShow, consentSet, consentWithdrawAll, consentSeal };\n",
+        )
+    } else {
+        ("<formseal-form>", "")
+    };
     let start = format!(
         "{START_MARKER} load the wasm pinned by its hash and mount every\n\
-         // <formseal-form> and <formseal-consent>; then hand the consent API to the loader.\n\
-         await {INIT_FN}({{ module_or_path: fetch(new URL('formseal_bg.wasm', import.meta.url), \
-         {{ integrity: '{integrity}' }}) }});\n\
-         (globalThis.formseal ??= {{}}).widget = {{ consentShow, consentSet, consentWithdrawAll, consentSeal }};\n"
+         // {what}.\n\
+         await {INIT_FN}({{ module_or_path: fetch(new URL('{name}_bg.wasm', import.meta.url), \
+         {{ integrity: '{integrity}' }}) }});\n{api}",
+        name = bundle.name,
     );
-    fs::write(&glue_path, glue + &start).context("writing pkg/formseal.js")
+    fs::write(&glue_path, glue + &start).with_context(|| format!("writing {glue_file}"))
 }
 
-/// Copies the consent loader to `pkg/` with the final glue's SRI hash, so the loader (pinned
-/// by the page) pins the glue, which pins the wasm.
+/// Copies the consent loader to `pkg/` with the consent glue's SRI hash, so the loader (pinned
+/// by the page) pins the consent glue, which pins its wasm.
 fn write_loader() -> Result<()> {
     let root = project_root();
-    let glue = fs::read(root.join(GLUE)).context("reading pkg/formseal.js")?;
+    let glue = fs::read(root.join(CONSENT.glue()))
+        .with_context(|| format!("reading {}", CONSENT.glue()))?;
     let source = fs::read_to_string(root.join(LOADER_SOURCE)).context("reading src/loader.js")?;
     ensure!(
         source.matches(LOADER_PLACEHOLDER).count() == 1,
         "src/loader.js must contain {LOADER_PLACEHOLDER} exactly once"
+    );
+    ensure!(
+        source.contains(&format!("'{}.js'", CONSENT.name)),
+        "src/loader.js must load the consent build, '{}.js'",
+        CONSENT.name
     );
     let integrity = format!("sha384-{}", base64(&sha384(&glue)));
     let source = first_layer_data(&source)?;
@@ -517,6 +614,15 @@ mod tests {
             ":host { d: e; } .x { f: g; }"
         );
         assert!(first_layer_css("no markers").is_err());
+    }
+
+    #[test]
+    fn the_bundles_are_the_entries_the_snippet_names() {
+        use formseal_core::embed;
+        assert_eq!(SIGNUP.glue(), format!("pkg/{}", embed::SIGNUP_ENTRY));
+        assert_eq!(SURVEY.glue(), format!("pkg/{}", embed::SURVEY_ENTRY));
+        assert_eq!(CONSENT.glue(), format!("pkg/{}", embed::CONSENT_BUNDLE));
+        assert_eq!(LOADER, format!("pkg/{}", embed::CONSENT_ENTRY));
     }
 
     #[test]

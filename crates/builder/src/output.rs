@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 
 use formseal::preview::{self, Mounted, Preview, Report};
-use formseal_core::config::{FormConfig, FormKind};
+use formseal_core::config::FormConfig;
 use formseal_core::embed::{self, Snippet};
 use formseal_core::keys::{PublicJwk, RecipientKey};
 use leptos::html;
@@ -142,9 +142,14 @@ pub(crate) fn Export(doc: Doc) -> impl IntoView {
             Err(reason) => message.set(format!("Not downloaded: {reason}")),
         }
     };
-    let kind = Memo::new(move |_| doc.checked.with(|(c, _)| c.as_ref().map(|c| c.kind)));
+    // The script and element `formseal embed` would name for the config as checked.
+    let entry = Memo::new(move |_| {
+        doc.checked
+            .with(|(c, _)| c.as_ref().map(embed::entry_for))
+            .unwrap_or((embed::SIGNUP_ENTRY, "formseal-form"))
+    });
     let integrity = LocalResource::new(move || async move {
-        let (entry, _) = embed::entry_for(kind.get().unwrap_or(FormKind::Signup));
+        let (entry, _) = entry.get();
         integrity_of(&format!("{PKG_URL}{entry}")).await
     });
     let snippet = move || -> Result<String, String> {
@@ -155,7 +160,7 @@ pub(crate) fn Export(doc: Doc) -> impl IntoView {
         let integrity = integrity
             .get()
             .ok_or("Reading the widget's integrity hash…")??;
-        let (entry, element) = embed::entry_for(kind.get().unwrap_or(FormKind::Signup));
+        let (entry, element) = entry.get();
         Ok(embed::snippet(&Snippet {
             script_url: &format!("{PKG_URL}{entry}"),
             element,

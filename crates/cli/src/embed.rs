@@ -11,8 +11,10 @@ use crate::{Hinted, shown};
 
 /// Print the HTML snippet that embeds a form or a consent banner in a page.
 ///
-/// The script tag carries `integrity="sha384-..."` of the built `formseal.js` (for a consent
-/// banner: of `formseal-loader.js`, which pins the widget in turn), so a browser refuses a
+/// The script tag names the build that renders the config — `formseal-signup.js` for sign-up,
+/// contact and privacy-request forms, `formseal-survey.js` for surveys and forms with survey
+/// features, `formseal-loader.js` for a consent banner (it pins the consent build in turn) —
+/// and carries `integrity="sha384-..."` of that file, so a browser refuses a
 /// tampered copy; the `<formseal-form>` (or `<formseal-consent>`) element pins the key id of
 /// the config's first recipient, so the widget refuses a config whose key was swapped.
 #[derive(Debug, clap::Args)]
@@ -54,7 +56,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .first()
         .map(|key| key.kid().to_owned())
         .unwrap_or_default();
-    let (entry, element) = entry_for(config.kind);
+    let (entry, element) = entry_for(&config);
     let integrity = integrity(&args.pkg.join(entry))?;
     let form_url = args
         .form_url

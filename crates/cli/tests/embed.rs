@@ -22,16 +22,13 @@ fn formseal() -> Command {
 /// The kid of the committed 2048-bit TEST key, the example form's recipient.
 const TEST_KID: &str = "ngvrVofnf2JpLPgWGwI74NxIhaoOFlnMy8Ce7X7qSaQ";
 
-#[test]
-fn prints_the_script_with_its_sri_hash_and_the_pinned_element() {
-    let pkg = tempfile::tempdir().unwrap();
-    // SHA-384 of the 3 bytes "abc" is the FIPS 180-2 test vector; its base64 is fixed.
-    fs::write(pkg.path().join("formseal.js"), "abc").unwrap();
+/// `formseal embed EXAMPLE --pkg PKG`'s stdout; it must succeed.
+fn embed_ok(example: &str, pkg: &std::path::Path) -> String {
     let output = formseal()
         .arg("embed")
-        .arg(repo().join("examples/newsletter.json"))
+        .arg(repo().join(example))
         .arg("--pkg")
-        .arg(pkg.path())
+        .arg(pkg)
         .output()
         .unwrap();
     assert!(
@@ -39,11 +36,19 @@ fn prints_the_script_with_its_sri_hash_and_the_pinned_element() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn prints_the_script_with_its_sri_hash_and_the_pinned_element() {
+    let pkg = tempfile::tempdir().unwrap();
+    // SHA-384 of the 3 bytes "abc" is the FIPS 180-2 test vector; its base64 is fixed.
+    fs::write(pkg.path().join("formseal-signup.js"), "abc").unwrap();
+    let stdout = embed_ok("examples/newsletter.json", pkg.path());
     assert_eq!(
         stdout,
         format!(
-            "<script type=\"module\" src=\"/pkg/formseal.js\" \
+            "<script type=\"module\" src=\"/pkg/formseal-signup.js\" \
              integrity=\"sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn\" \
              crossorigin=\"anonymous\"></script>\n\
              <formseal-form src=\"/forms/newsletter.json\" key-id=\"{TEST_KID}\"></formseal-form>\n"
@@ -54,7 +59,7 @@ fn prints_the_script_with_its_sri_hash_and_the_pinned_element() {
 #[test]
 fn base_url_and_form_url_are_used_as_given() {
     let pkg = tempfile::tempdir().unwrap();
-    fs::write(pkg.path().join("formseal.js"), "abc").unwrap();
+    fs::write(pkg.path().join("formseal-signup.js"), "abc").unwrap();
     let output = formseal()
         .arg("embed")
         .arg(repo().join("examples/newsletter.json"))
@@ -65,7 +70,7 @@ fn base_url_and_form_url_are_used_as_given() {
         .output()
         .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains("src=\"https://cdn.shop.example/fs/formseal.js\""));
+    assert!(stdout.contains("src=\"https://cdn.shop.example/fs/formseal-signup.js\""));
     assert!(stdout.contains("src=\"https://shop.example/f/n.json\""));
 }
 
@@ -91,7 +96,7 @@ fn an_invalid_form_points_to_check() {
     let dir = tempfile::tempdir().unwrap();
     let form = dir.path().join("bad.json");
     fs::write(&form, "{\"formseal\": 1}").unwrap();
-    fs::write(dir.path().join("formseal.js"), "abc").unwrap();
+    fs::write(dir.path().join("formseal-signup.js"), "abc").unwrap();
     let output = formseal()
         .arg("embed")
         .arg(&form)
@@ -102,4 +107,21 @@ fn an_invalid_form_points_to_check() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("formseal check"), "{stderr}");
+}
+
+#[test]
+fn a_survey_names_the_survey_build_and_hashes_that_file() {
+    let pkg = tempfile::tempdir().unwrap();
+    fs::write(pkg.path().join("formseal-signup.js"), "not this one").unwrap();
+    fs::write(pkg.path().join("formseal-survey.js"), "abc").unwrap();
+    let stdout = embed_ok("examples/survey.json", pkg.path());
+    assert!(
+        stdout.contains("src=\"/pkg/formseal-survey.js\""),
+        "{stdout}"
+    );
+    // The SRI value of "abc": the survey build's bytes, not the sign-up build's.
+    assert!(stdout.contains(
+        "integrity=\"sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn\""
+    ));
+    assert!(stdout.contains("<formseal-form src=\"/forms/"), "{stdout}");
 }

@@ -452,9 +452,9 @@ async fn health_form_configs_and_static_files_are_served() {
     std::fs::create_dir_all(&www).unwrap();
     std::fs::create_dir_all(&pkg).unwrap();
     std::fs::write(www.join("index.html"), "<h1>Shop</h1>").unwrap();
-    std::fs::write(pkg.join("formseal.js"), "export {};").unwrap();
+    std::fs::write(pkg.join("formseal-signup.js"), "export {};").unwrap();
     // What `cargo xtask wasm` writes next to each file (the content is a stand-in here).
-    std::fs::write(pkg.join("formseal.js.br"), "brotli bytes").unwrap();
+    std::fs::write(pkg.join("formseal-signup.js.br"), "brotli bytes").unwrap();
     let c = collector(|options| {
         options.www = Some(www.clone());
         options.pkg = Some(pkg.clone());
@@ -470,7 +470,7 @@ async fn health_form_configs_and_static_files_are_served() {
         StatusCode::NOT_FOUND
     );
     assert!(send(&c.app, get("/")).await.body.contains("Shop"));
-    let script = send(&c.app, get("/pkg/formseal.js")).await;
+    let script = send(&c.app, get("/pkg/formseal-signup.js")).await;
     assert_eq!(script.body, "export {};");
     assert!(
         script.headers[header::CONTENT_TYPE]
@@ -480,7 +480,7 @@ async fn health_form_configs_and_static_files_are_served() {
     );
     let brotli = send(
         &c.app,
-        Request::get("/pkg/formseal.js")
+        Request::get("/pkg/formseal-signup.js")
             .header(header::ACCEPT_ENCODING, "br, gzip")
             .body(Body::empty())
             .unwrap(),

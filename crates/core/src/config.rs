@@ -545,6 +545,34 @@ impl FormConfig {
         }
     }
 
+    /// The config from an already-parsed document, through any serde deserializer — the widget
+    /// passes serde-wasm-bindgen's over the browser's `JSON.parse` result, so it links no JSON
+    /// parser (and no float parsing) — with the checks that make it trustworthy, as
+    /// [`FormConfig::from_json`] has them: the structure (unknown keys and wrong types refused),
+    /// the schema version, then every rule of [`FormConfig::problems`]. Any problem is an
+    /// error, and the widget fails closed on it.
+    pub fn from_deserializer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self> {
+        let config = Self::deserialize(deserializer).map_err(|e| Error::ConfigSyntax {
+            path: "$".into(),
+            message: e.to_string(),
+        })?;
+        if config.formseal != SCHEMA_VERSION {
+            return Err(Error::ConfigSyntax {
+                path: "formseal".into(),
+                message: format!(
+                    "unsupported config version {} (this formseal reads version {SCHEMA_VERSION})",
+                    config.formseal
+                ),
+            });
+        }
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Error::ConfigInvalid(problems))
+        }
+    }
+
     /// Parses and validates, reporting every problem at once: each unknown key (set aside so
     /// the rest of the document can still be checked), then every broken rule. Any other syntax
     /// error (bad JSON, a wrong type) stops there: the document's shape is too uncertain to go
@@ -632,6 +660,34 @@ impl FormConfig {
         let mut problems = check.problems;
         problems.extend(crate::logic::problems(self));
         problems
+    }
+
+    /// The first thing in this config that only the survey build of the widget renders
+    /// (`formseal-survey.js`, see [`crate::embed`]), or `None` when the sign-up build renders it:
+    /// a survey, pages, conditions, a reward, and rating, matrix, ranking and file fields.
+    /// A consent banner is neither (it is embedded with the loader).
+    pub fn survey_only_feature(&self) -> Option<&'static str> {
+        if self.kind == FormKind::Survey {
+            return Some("kind survey");
+        }
+        if !self.pages.is_empty() {
+            return Some("pages");
+        }
+        if self.reward.is_some() {
+            return Some("a reward");
+        }
+        if self.pages.iter().any(|p| p.show_if.is_some())
+            || self.fields.iter().any(|f| f.show_if.is_some())
+        {
+            return Some("show_if conditions");
+        }
+        self.fields.iter().find_map(|f| match f.kind {
+            FieldKind::Rating => Some("a rating field"),
+            FieldKind::Matrix => Some("a matrix field"),
+            FieldKind::Ranking => Some("a ranking field"),
+            FieldKind::File => Some("a file field"),
+            _ => None,
+        })
     }
 
     /// The pages in display order. A form without `pages` has one page, [`SINGLE_PAGE_ID`],

@@ -5,21 +5,33 @@
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha384};
 
-use crate::config::FormKind;
+use crate::config::{FormConfig, FormKind};
 
-/// The widget's entry module: a page with a form loads only this; it fetches the wasm.
-pub const FORM_ENTRY: &str = "formseal.js";
+/// The sign-up build's entry module: sign-up, contact, access and erasure request forms without
+/// survey features. A page with such a form loads only this; it fetches its own wasm.
+pub const SIGNUP_ENTRY: &str = "formseal-signup.js";
+
+/// The survey build's entry module: every form, with pages, conditions, ratings, matrices,
+/// rankings, file uploads and rewards ([`FormConfig::survey_only_feature`]).
+pub const SURVEY_ENTRY: &str = "formseal-survey.js";
+
+/// The consent build's entry module: the banner's settings dialog and the sealing of consent
+/// records, no forms. Pages never name it; the loader loads it, pinned by its hash.
+pub const CONSENT_BUNDLE: &str = "formseal-consent.js";
 
 /// The consent loader: a page with a banner loads only this; it applies a stored choice itself
-/// and loads the widget only when the banner or the settings must be shown.
+/// and loads [`CONSENT_BUNDLE`] only when the banner or the settings must be shown.
 pub const CONSENT_ENTRY: &str = "formseal-loader.js";
 
-/// The script file and the element a config of `kind` is embedded with.
-pub fn entry_for(kind: FormKind) -> (&'static str, &'static str) {
-    if kind == FormKind::Consent {
+/// The script file and the element `config` is embedded with: the loader for a banner, the
+/// survey build for a config that needs it, else the lighter sign-up build.
+pub fn entry_for(config: &FormConfig) -> (&'static str, &'static str) {
+    if config.kind == FormKind::Consent {
         (CONSENT_ENTRY, "formseal-consent")
+    } else if config.survey_only_feature().is_some() {
+        (SURVEY_ENTRY, "formseal-form")
     } else {
-        (FORM_ENTRY, "formseal-form")
+        (SIGNUP_ENTRY, "formseal-form")
     }
 }
 
@@ -84,10 +96,35 @@ mod tests {
         );
     }
 
+    fn example(name: &str) -> FormConfig {
+        let path = format!("{}/../../examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        FormConfig::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn each_config_names_the_build_that_renders_it() {
+        assert_eq!(entry_for(&example("newsletter")).0, SIGNUP_ENTRY);
+        assert_eq!(entry_for(&example("contact")).0, SIGNUP_ENTRY);
+        assert_eq!(entry_for(&example("privacy-request")).0, SIGNUP_ENTRY);
+        assert_eq!(
+            entry_for(&example("survey")),
+            (SURVEY_ENTRY, "formseal-form")
+        );
+        assert_eq!(
+            entry_for(&example("consent")),
+            (CONSENT_ENTRY, "formseal-consent")
+        );
+        // A sign-up form with one survey-only field needs the survey build.
+        let mut signup = example("newsletter");
+        signup.fields[0].kind = crate::config::FieldKind::Ranking;
+        assert_eq!(signup.survey_only_feature(), Some("a ranking field"));
+        assert_eq!(entry_for(&signup).0, SURVEY_ENTRY);
+    }
+
     #[test]
     fn attributes_are_escaped() {
         let text = snippet(&Snippet {
-            script_url: "/pkg/formseal.js",
+            script_url: "/pkg/formseal-signup.js",
             element: "formseal-form",
             integrity: "sha384-x",
             form_url: "/forms/a.json?x=\"><script>",

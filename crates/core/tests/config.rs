@@ -229,3 +229,32 @@ fn duplicate_ids_are_reported() {
     assert!(paths.contains(&"fields[1].id".to_string()), "{paths:?}");
     assert!(paths.contains(&"purposes[2].id".to_string()), "{paths:?}");
 }
+
+/// The widget's entry point (over serde-wasm-bindgen there; any deserializer here) trusts exactly
+/// what `from_json` trusts: it fails on a wrong version, a broken structure and a broken rule.
+#[test]
+fn from_deserializer_fails_closed_like_from_json() {
+    let good = example();
+    let parsed = FormConfig::from_deserializer(good.clone()).unwrap();
+    assert_eq!(parsed, FormConfig::from_json(&good.to_string()).unwrap());
+
+    let mut newer = good.clone();
+    newer["formseal"] = json!(2);
+    let mut unknown_key = good.clone();
+    unknown_key["fields"][0]["requird"] = json!(true);
+    let mut wrong_type = good.clone();
+    wrong_type["fields"] = json!("none");
+    let mut broken_rule = good.clone();
+    broken_rule["fields"][0]["purposes"] = json!(["no-such-purpose"]);
+    let mut no_key = good;
+    no_key["recipients"] = json!([]);
+    for bad in [newer, unknown_key, wrong_type, broken_rule, no_key] {
+        assert!(FormConfig::from_json(&bad.to_string()).is_err(), "{bad}");
+        assert!(
+            FormConfig::from_deserializer(bad.clone()).is_err(),
+            "from_deserializer trusted {bad}"
+        );
+    }
+    let err = FormConfig::from_deserializer(json!({"formseal": 2})).unwrap_err();
+    assert!(matches!(err, Error::ConfigSyntax { .. }), "{err}");
+}

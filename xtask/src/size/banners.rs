@@ -134,8 +134,8 @@ pub(super) fn compare() -> Result<Value> {
     let first_files = [
         wasm::LOADER.to_owned(),
         CONSENT_CONFIG.to_owned(),
-        wasm::GLUE.to_owned(),
-        wasm::WASM.to_owned(),
+        wasm::CONSENT.glue(),
+        wasm::CONSENT.wasm(),
     ];
     let returning = View::of("formseal, returning visitor", &returning_files)?;
     let first = View::of("formseal, first visit (banner shown)", &first_files)?;

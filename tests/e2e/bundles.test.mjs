@@ -1,0 +1,171 @@
+// Each page loads only what it shows: one wasm build per widget kind. Asserted on the files the
+// browser requested: a sign-up page fetches the sign-up build and nothing of the survey or the
+// banner, a banner-only page the loader and the consent build and no form build, a survey page
+// the survey build. Two builds on one page each mount only their own elements, and the sign-up
+// build fails closed on a config only the survey build renders.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+
+import { cspViolations, openBrowser } from './fixtures/browser.mjs';
+import { startCollector, testForm } from './fixtures/collector.mjs';
+import { ConsentPage, consentForm } from './fixtures/consent-page.mjs';
+import { FormPage } from './fixtures/form-page.mjs';
+import { embed } from './fixtures/site.mjs';
+import { exampleConfig } from './fixtures/survey-page.mjs';
+
+const SIGNUP = ['/pkg/formseal-signup.js', '/pkg/formseal-signup_bg.wasm'];
+const SURVEY = ['/pkg/formseal-survey.js', '/pkg/formseal-survey_bg.wasm'];
+const CONSENT = ['/pkg/formseal-consent.js', '/pkg/formseal-consent_bg.wasm'];
+const LOADER = '/pkg/formseal-loader.js';
+
+function page(...snippets) {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>formseal bundles test page</title>
+  <link rel="icon" href="/favicon.svg" type="image/svg+xml">
+  ${snippets.map((s) => s.script).join('\n  ')}
+</head>
+<body>
+  <main>
+    <h1>Bakery</h1>
+    ${snippets.map((s) => s.element).join('\n    ')}
+  </main>
+</body>
+</html>
+`;
+}
+
+let collector;
+let browser;
+before(async () => {
+  collector = await startCollector({
+    forms: [testForm(), consentForm(), exampleConfig('survey')],
+    files: ([newsletter, banner, survey]) => {
+      const [signup, loader, surveyed] = [newsletter, banner, survey].map(embed);
+      // The survey's config with the sign-up build's script: a snippet edited by hand.
+      const wrong = { script: signup.script, element: surveyed.element };
+      return {
+        'signup.html': page(signup),
+        'banner.html': page(loader),
+        'survey.html': page(surveyed),
+        'signup-banner.html': page(signup, loader),
+        'signup-survey.html': page(signup, surveyed),
+        'wrong-build.html': page(wrong),
+      };
+    },
+  });
+});
+after(async () => {
+  await collector?.stop();
+});
+beforeEach(async () => {
+  browser = await openBrowser();
+});
+afterEach(async () => {
+  const violations = cspViolations(browser);
+  await browser?.close();
+  assert.deepEqual(violations, [], 'no CSP violation');
+});
+
+/** The paths under /pkg/ the browser requested so far. */
+function requested() {
+  return [...new Set(browser.requests.map((r) => new URL(r.url).pathname))].filter((p) =>
+    p.startsWith('/pkg/'),
+  );
+}
+
+/** Every host element of `selector` on the page, with its data-state and whether it rendered. */
+function hosts(selector) {
+  return browser.page.evaluate(
+    (sel) =>
+      [...document.querySelectorAll(sel)].map((h) => ({
+        state: h.getAttribute('data-state'),
+        rendered: Boolean(h.shadowRoot?.querySelector('form, section, dialog')),
+      })),
+    selector,
+  );
+}
+
+test('a sign-up page loads the sign-up build and no survey or banner code', async () => {
+  const form = new FormPage(browser.page);
+  await form.open(`${collector.url}signup.html`);
+  await browser.page.waitForLoadState('networkidle');
+  assert.deepEqual(requested().sort(), [...SIGNUP].sort());
+});
+
+test('a banner-only page loads the loader and the consent build, no form build', async () => {
+  const consent = new ConsentPage(browser.page);
+  await browser.page.goto(`${collector.url}banner.html`);
+  await consent.bannerButton('reject-all').waitFor({ state: 'visible', timeout: 20000 });
+  await browser.page.waitForLoadState('networkidle');
+  const files = requested();
+  assert.ok(files.includes(LOADER), `requested ${files}`);
+  assert.ok(
+    files.every((f) => f === LOADER || CONSENT.includes(f)),
+    `a banner-only page requested ${files}`,
+  );
+});
+
+test('a survey page loads the survey build only', async () => {
+  await browser.page.goto(`${collector.url}survey.html`);
+  // A survey shows its first page and Next; the submit button waits for the last page.
+  await browser.page.locator('formseal-form form.fs-form').waitFor({ timeout: 20000 });
+  await browser.page.waitForLoadState('networkidle');
+  assert.deepEqual(requested().sort(), [...SURVEY].sort());
+});
+
+test('a form and the banner on one page: each build mounts its own element', async () => {
+  const consent = new ConsentPage(browser.page);
+  const form = new FormPage(browser.page);
+  await browser.page.goto(`${collector.url}signup-banner.html`);
+  await form.ready();
+  await consent.bannerButton('reject-all').waitFor({ state: 'visible', timeout: 20000 });
+  await browser.page.waitForLoadState('networkidle');
+  const files = requested();
+  assert.ok(SIGNUP.every((f) => files.includes(f)), `requested ${files}`);
+  assert.ok(!files.some((f) => SURVEY.includes(f)), `requested ${files}`);
+  assert.deepEqual(await hosts('formseal-form'), [{ state: 'idle', rendered: true }]);
+  // The banner's choice reaches the form through the stored choice, and the consent API is the
+  // consent build's: the sign-up build added nothing to `window.formseal`.
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForState('hidden');
+  const api = await browser.page.evaluate(() => Object.keys(window.formseal ?? {}).sort());
+  assert.deepEqual(api, ['consent', 'widget']);
+});
+
+test('a sign-up form and a survey on one page: the survey build mounts both, once', async () => {
+  await browser.page.goto(`${collector.url}signup-survey.html`);
+  await browser.page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('formseal-form')].every(
+        (h) => h.shadowRoot?.querySelector('form.fs-form'),
+      ),
+    null,
+    { timeout: 20000 },
+  );
+  await browser.page.waitForLoadState('networkidle');
+  assert.deepEqual(await hosts('formseal-form'), [
+    { state: 'idle', rendered: true },
+    { state: 'idle', rendered: true },
+  ]);
+  const messages = browser.console.filter((m) => m.type === 'error');
+  assert.deepEqual(messages, []);
+});
+
+test('the sign-up build fails closed on a survey and names the build that renders it', async () => {
+  await browser.page.goto(`${collector.url}wrong-build.html`);
+  await browser.page.waitForFunction(
+    () => document.querySelector('formseal-form')?.getAttribute('data-state') === 'error',
+    null,
+    { timeout: 20000 },
+  );
+  assert.deepEqual(await hosts('formseal-form'), [{ state: 'error', rendered: false }]);
+  assert.ok(
+    browser.console.some((m) => m.type === 'error' && m.text.includes('formseal-survey.js')),
+    JSON.stringify(browser.console),
+  );
+  assert.equal(browser.requests.filter((r) => r.method === 'POST').length, 0);
+});
