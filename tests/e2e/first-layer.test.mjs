@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 
 import { submissions } from './fixtures/browser.mjs';
-import { assertOnlyCiphertextSent, consentRecords, consentSpec, holdWidget } from './fixtures/consent-page.mjs';
+import { WIDGET_FILES, assertOnlyCiphertextSent, consentRecords, consentSpec, holdWidget } from './fixtures/consent-page.mjs';
 
 let collector;
 let browser;
@@ -20,7 +20,7 @@ beforeEach(() => ({ collector, browser, consent, url } = spec));
 const pending = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('formseal:pending:cookies')));
 const stored = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('formseal:consent:cookies')));
 const widgetRequests = () =>
-  browser.requests.filter((r) => /\/pkg\/formseal(\.js|_bg\.wasm)$/.test(new URL(r.url).pathname));
+  browser.requests.filter((r) => WIDGET_FILES.test(new URL(r.url).pathname));
 
 /** Reject all on a first visit whose widget cannot load; then the widget is let through. */
 async function rejectWithoutWasm() {
