@@ -175,10 +175,9 @@ pub(crate) fn write_site(www: &Path, out: &Path, snippets: &[String]) -> Result<
                     text = text.replace(placeholder, value);
                 }
                 text = text.replace("@FORMSEAL_KID@", &kid);
-                if let Some(at) = text.find("@FORMSEAL_") {
-                    let left: String = text[at..].chars().take(40).collect();
+                if let Some(left) = unfilled(&text) {
                     bail!(
-                        "{} names {left}…, which no snippet fills",
+                        "{} names {left}, which no snippet fills",
                         entry.path().display()
                     );
                 }
@@ -192,6 +191,19 @@ pub(crate) fn write_site(www: &Path, out: &Path, snippets: &[String]) -> Result<
         bail!("{} has no index.html", www.display());
     }
     Ok(())
+}
+
+/// The first placeholder left in `page` (`@FORMSEAL_` + capitals and `_` + `@`), if any; the
+/// pages' comments that mention `@FORMSEAL_…@` are not placeholders.
+fn unfilled(page: &str) -> Option<&str> {
+    page.match_indices("@FORMSEAL_").find_map(|(at, _)| {
+        let rest = &page[at + 1..];
+        let end = rest.find('@')?;
+        let name = &rest[..end];
+        name.chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_')
+            .then(|| &page[at..at + end + 2])
+    })
 }
 
 /// The page without the parts marked as the consent banner's.
@@ -219,5 +231,14 @@ mod tests {
         let page = "a<!-- formseal-consent -->b<!-- /formseal-consent -->c<!-- formseal-consent -->d<!-- /formseal-consent -->e";
         assert_eq!(without_banner(page), "ace");
         assert_eq!(without_banner("plain"), "plain");
+    }
+
+    #[test]
+    fn an_unfilled_placeholder_is_found_and_a_comment_is_not_one() {
+        assert_eq!(unfilled("<!-- the @FORMSEAL_…@ placeholders -->"), None);
+        assert_eq!(
+            unfilled("<!-- @FORMSEAL_…@ --> integrity=\"sha384-@FORMSEAL_SURVEY_SRI@\""),
+            Some("@FORMSEAL_SURVEY_SRI@")
+        );
     }
 }

@@ -201,7 +201,12 @@ pub(super) fn report(banners: &Value) -> Result<(Value, Value)> {
                 .entry(*part)
                 .or_insert_with(|| json!({}));
         }
-        at[parts[parts.len() - 1]] = json!(row.value);
+        // Bytes and rounded milliseconds: whole numbers (the values are far below 2^52).
+        at[parts[parts.len() - 1]] = if row.value.is_finite() {
+            json!(row.value.round() as u64)
+        } else {
+            Value::Null
+        };
     }
     Ok((keys, run))
 }
