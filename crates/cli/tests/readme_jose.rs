@@ -33,16 +33,7 @@ impl Runtime {
     fn command(self) -> Process {
         match self {
             Self::Node => Process::new("node"),
-            Self::Python => {
-                let python = repo().join("target/py/bin/python");
-                assert!(
-                    python.is_file(),
-                    "{} is missing: `cargo xtask test` makes it (tools step) from \
-                     tests/python-requirements.txt",
-                    python.display()
-                );
-                Process::new(python)
-            }
+            Self::Python => Process::new(common::python()),
         }
     }
 }

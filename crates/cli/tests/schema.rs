@@ -30,12 +30,7 @@ fn examples() -> Vec<PathBuf> {
 /// Validates each file against `schema` with Python's `jsonschema`; one line per file:
 /// `ok` or the first error's JSON path and message.
 fn validate(schema: &Path, files: &[PathBuf]) -> Vec<String> {
-    let python = repo().join("target/py/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: `cargo xtask test` makes it (tools step) from tests/python-requirements.txt",
-        python.display()
-    );
+    let python = common::python();
     let script = r#"
 import json, sys
 from jsonschema import Draft202012Validator

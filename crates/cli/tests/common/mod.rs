@@ -90,6 +90,18 @@ pub(crate) fn store_with(envelopes: &[(&str, &str)]) -> (TempDir, PathBuf) {
     (dir, db)
 }
 
+/// The Python of the tests' virtualenv `target/py`, which `cargo xtask test` makes (tools step)
+/// from `tests/python-requirements.txt`; missing, the test fails and says so.
+pub(crate) fn python() -> PathBuf {
+    let python = repo().join("target/py/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: `cargo xtask test` makes it (tools step) from tests/python-requirements.txt",
+        python.display()
+    );
+    python
+}
+
 /// The `formseal` binary, without colour.
 pub(crate) fn formseal() -> Command {
     let mut cmd = Command::cargo_bin("formseal").unwrap();
