@@ -490,6 +490,65 @@ async fn health_form_configs_and_static_files_are_served() {
     assert_eq!(brotli.body, "brotli bytes");
 }
 
+#[tokio::test]
+async fn form_configs_are_served_compressed_to_browsers_that_accept_it() {
+    use std::io::Read as _;
+    let c = collector(|_| {});
+    let plain = send(
+        &c.app,
+        Request::get("/forms/newsletter.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.headers[header::VARY], "accept-encoding");
+    let fetch = |encoding: &'static str| {
+        let app = c.app.clone();
+        async move {
+            let response = app
+                .oneshot(
+                    Request::get("/forms/newsletter.json")
+                        .header(header::ACCEPT_ENCODING, encoding)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let headers = response.headers().clone();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (headers, body.to_vec())
+        }
+    };
+    // Chrome's header: brotli, and smaller than the text.
+    let (headers, body) = fetch("gzip, deflate, br, zstd").await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert!(
+        body.len() < plain.body.len() / 2,
+        "{} of {}",
+        body.len(),
+        plain.body.len()
+    );
+    let mut text = String::new();
+    brotli::Decompressor::new(body.as_slice(), 4096)
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, plain.body);
+    // Brotli refused with q=0: gzip.
+    let (headers, body) = fetch("br;q=0, gzip").await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(body.as_slice())
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, plain.body);
+    // Neither: the text as it is.
+    let (headers, body) = fetch("identity").await;
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(String::from_utf8(body).unwrap(), plain.body);
+}
+
 /// The example form plus a free-text field, to carry commas, quotes, newlines and non-ASCII.
 fn form_with_comment() -> String {
     let mut form: Value = serde_json::from_str(FORM).unwrap();

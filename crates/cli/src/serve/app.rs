@@ -372,26 +372,79 @@ async fn healthz() -> &'static str {
 }
 
 /// `/forms/<id>.json`: the accepted form's config, for the widget to render.
-async fn form_config(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+async fn form_config(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let Some(form) = file
         .strip_suffix(".json")
         .and_then(|id| state.inner.options.forms.get(id))
     else {
         return (StatusCode::NOT_FOUND, "no such form\n").into_response();
     };
-    (
+    let accepted = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let text = &form.config;
+    let (encoding, body) = if accepts(&accepted, "br") {
+        (Some("br"), text.brotli.clone())
+    } else if accepts(&accepted, "gzip") {
+        (Some("gzip"), text.gzip.clone())
+    } else {
+        (None, Bytes::from(text.json.clone()))
+    };
+    let mut response = (
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, "no-cache"),
+            (header::VARY, "accept-encoding"),
         ],
-        form.config_json.clone(),
+        body,
     )
-        .into_response()
+        .into_response();
+    if let Some(encoding) = encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
+}
+
+/// Whether an `Accept-Encoding` value accepts `coding`: listed by name (or `*`) without `q=0`.
+fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|param| {
+            param
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("GZIP", "gzip"));
+        assert!(accepts("br;q=0.5, gzip;q=1.0", "br"));
+        assert!(!accepts("br;q=0, gzip", "br"));
+        assert!(!accepts("br; q=0.000", "br"));
+        assert!(accepts("*", "gzip"));
+        assert!(!accepts("", "br"));
+        assert!(!accepts("identity", "gzip"));
+        assert!(!accepts("brotli", "br"));
+    }
 
     #[test]
     fn audit_times_are_utc_to_the_second() {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
+use axum::body::Bytes;
 use formseal_core::config::FormConfig;
 use formseal_core::retention;
 use formseal_core::upload;
@@ -25,12 +26,44 @@ pub struct AcceptedForm {
     /// The longest retention of any purpose of any accepted version, in days: no envelope of
     /// this form is kept longer, whatever its header says.
     pub longest_retention_days: u32,
-    /// The config of the highest version, as given, served to the widget.
-    pub config_json: String,
+    /// The config of the highest version, as given, served to the widget: as it is and
+    /// compressed once when accepted (brotli and gzip at their best, as static files are).
+    pub config: ConfigText,
     /// Bytes an envelope of this form may have beyond the collector's body limit, for its file
     /// fields (the largest of any accepted version).
     pub upload_allowance: usize,
     version: u32,
+}
+
+/// A config's text as served: plain, brotli (quality 11) and gzip (level 9).
+#[derive(Clone, Debug)]
+pub struct ConfigText {
+    /// The JSON text as the marketer wrote it.
+    pub json: String,
+    /// `json` compressed with brotli.
+    pub brotli: Bytes,
+    /// `json` compressed with gzip.
+    pub gzip: Bytes,
+}
+
+impl ConfigText {
+    /// Compresses `json` both ways; a config is small, so this is done once when it is accepted.
+    fn new(json: &str) -> Self {
+        use std::io::Write as _;
+        let mut brotli = Vec::new();
+        {
+            let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
+            // Writing into a Vec cannot fail.
+            let _ = writer.write_all(json.as_bytes());
+        }
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let _ = gzip.write_all(json.as_bytes());
+        Self {
+            json: json.to_owned(),
+            brotli: brotli.into(),
+            gzip: gzip.finish().unwrap_or_default().into(),
+        }
+    }
 }
 
 impl AcceptedForms {
@@ -66,7 +99,7 @@ impl AcceptedForms {
             .or_insert_with(|| AcceptedForm {
                 kids: BTreeSet::new(),
                 longest_retention_days: 0,
-                config_json: json.clone(),
+                config: ConfigText::new(&json),
                 upload_allowance: 0,
                 version: config.version,
             });
@@ -77,7 +110,7 @@ impl AcceptedForms {
         entry.upload_allowance = entry.upload_allowance.max(allowance);
         if config.version >= entry.version {
             entry.version = config.version;
-            entry.config_json = json;
+            entry.config = ConfigText::new(&json);
         }
         Ok(())
     }
