@@ -2,25 +2,29 @@
 //
 // It applies a returning visitor's stored choice at once (gated scripts, iframes and images;
 // Google Consent Mode) without loading any wasm. On a first visit it paints the banner's first
-// layer itself, and Accept all / Reject all take effect at once; the consent build of the widget
-// (formseal-consent.js, pinned by its hash below; it holds no forms), fetched when the browser
-// is idle or at the first interaction, then seals the record of that decision. Until it has,
-// the decision waits in this browser's storage (`formseal:pending:FORM_ID`, the stored choice
-// without its record id) and is sealed on this or the next page view. The settings dialog and
-// the JS API are the widget's; forms come with their own bundle and follow consent through the
-// stored choices. `cargo xtask wasm` copies this file to pkg/formseal-loader.js with the
-// consent glue's hash, the built-in texts (from src/texts.json) and the first layer's CSS (from
-// src/widget.css).
+// layer with the first-layer module (formseal-first-layer.js, pinned by its hash below, fetched
+// alongside the config only when the browser holds no choice), and Accept all / Reject all take
+// effect at once; the consent build of the widget (formseal-consent.js, pinned by its hash
+// below; it holds no forms), fetched when the browser is idle or at the first interaction, then
+// seals the record of that decision. Until it has, the decision waits in this browser's storage
+// (`formseal:pending:FORM_ID`, the stored choice without its record id) and is sealed on this or
+// the next page view. The settings dialog and the JS API are the widget's; forms come with their
+// own bundle and follow consent through the stored choices. `cargo xtask wasm` copies this file,
+// minified, to pkg/formseal-loader.js with both hashes and the built-in texts (from
+// src/texts.json) written in.
 
 const WIDGET = new URL('formseal-consent.js', import.meta.url).href;
 const WIDGET_INTEGRITY = '__WIDGET_INTEGRITY__';
+const FIRST_LAYER = new URL('formseal-first-layer.js', import.meta.url).href;
+const FIRST_LAYER_INTEGRITY = '__FIRST_LAYER_INTEGRITY__';
 const CHOICE = 'formseal:consent:';
 const PENDING = 'formseal:pending:';
 const QUEUE = 'formseal:queue:';
-// The built-in texts the loader shows, {key: {lang: text}}, and the first layer's CSS: both
-// written in by `cargo xtask wasm` from the widget's own sources.
+// Where the loader leaves the config's text on the <formseal-consent> element for the widget.
+const CONFIG_TEXT = Symbol.for('formseal.config');
+// The built-in texts the loader itself shows (the settings button), {key: {lang: text}}: the
+// entries of src/texts.json marked `"loader": "loader"`, written in by `cargo xtask wasm`.
 const TEXTS = /*@TEXTS@*/ {};
-const BANNER_CSS = /*@CSS@*/ '';
 // How long a choice stays valid when the config does not say: the core's DEFAULT_EXPIRY_DAYS
 // (crates/core/tests/loader_rules.rs checks this file's rules against the core's).
 const DEFAULT_EXPIRY_DAYS = 182;
@@ -85,49 +89,19 @@ export function chooseLanguage(languages, requested, page) {
 }
 
 /** A text of the banner in `lang`: the config's override (`consent.texts`), else the built-in
- * one (English for a language without built-in texts), as the widget picks them. */
-export function bannerText(config, key, lang) {
+ * one of `builtin` (English for a language without built-in texts), as the widget picks them. */
+export function bannerText(config, key, lang, builtin = TEXTS) {
   const override = config.consent?.texts?.[key];
   if (override) return override[lang] ?? Object.values(override)[0];
-  const builtin = TEXTS[key];
-  return builtin[lang.split('-')[0].toLowerCase()] ?? builtin.en;
+  const texts = builtin[key];
+  return texts[lang.split('-')[0].toLowerCase()] ?? texts.en;
 }
 
-/**
- * Paints the banner's first layer of `config` in `lang` into `shadow`: the same DOM, classes,
- * `data-action` hooks and CSS as the widget's, under a strict CSP (an adopted stylesheet, no
- * inline styles). `onAction('accept-all' | 'reject-all' | 'choose', button)`, if given, gets the
- * clicks.
- * The builder's preview paints with this function too, so the two cannot drift apart.
- */
-export function paintFirstLayer(shadow, config, lang, onAction) {
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync(BANNER_CSS);
-  shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
-  const el = (tag, props = {}, ...children) => {
-    const node = Object.assign(document.createElement(tag), props);
-    node.append(...children);
-    return node;
-  };
-  const titleId = `fs-${config.id}-title`;
-  const pick = (t) => t?.[lang] ?? Object.values(t ?? {})[0] ?? '';
-  const section = el('section', { className: 'fs-banner' });
-  section.setAttribute('aria-labelledby', titleId);
-  section.append(el('h2', { id: titleId, className: 'fs-title' }, pick(config.texts?.title)));
-  if (config.texts?.intro) section.append(el('p', { className: 'fs-intro' }, pick(config.texts.intro)));
-  const link = el('a', { href: config.privacy_notice.url, target: '_blank', rel: 'noopener noreferrer' });
-  link.append(bannerText(config, 'privacy_notice', lang));
-  section.append(el('p', { className: 'fs-privacy' }, link));
-  const choices = el('div', { className: 'fs-choices' });
-  for (const action of ['accept-all', 'reject-all', 'choose']) {
-    const button = el('button', { type: 'button', className: 'fs-choice' }, bannerText(config, action.replace('-', '_'), lang));
-    button.dataset.action = action;
-    if (onAction) button.addEventListener('click', () => onAction(action, button));
-    choices.append(button);
-  }
-  section.append(choices);
-  shadow.append(section);
-  return section;
+/** `paintFirstLayer(shadow, config, lang, onAction)` of the first-layer module `module`, with
+ * the texts picked by `bannerText`. The builder's banner preview paints with it too. */
+export function firstLayerPainter(module) {
+  return (shadow, config, lang, onAction) =>
+    module.paintFirstLayer(shadow, config, lang, onAction, (key) => bannerText(config, key, lang, module.TEXTS));
 }
 
 // ---- The page: everything below runs only in a browser (the core's tests import the rules).
@@ -180,6 +154,44 @@ function gpcPending(choice) {
   return gpc() && config.purposes.some((p) => p.sale_or_sharing && needsConsent(p) && !choice?.refused.includes(p.id));
 }
 
+// Adds a module script for `src` pinned by `integrity` (once) and resolves when it has run.
+function loadScript(src, integrity) {
+  return new Promise((resolve, reject) => {
+    if ([...document.scripts].some((s) => s.src === src)) return resolve();
+    const script = document.createElement('script');
+    script.type = 'module';
+    script.src = src;
+    script.integrity = integrity;
+    script.crossOrigin = 'anonymous';
+    script.onload = resolve;
+    script.onerror = () => {
+      script.remove();
+      reject(new Error(`formseal: cannot load ${src}`));
+    };
+    document.head.append(script);
+  });
+}
+
+// Loads the first-layer module once and resolves to its painter. A failed load may be tried
+// again later.
+let firstLayer = null;
+function loadFirstLayer() {
+  firstLayer ??= loadScript(FIRST_LAYER, FIRST_LAYER_INTEGRITY).then(
+    () => firstLayerPainter(globalThis[Symbol.for('formseal.first-layer')]),
+    (error) => {
+      firstLayer = null;
+      throw error;
+    },
+  );
+  return firstLayer;
+}
+
+// Whether this browser holds a choice (sealed or pending) of any banner: without one, this is
+// a first visit, and the first layer is fetched alongside the config rather than after it.
+function holdsAChoice() {
+  return Object.keys(storage() ?? {}).some((key) => key.startsWith(CHOICE) || key.startsWith(PENDING));
+}
+
 // Loads the widget once and resolves to its API when the banner (if any) has mounted and any
 // decision made on the first layer is sealed. A failed load may be tried again later.
 function loadWidget() {
@@ -188,20 +200,14 @@ function loadWidget() {
       widget = null;
       reject(error);
     };
-    if (![...document.scripts].some((s) => s.src === WIDGET)) {
-      const script = document.createElement('script');
-      script.type = 'module';
-      script.src = WIDGET;
-      script.integrity = WIDGET_INTEGRITY;
-      script.crossOrigin = 'anonymous';
-      script.onerror = () => {
-        script.remove();
-        fail(new Error(`formseal: cannot load ${WIDGET}`));
-      };
-      document.head.append(script);
-    }
+    let failed = false;
+    loadScript(WIDGET, WIDGET_INTEGRITY).catch((error) => {
+      failed = true;
+      fail(error);
+    });
     const deadline = Date.now() + 15000;
     const wait = () => {
+      if (failed) return;
       if (banner?.getAttribute('data-state') === 'error') reject(new Error('formseal: the consent banner could not start'));
       else if (window.formseal?.widget && (!banner || ready)) seal(window.formseal.widget).then(resolve, resolve);
       else if (Date.now() > deadline) fail(new Error('formseal: the widget did not start'));
@@ -308,9 +314,20 @@ function decideOnFirstLayer(granted) {
   loadWidget().then(seal).catch(report);
 }
 
-function paint() {
+// Paints the first layer once its module is there. Without it (it could not be loaded) the
+// widget comes at once and paints its own.
+async function paint() {
+  let painter;
+  try {
+    painter = await loadFirstLayer();
+  } catch (error) {
+    report(error);
+    loadWidget().catch(report);
+    return;
+  }
+  if (banner.shadowRoot) return;
   const asked = config.purposes.filter(needsConsent).map((p) => p.id);
-  layer = paintFirstLayer(banner.attachShadow({ mode: 'open' }), config, language(), (action, opener) => {
+  layer = painter(banner.attachShadow({ mode: 'open' }), config, language(), (action, opener) => {
     if (action === 'choose') openSettings(opener);
     else decideOnFirstLayer(action === 'accept-all' ? asked : []);
   });
@@ -340,10 +357,14 @@ const api = {
 async function start() {
   if (!banner) return;
   const src = banner.getAttribute('src');
+  if (!holdsAChoice()) loadFirstLayer().catch(() => {}); // reported when painting
   try {
     const response = await fetch(src, { credentials: 'omit' });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    config = await response.json();
+    const text = await response.text();
+    config = JSON.parse(text);
+    // The widget checks this very text as it checks a config it fetched, without fetching it again.
+    banner[CONFIG_TEXT] = text;
   } catch (error) {
     // Fail closed: gated content stays inert.
     report(new Error(`formseal: cannot load the consent config ${src}: ${error.message}`));

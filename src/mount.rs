@@ -30,6 +30,10 @@ const FORM_TAG: &str = "formseal-form";
 /// The custom element of a consent banner.
 const CONSENT_TAG: &str = "formseal-consent";
 
+/// The symbol (`Symbol.for`) under which the consent loader leaves the banner config's text on
+/// its `<formseal-consent>` element (src/loader.js's `CONFIG_TEXT`).
+const CONFIG_TEXT: &str = "formseal.config";
+
 /// The elements this build mounts, as a selector: a build mounts only what it can render, so
 /// a page with a form bundle and the consent bundle has each element mounted by its own.
 const TAGS: &str = match (cfg!(feature = "forms"), cfg!(feature = "banner")) {
@@ -205,9 +209,17 @@ async fn load(host: &Element) -> Result<FormConfig, String> {
         .map(|k| k.trim().to_owned())
         .filter(|k| !k.is_empty())
         .ok_or("formseal: key-id missing: the embed snippet must pin the form's key id")?;
-    let text = fetch_text(&src)
-        .await
-        .map_err(|e| format!("formseal: cannot load the form config {src}: {e}"))?;
+    // The consent loader has fetched the banner's config already and leaves its text on the
+    // element; it is checked below exactly as a fetched one.
+    let handed = js_sys::Reflect::get(host, &js_sys::Symbol::for_(CONFIG_TEXT))
+        .ok()
+        .and_then(|text| text.as_string());
+    let text = match handed {
+        Some(text) => text,
+        None => fetch_text(&src)
+            .await
+            .map_err(|e| format!("formseal: cannot load the form config {src}: {e}"))?,
+    };
     let config = js_sys::JSON::parse(&text)
         .map_err(|_| "not valid JSON".to_owned())
         .and_then(|value| {

@@ -1,8 +1,9 @@
 // Starts the builder (crates/builder) once its wasm is loaded. A file of its own: the page's
 // Content-Security-Policy allows no inline script.
-// The banner preview paints its first layer with the consent loader's own function.
+// The banner preview paints its first layer with the first-layer module visitors' pages load,
+// through the consent loader's own painter.
 import init, { mountBuilder } from '/pkg/builder/formseal_builder.js';
-import { paintFirstLayer } from '/pkg/formseal-loader.js';
+import { firstLayerPainter } from '/pkg/formseal-loader.js';
 
-await init();
-mountBuilder(document.getElementById('builder'), paintFirstLayer);
+const [firstLayer] = await Promise.all([import('/pkg/formseal-first-layer.js'), init()]);
+mountBuilder(document.getElementById('builder'), firstLayerPainter(firstLayer));

@@ -1,7 +1,7 @@
 // Each page loads only what it shows: one wasm build per widget kind. Asserted on the files the
 // browser requested: a sign-up page fetches the sign-up build and nothing of the survey or the
-// banner, a banner-only page the loader and the consent build and no form build, a survey page
-// the survey build. Two builds on one page each mount only their own elements, and the sign-up
+// banner, a banner-only page the loader, the first layer and the consent build and no form
+// build, a returning visitor's banner-only page the loader alone, a survey page the survey build. Two builds on one page each mount only their own elements, and the sign-up
 // build fails closed on a config only the survey build renders.
 
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ const SIGNUP = ['/pkg/formseal-signup.js', '/pkg/formseal-signup_bg.wasm'];
 const SURVEY = ['/pkg/formseal-survey.js', '/pkg/formseal-survey_bg.wasm'];
 const CONSENT = ['/pkg/formseal-consent.js', '/pkg/formseal-consent_bg.wasm'];
 const LOADER = '/pkg/formseal-loader.js';
+const FIRST_LAYER = '/pkg/formseal-first-layer.js';
 
 function page(...snippets) {
   return `<!doctype html>
@@ -96,17 +97,34 @@ test('a sign-up page loads the sign-up build and no survey or banner code', asyn
   assert.deepEqual(requested().sort(), [...SIGNUP].sort());
 });
 
-test('a banner-only page loads the loader and the consent build, no form build', async () => {
+test('a banner-only page loads the loader, the first layer and the consent build, no form build', async () => {
   const consent = new ConsentPage(browser.page);
   await browser.page.goto(`${collector.url}banner.html`);
   await consent.bannerButton('reject-all').waitFor({ state: 'visible', timeout: 20000 });
   await browser.page.waitForLoadState('networkidle');
   const files = requested();
-  assert.ok(files.includes(LOADER), `requested ${files}`);
+  assert.ok(files.includes(LOADER) && files.includes(FIRST_LAYER), `requested ${files}`);
   assert.ok(
-    files.every((f) => f === LOADER || CONSENT.includes(f)),
+    files.every((f) => f === LOADER || f === FIRST_LAYER || CONSENT.includes(f)),
     `a banner-only page requested ${files}`,
   );
+});
+
+test('a returning visitor loads the loader alone: no first layer, no wasm', async () => {
+  const consent = new ConsentPage(browser.page);
+  await browser.page.goto(`${collector.url}banner.html`);
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForSealed();
+  // Delivered: nothing left in the queue for the widget to send on the next view.
+  await browser.page.waitForFunction(() => (JSON.parse(localStorage.getItem('formseal:queue:cookies') ?? '[]')).length === 0, null, {
+    timeout: 20000,
+  });
+  browser.requests.length = 0;
+  await browser.page.reload();
+  await browser.page.locator('formseal-settings').waitFor({ state: 'attached', timeout: 20000 });
+  await browser.page.waitForLoadState('networkidle');
+  assert.deepEqual(requested(), [LOADER]);
+  assert.equal(await browser.page.evaluate(() => document.querySelector('formseal-consent').shadowRoot), null);
 });
 
 test('a survey page loads the survey build only', async () => {

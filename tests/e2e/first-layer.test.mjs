@@ -216,3 +216,28 @@ test('a decision sealed after the notice changed is recorded under the notice th
   await consent.waitForState('banner');
   assert.equal(await consent.banner.isVisible(), true, 'the new notice is asked about');
 });
+
+test('a first layer that cannot load is replaced by the widget painting its own', async () => {
+  await browser.context.route('**/pkg/formseal-first-layer.js', (route) => route.abort());
+  await browser.page.goto(url);
+  await consent.waitForState('banner');
+  assert.deepEqual(await consent.banner.locator('button').allTextContents(), ['Accept all', 'Reject all', 'Choose']);
+  assert.ok(widgetRequests().length > 0, 'the widget came at once');
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForState('hidden');
+  const [record] = await exactly(browser.page, 1);
+  assert.equal(record.kind, 'consent');
+  assert.deepEqual(record.consent.granted, []);
+  // The loader said why in the console; nothing else went wrong.
+  const said = browser.console.map((m) => m.text);
+  assert.ok(said.some((m) => m.includes('cannot load') && m.includes('formseal-first-layer.js')), said.join('\n'));
+});
+
+test('the widget checks the config text the loader fetched instead of fetching it again', async () => {
+  await browser.page.goto(url);
+  await consent.waitForState('banner');
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForSealed();
+  const configs = browser.requests.filter((r) => new URL(r.url).pathname.endsWith('/cookies.json'));
+  assert.equal(configs.length, 1, configs.map((r) => r.url).join('\n'));
+});

@@ -45,6 +45,18 @@ pub(crate) fn clippy_driver() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("clippy-driver"))
 }
 
+/// Has the cargo command `cmd` compile the workspace's crates with `clippy-driver` and `-D
+/// warnings`, as `cargo clippy -- -D warnings` does; the driver also compiles, so the build is
+/// linted at no extra cost.
+pub(crate) fn lint_with_clippy(cmd: &mut Command) {
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", clippy_driver())
+        // How `cargo clippy -- -D warnings` hands its arguments to the driver.
+        .env(
+            "CLIPPY_ARGS",
+            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+        );
+}
+
 /// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `target/` in the project.
 pub(crate) fn target_dir() -> PathBuf {
     env::var_os("CARGO_TARGET_DIR")
@@ -86,6 +98,42 @@ pub(crate) fn read(cmd: &mut Command) -> Result<String> {
     let output = cmd
         .output()
         .with_context(|| format!("could not start `{shown}`"))?;
+    if !output.status.success() {
+        bail!(
+            "`{shown}` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    String::from_utf8(output.stdout).with_context(|| format!("`{shown}` printed non-UTF-8"))
+}
+
+/// Echoes `cmd`, runs it with `input` on its standard input and returns its standard output;
+/// fails unless it exits with success.
+pub(crate) fn pipe(cmd: &mut Command, input: &str) -> Result<String> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+
+    let shown = display(cmd);
+    eprintln!("$ {shown} < …");
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    let mut stdin = child.stdin.take().context("no stdin")?;
+    let input = input.to_owned();
+    // Written from a thread: a child that fills its stdout pipe before reading all its input
+    // would otherwise wait for us while we wait for it.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .with_context(|| format!("running `{shown}`"))?;
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writing to `{shown}` panicked"))?
+        .with_context(|| format!("writing to `{shown}`"))?;
     if !output.status.success() {
         bail!(
             "`{shown}` failed ({}): {}",

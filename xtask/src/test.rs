@@ -39,7 +39,7 @@ const STEPS: &[Step] = &[
     Step::new("deny", deny::run),
     Step::new("clippy", clippy),
     Step::new(FUZZ, fuzz),
-    Step::new("wasm", wasm::build),
+    Step::new("wasm", wasm_linted),
     Step::new("widget", widget),
     Step::new("browser", browser),
     Step::new(FUZZ_WAIT, fuzz_wait),
@@ -271,15 +271,15 @@ fn clippy() -> Result<()> {
 /// [`clippy`]); every caller sets the same, so that no step rebuilds another's crates.
 fn host_tests<const N: usize>(args: [&str; N]) -> std::process::Command {
     let mut cmd = shell::cargo();
-    cmd.args(["test", "--workspace"])
-        .args(args)
-        .env("RUSTC_WORKSPACE_WRAPPER", shell::clippy_driver())
-        // How `cargo clippy -- -D warnings` hands its arguments to the driver.
-        .env(
-            "CLIPPY_ARGS",
-            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
-        );
+    cmd.args(["test", "--workspace"]).args(args);
+    shell::lint_with_clippy(&mut cmd);
     cmd
+}
+
+/// `pkg/`, each bundle (and the builder) linted with clippy for wasm32 with its own features as
+/// it is built: the host clippy step sees only the default features, which the bundles split.
+fn wasm_linted() -> Result<()> {
+    wasm::build_with(wasm::Lint::Clippy)
 }
 
 /// Every Rust test, with a throwaway PostgreSQL on loopback so that the store and collector

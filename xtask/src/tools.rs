@@ -116,6 +116,11 @@ pub(crate) fn wasm_opt() -> PathBuf {
     project_root().join("node_modules/binaryen/bin/wasm-opt")
 }
 
+/// esbuild from npm (package.json): minifies the loader and the first layer.
+pub(crate) fn esbuild() -> PathBuf {
+    project_root().join("node_modules/esbuild/bin/esbuild")
+}
+
 /// Adds the wasm32 target to the current toolchain unless it is installed already.
 pub(crate) fn ensure_wasm_target() -> Result<()> {
     let installed = shell::read(shell::command("rustup").args(["target", "list", "--installed"]))
@@ -132,16 +137,20 @@ pub(crate) fn ensure_node_modules() -> Result<()> {
     let lock = modified(&root.join("package-lock.json")).context("reading package-lock.json")?;
     // npm writes this hidden lockfile on every install, so its age is the install's age.
     let installed = modified(&root.join("node_modules/.package-lock.json")).ok();
-    let fresh = installed.is_some_and(|installed| installed >= lock) && wasm_opt().is_file();
+    let fresh = installed.is_some_and(|installed| installed >= lock)
+        && wasm_opt().is_file()
+        && esbuild().is_file();
     if fresh {
         return Ok(());
     }
     shell::run(shell::command("npm").args(["ci", "--no-audit", "--no-fund"]))?;
-    if !wasm_opt().is_file() {
-        bail!(
-            "`npm ci` did not install {}; is binaryen in package.json's devDependencies?",
-            wasm_opt().display()
-        );
+    for (tool, package) in [(wasm_opt(), "binaryen"), (esbuild(), "esbuild")] {
+        if !tool.is_file() {
+            bail!(
+                "`npm ci` did not install {}; is {package} in package.json's devDependencies?",
+                tool.display()
+            );
+        }
     }
     Ok(())
 }

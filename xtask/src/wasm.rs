@@ -77,22 +77,31 @@ pub(crate) const BUNDLES: [&Bundle; 3] = [&SIGNUP, &SURVEY, &CONSENT];
 /// The consent loader, relative to the project root: the one script of a page with a banner.
 pub(crate) const LOADER: &str = "pkg/formseal-loader.js";
 
+/// The banner's first layer, relative to the project root: the loader loads it on first visits.
+pub(crate) const FIRST_LAYER: &str = "pkg/formseal-first-layer.js";
+
 /// Files of the single build before the per-kind bundles; removed so nothing serves them stale.
 const RETIRED: [&str; 2] = ["pkg/formseal.js", "pkg/formseal_bg.wasm"];
 
-/// The loader's source; its widget hash placeholder is filled in when it is copied to `pkg/`.
+/// The loader's source; its placeholders are filled in when it is copied to `pkg/`.
 const LOADER_SOURCE: &str = "src/loader.js";
 
-/// The placeholder in the loader's source for the glue's SRI hash.
-const LOADER_PLACEHOLDER: &str = "__WIDGET_INTEGRITY__";
+/// The first layer's source; likewise.
+const FIRST_LAYER_SOURCE: &str = "src/first-layer.js";
+
+/// The placeholder in the loader's source for the consent glue's SRI hash.
+const WIDGET_PLACEHOLDER: &str = "'__WIDGET_INTEGRITY__'";
+
+/// The placeholder in the loader's source for the first layer's SRI hash.
+const FIRST_LAYER_PLACEHOLDER: &str = "'__FIRST_LAYER_INTEGRITY__'";
 
 /// The widget's built-in texts, the one source of the loader's texts too (see `build.rs`).
 const TEXTS_SOURCE: &str = "src/texts.json";
 
-/// The placeholder in the loader's source for the built-in texts of its first layer.
+/// The placeholder in the loader's and the first layer's sources for their built-in texts.
 const TEXTS_PLACEHOLDER: &str = "/*@TEXTS@*/ {}";
 
-/// The widget's stylesheet; the loader gets its first-layer section.
+/// The widget's stylesheet; the first layer gets its `loader` section.
 const CSS_SOURCE: &str = "src/widget.css";
 
 /// The markers around that section in [`CSS_SOURCE`].
@@ -124,8 +133,17 @@ const WASM_RUSTFLAGS: &str = "-Zlocation-detail=none";
 /// smaller control flow than `-Oz` alone (1.4 kB brotli less, measured on the widget).
 const WASM_OPT_PASSES: [&str; 4] = ["--flatten", "--rereloop", "-Oz", "-Oz"];
 
+/// Whether the wasm builds are also linted: clippy, as the compiler of the workspace's crates,
+/// with `-D warnings` (what `cargo xtask test` does, so that each bundle's feature set is linted
+/// for wasm32 at no extra compile; `cargo xtask wasm` builds without it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lint {
+    No,
+    Clippy,
+}
+
 /// `cargo build` of `package` for wasm32 with the `wasm-release` profile and [`WASM_RUSTFLAGS`].
-fn cargo_build(package: &str) -> std::process::Command {
+fn cargo_build(package: &str, lint: Lint) -> std::process::Command {
     let mut cmd = shell::cargo();
     cmd.args(["build", "--package", package, "--target", WASM_TARGET])
         .args(["--profile", "wasm-release"])
@@ -134,6 +152,9 @@ fn cargo_build(package: &str) -> std::process::Command {
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
             WASM_RUSTFLAGS,
         );
+    if lint == Lint::Clippy {
+        shell::lint_with_clippy(&mut cmd);
+    }
     cmd
 }
 
@@ -152,23 +173,28 @@ pub(crate) fn ensure_tools() -> Result<()> {
 
 /// Builds `pkg/` assuming the tools are there.
 pub(crate) fn build() -> Result<()> {
+    build_with(Lint::No)
+}
+
+/// Builds `pkg/` assuming the tools are there, linting the wasm builds if asked.
+pub(crate) fn build_with(lint: Lint) -> Result<()> {
     for file in RETIRED {
         for suffix in ["", ".br", ".gz"] {
             let _ = fs::remove_file(project_root().join(format!("{file}{suffix}")));
         }
     }
     for bundle in BUNDLES {
-        build_bundle(bundle)?;
+        build_bundle(bundle, lint)?;
     }
     write_loader()?;
     write_precompressed()?;
-    build_builder()
+    build_builder(lint)
 }
 
 /// Builds one bundle: cargo with its features, wasm-bindgen, wasm-opt, the auto-start.
-fn build_bundle(bundle: &Bundle) -> Result<()> {
+fn build_bundle(bundle: &Bundle, lint: Lint) -> Result<()> {
     shell::run(
-        cargo_build(CRATE)
+        cargo_build(CRATE, lint)
             .arg("--no-default-features")
             .args(["--features", bundle.features]),
     )
@@ -231,8 +257,9 @@ pub(crate) const BUILDER_DIR: &str = "pkg/builder";
 
 /// Builds the builder page's module into `pkg/builder/`. It is a tool for the site's marketer,
 /// not part of the widget's size budget: no wasm-opt, brotli copies only.
-fn build_builder() -> Result<()> {
-    shell::run(&mut cargo_build("formseal-builder")).context("building the builder for wasm32")?;
+fn build_builder(lint: Lint) -> Result<()> {
+    shell::run(&mut cargo_build("formseal-builder", lint))
+        .context("building the builder for wasm32")?;
     let wasm: PathBuf = [
         "target",
         WASM_TARGET,
@@ -274,7 +301,7 @@ fn write_precompressed() -> Result<()> {
     let outputs = BUNDLES
         .iter()
         .flat_map(|b| b.files())
-        .chain([LOADER.to_owned()]);
+        .chain([LOADER.to_owned(), FIRST_LAYER.to_owned()]);
     for file in outputs {
         let path = project_root().join(file);
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -325,46 +352,71 @@ fn append_start(bundle: &Bundle) -> Result<()> {
     fs::write(&glue_path, glue + &start).with_context(|| format!("writing {glue_file}"))
 }
 
-/// Copies the consent loader to `pkg/` with the consent glue's SRI hash, so the loader (pinned
-/// by the page) pins the consent glue, which pins its wasm.
+/// Writes the first layer and the loader to `pkg/`, each with its placeholders filled in from
+/// the widget's own sources and minified: the first layer pinned by the loader, the consent
+/// glue too, so the loader (pinned by the page) pins everything it loads.
 fn write_loader() -> Result<()> {
     let root = project_root();
-    let glue = fs::read(root.join(CONSENT.glue()))
-        .with_context(|| format!("reading {}", CONSENT.glue()))?;
-    let source = fs::read_to_string(root.join(LOADER_SOURCE)).context("reading src/loader.js")?;
-    ensure!(
-        source.matches(LOADER_PLACEHOLDER).count() == 1,
-        "src/loader.js must contain {LOADER_PLACEHOLDER} exactly once"
-    );
-    ensure!(
-        source.contains(&format!("'{}.js'", CONSENT.name)),
-        "src/loader.js must load the consent build, '{}.js'",
-        CONSENT.name
-    );
-    let integrity = format!("sha384-{}", base64(&sha384(&glue)));
-    let source = first_layer_data(&source)?;
-    fs::write(
-        root.join(LOADER),
-        source.replace(LOADER_PLACEHOLDER, &integrity),
-    )
-    .with_context(|| format!("writing {LOADER}"))
-}
+    let css = fs::read_to_string(root.join(CSS_SOURCE)).context("reading src/widget.css")?;
+    let css = serde_json::Value::from(first_layer_css(&css)?).to_string();
+    let first_layer = read_source(FIRST_LAYER_SOURCE)?;
+    let first_layer = fill(&first_layer, FIRST_LAYER_SOURCE, CSS_PLACEHOLDER, &css)?;
+    let first_layer = fill(
+        &first_layer,
+        FIRST_LAYER_SOURCE,
+        TEXTS_PLACEHOLDER,
+        &builtin_texts("first-layer")?,
+    )?;
+    let first_layer = minify(&first_layer, FIRST_LAYER_SOURCE)?;
+    fs::write(root.join(FIRST_LAYER), &first_layer)
+        .with_context(|| format!("writing {FIRST_LAYER}"))?;
 
-/// Fills the loader's first layer in from the widget's own sources: the built-in texts marked
-/// `"loader"` in `src/texts.json`, as `{key: {lang: text}}`, and the first-layer section of
-/// `src/widget.css`. Never a second hand-kept copy.
-fn first_layer_data(source: &str) -> Result<String> {
-    let root = project_root();
-    for placeholder in [TEXTS_PLACEHOLDER, CSS_PLACEHOLDER] {
+    let loader = read_source(LOADER_SOURCE)?;
+    for file in [CONSENT.glue(), FIRST_LAYER.to_owned()] {
+        let name = file.trim_start_matches("pkg/");
         ensure!(
-            source.matches(placeholder).count() == 1,
-            "src/loader.js must contain {placeholder} exactly once"
+            loader.contains(&format!("'{name}'")),
+            "{LOADER_SOURCE} must load {name}"
         );
     }
-    let css = fs::read_to_string(root.join(CSS_SOURCE)).context("reading src/widget.css")?;
-    let css = first_layer_css(&css)?;
-    let source = source.replace(CSS_PLACEHOLDER, &serde_json::Value::from(css).to_string());
-    let json = fs::read_to_string(root.join(TEXTS_SOURCE)).context("reading src/texts.json")?;
+    let glue = fs::read(root.join(CONSENT.glue()))
+        .with_context(|| format!("reading {}", CONSENT.glue()))?;
+    let pin = |bytes: &[u8]| format!("'sha384-{}'", base64(&sha384(bytes)));
+    let loader = fill(&loader, LOADER_SOURCE, WIDGET_PLACEHOLDER, &pin(&glue))?;
+    let loader = fill(
+        &loader,
+        LOADER_SOURCE,
+        FIRST_LAYER_PLACEHOLDER,
+        &pin(first_layer.as_bytes()),
+    )?;
+    let loader = fill(
+        &loader,
+        LOADER_SOURCE,
+        TEXTS_PLACEHOLDER,
+        &builtin_texts("loader")?,
+    )?;
+    fs::write(root.join(LOADER), minify(&loader, LOADER_SOURCE)?)
+        .with_context(|| format!("writing {LOADER}"))
+}
+
+/// A source file of the project, relative to its root.
+fn read_source(file: &str) -> Result<String> {
+    fs::read_to_string(project_root().join(file)).with_context(|| format!("reading {file}"))
+}
+
+/// `source` (the file `file`) with its one `placeholder` replaced by `value`.
+fn fill(source: &str, file: &str, placeholder: &str, value: &str) -> Result<String> {
+    ensure!(
+        source.matches(placeholder).count() == 1,
+        "{file} must contain {placeholder} exactly once"
+    );
+    Ok(source.replace(placeholder, value))
+}
+
+/// The built-in texts marked `"loader": "<file>"` in `src/texts.json`, as the JSON object
+/// `{key: {lang: text}}`. Never a second hand-kept copy.
+fn builtin_texts(file: &str) -> Result<String> {
+    let json = read_source(TEXTS_SOURCE)?;
     let doc: serde_json::Value = serde_json::from_str(&json).context("parsing src/texts.json")?;
     let languages = doc["languages"]
         .as_array()
@@ -374,12 +426,20 @@ fn first_layer_data(source: &str) -> Result<String> {
         .as_array()
         .context("src/texts.json: no `texts`")?
     {
-        if entry["loader"].as_bool() != Some(true) {
-            continue;
-        }
         let key = entry["key"]
             .as_str()
             .context("src/texts.json: a text without `key`")?;
+        match &entry["loader"] {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(wanted) if wanted == "loader" || wanted == "first-layer" => {
+                if wanted != file {
+                    continue;
+                }
+            }
+            other => bail!(
+                "src/texts.json: {key}: `loader` must be \"loader\" or \"first-layer\", not {other}"
+            ),
+        }
         let mut by_language = serde_json::Map::new();
         for language in languages {
             let language = language
@@ -392,10 +452,23 @@ fn first_layer_data(source: &str) -> Result<String> {
         }
         texts.insert(key.to_owned(), by_language.into());
     }
-    Ok(source.replace(
-        TEXTS_PLACEHOLDER,
-        &serde_json::Value::Object(texts).to_string(),
-    ))
+    Ok(serde_json::Value::Object(texts).to_string())
+}
+
+/// `source` (the module `file`) minified by esbuild: comments, whitespace and long local names
+/// are bytes on every page.
+fn minify(source: &str, file: &str) -> Result<String> {
+    shell::pipe(
+        shell::command(tools::esbuild()).args([
+            "--minify",
+            "--format=esm",
+            "--target=es2022",
+            "--legal-comments=none",
+            "--log-level=warning",
+        ]),
+        source,
+    )
+    .with_context(|| format!("minifying {file} with esbuild"))
 }
 
 /// The rules between the [`CSS_SECTION`] markers, without comments and with whitespace runs

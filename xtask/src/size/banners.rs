@@ -134,6 +134,7 @@ pub(super) fn compare() -> Result<Value> {
     let first_files = [
         wasm::LOADER.to_owned(),
         CONSENT_CONFIG.to_owned(),
+        wasm::FIRST_LAYER.to_owned(),
         wasm::CONSENT.glue(),
         wasm::CONSENT.wasm(),
     ];

@@ -1,0 +1,56 @@
+// formseal consent banner's first layer: the notice a first-time visitor sees (title, intro,
+// privacy-notice link, Accept all / Reject all / Choose of equal size and weight), painted as
+// plain DOM without any wasm. Only a first visit loads this module: the loader (pkg/formseal-
+// loader.js) fetches it, pinned by its hash, alongside the config when the browser holds no
+// choice; a returning visitor never downloads it. `cargo xtask wasm` copies this file to
+// pkg/formseal-first-layer.js with the built-in texts (from src/texts.json) and the CSS (from
+// src/widget.css's `loader` section) written in.
+//
+// The builder's banner preview paints with this module too (through the loader's
+// `firstLayerPainter`), so the preview and visitors' pages cannot drift apart.
+
+/** The built-in texts of the first layer, {key: {lang: text}}: the entries of src/texts.json
+ * marked `"loader": "first-layer"`. */
+export const TEXTS = /*@TEXTS@*/ {};
+const CSS = /*@CSS@*/ '';
+
+/**
+ * Paints the first layer of `config` in `lang` into `shadow`: the same DOM, classes,
+ * `data-action` hooks and CSS as the widget's, under a strict CSP (an adopted stylesheet, no
+ * inline styles). `text(key)` gives a banner text (the config's override or the built-in one);
+ * `onAction('accept-all' | 'reject-all' | 'choose', button)`, if given, gets the clicks.
+ * Returns the painted section.
+ */
+export function paintFirstLayer(shadow, config, lang, onAction, text) {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
+  const el = (tag, props = {}, ...children) => {
+    const node = Object.assign(document.createElement(tag), props);
+    node.append(...children);
+    return node;
+  };
+  const titleId = `fs-${config.id}-title`;
+  const pick = (t) => t?.[lang] ?? Object.values(t ?? {})[0] ?? '';
+  const section = el('section', { className: 'fs-banner' });
+  section.setAttribute('aria-labelledby', titleId);
+  section.append(el('h2', { id: titleId, className: 'fs-title' }, pick(config.texts?.title)));
+  if (config.texts?.intro) section.append(el('p', { className: 'fs-intro' }, pick(config.texts.intro)));
+  const link = el('a', { href: config.privacy_notice.url, target: '_blank', rel: 'noopener noreferrer' });
+  link.append(text('privacy_notice'));
+  section.append(el('p', { className: 'fs-privacy' }, link));
+  const choices = el('div', { className: 'fs-choices' });
+  for (const action of ['accept-all', 'reject-all', 'choose']) {
+    const button = el('button', { type: 'button', className: 'fs-choice' }, text(action.replace('-', '_')));
+    button.dataset.action = action;
+    if (onAction) button.addEventListener('click', () => onAction(action, button));
+    choices.append(button);
+  }
+  section.append(choices);
+  shadow.append(section);
+  return section;
+}
+
+// For the loader, which runs this module from a script element (pinned by its hash): a module's
+// exports do not reach the element. A symbol, so that it is no part of `window.formseal`.
+globalThis[Symbol.for('formseal.first-layer')] = { paintFirstLayer, TEXTS };
