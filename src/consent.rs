@@ -49,7 +49,7 @@ fn pending(form_id: &str) -> Option<Choice> {
     let text = page::local_storage()?
         .get_item(&format!("{PENDING_PREFIX}{form_id}"))
         .ok()??;
-    serde_json::from_str(&text).ok()
+    page::from_json(&text).ok()
 }
 
 fn forget_pending(form_id: &str) {
