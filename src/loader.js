@@ -226,13 +226,15 @@ function seal(api) {
   return navigator.locks ? navigator.locks.request(PENDING + config.id, run) : run();
 }
 
-// Runs what the granted purposes allow: gated scripts are re-created as real ones, iframes,
-// images and media get their `data-src`. Nothing is ever undone here: a withdrawal reloads.
-function apply(choice) {
+// Runs what the granted purposes allow in `root` (the document, or content added later):
+// gated scripts are re-created as real ones, iframes, images and media get their `data-src`.
+// Nothing is ever undone here: a withdrawal reloads.
+function activate(choice, root) {
   const allowed = new Set(choice.granted);
   for (const p of config.purposes) if (!needsConsent(p)) allowed.add(p.id);
-  if (signals().length && choice.signals) gtag('consent', 'update', choice.signals);
-  for (const el of document.querySelectorAll('[data-formseal-purpose]')) {
+  const gated = [...root.querySelectorAll('[data-formseal-purpose]')];
+  if (root.matches?.('[data-formseal-purpose]')) gated.unshift(root);
+  for (const el of gated) {
     const needs = el.dataset.formsealPurpose.split(/[\s,]+/).filter(Boolean);
     if (el.dataset.formsealActive || !needs.every((p) => allowed.has(p))) continue;
     el.dataset.formsealActive = 'true';
@@ -248,6 +250,26 @@ function apply(choice) {
       if (el.dataset.src) el.src = el.dataset.src;
     }
   }
+}
+
+// The choice in force on this page view: content added later follows it.
+let inForce = null;
+
+// Puts `choice` in force: Consent Mode, the gated content there is, and what comes later.
+function apply(choice) {
+  inForce = choice;
+  if (signals().length && choice.signals) gtag('consent', 'update', choice.signals);
+  activate(choice, document);
+}
+
+// Gated content a single-page site adds after start (a framework's render, innerHTML, a new
+// route) follows the choice in force: activated when granted, left inert otherwise.
+function watchLateContent() {
+  new MutationObserver((mutations) => {
+    if (!inForce) return;
+    for (const mutation of mutations)
+      for (const node of mutation.addedNodes) if (node.nodeType === 1 && node.isConnected) activate(inForce, node);
+  }).observe(document.documentElement, { childList: true, subtree: true });
 }
 
 // Expires each cookie by exact name or `prefix*`, on this host and every parent domain.
@@ -373,6 +395,7 @@ async function start() {
   if (signals().length) {
     gtag('consent', 'default', Object.fromEntries([...signals().map((s) => [s, 'denied']), ['wait_for_update', 500]]));
   }
+  watchLateContent();
   const choice = chosen();
   if (current(choice)) {
     apply(choice);
