@@ -9,6 +9,38 @@
 // The builder's banner preview paints with this module too (through the loader's
 // `firstLayerPainter`), so the preview and visitors' pages cannot drift apart.
 
+// No imports: the loader runs this module from a script element pinned by its hash, and an
+// import of the loader by URL could load a second, unpinned copy of it.
+
+// How long a choice stays valid when the config does not say: the core's DEFAULT_EXPIRY_DAYS.
+// crates/core/tests/loader_rules.rs holds `firstLayerChoice` (with these two helpers, which the
+// loader has too) against the core's `consent::record`.
+const DEFAULT_EXPIRY_DAYS = 182;
+const needsConsent = (purpose) => purpose.legal_basis === 'consent';
+const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/** The choice the core's `consent::record` keeps for a first-layer decision granting
+ * `granted` at `nowMs`, without its record id (the widget adds it when it seals the record). */
+export function firstLayerChoice(config, granted, nowMs, gpc) {
+  const asked = config.purposes.filter(needsConsent);
+  const yes = asked.filter((p) => granted.includes(p.id) && !(gpc && p.sale_or_sharing)).map((p) => p.id);
+  const days = config.consent?.expiry_days ?? DEFAULT_EXPIRY_DAYS;
+  const signals = {};
+  for (const [signal, purposes] of Object.entries(config.consent?.consent_mode ?? {}))
+    signals[signal] = purposes.every((p) => yes.includes(p)) ? 'granted' : 'denied';
+  return {
+    v: 1,
+    notice: config.privacy_notice.version,
+    granted: yes,
+    refused: asked.map((p) => p.id).filter((id) => !yes.includes(id)),
+    decided: day(nowMs),
+    expires: day(nowMs + days * 86400000),
+    record: '',
+    method: 'banner',
+    ...(Object.keys(signals).length ? { signals } : {}),
+  };
+}
+
 /** The built-in texts of the first layer, {key: {lang: text}}: the entries of src/texts.json
  * marked `"loader": "first-layer"`. */
 export const TEXTS = /*@TEXTS@*/ {};
@@ -53,4 +85,4 @@ export function paintFirstLayer(shadow, config, lang, onAction, text) {
 
 // For the loader, which runs this module from a script element (pinned by its hash): a module's
 // exports do not reach the element. A symbol, so that it is no part of `window.formseal`.
-globalThis[Symbol.for('formseal.first-layer')] = { paintFirstLayer, TEXTS };
+globalThis[Symbol.for('formseal.first-layer')] = { paintFirstLayer, firstLayerChoice, TEXTS };

@@ -25,19 +25,12 @@ const CONFIG_TEXT = Symbol.for('formseal.config');
 // The built-in texts the loader itself shows (the settings button), {key: {lang: text}}: the
 // entries of src/texts.json marked `"loader": "loader"`, written in by `cargo xtask wasm`.
 const TEXTS = /*@TEXTS@*/ {};
-// How long a choice stays valid when the config does not say: the core's DEFAULT_EXPIRY_DAYS
-// (crates/core/tests/loader_rules.rs checks this file's rules against the core's).
-const DEFAULT_EXPIRY_DAYS = 182;
 // At the end of the page rather than floating: it must never cover the page's own content.
-const BUTTON_CSS = `:host{display:block;text-align:center;margin:1rem}button{
-padding:.4rem .8rem;border:2px solid var(--formseal-accent,#2457d6);border-radius:var(--formseal-radius,6px);
-background:var(--formseal-background,#fff);color:var(--formseal-text,#1b1f24);
-font:600 .875rem var(--formseal-font,system-ui,sans-serif);cursor:pointer}
-button[aria-busy=true]{cursor:progress;opacity:.75}
-button:focus-visible{outline:3px solid var(--formseal-accent,#2457d6);outline-offset:2px}`;
+const BUTTON_CSS = `:host{display:block;text-align:center;margin:1rem}button{padding:.4rem .8rem;border:2px solid var(--formseal-accent,#2457d6);border-radius:var(--formseal-radius,6px);background:var(--formseal-background,#fff);color:var(--formseal-text,#1b1f24);font:600 .875rem var(--formseal-font,system-ui,sans-serif);cursor:pointer}button[aria-busy=true]{cursor:progress;opacity:.75}button:focus-visible{outline:3px solid var(--formseal-accent,#2457d6);outline-offset:2px}`;
 
-// ---- The rules the core also has (`Choice::is_current`, `consent::record`): pure functions
-// of their inputs, exported so that the core's tests can hold them against its own.
+// ---- The rules the core also has (`Choice::is_current`; `consent::record`'s is in the first
+// layer): pure functions of their inputs, exported so that the core's tests can hold them
+// against its own.
 
 const needsConsent = (purpose) => purpose.legal_basis === 'consent';
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
@@ -50,28 +43,6 @@ export function isCurrent(config, choice, today) {
   return config.purposes
     .filter(needsConsent)
     .every((p) => choice.granted.includes(p.id) || choice.refused.includes(p.id));
-}
-
-/** The choice the core's `consent::record` keeps for a first-layer decision granting
- * `granted` at `nowMs`, without its record id (the widget adds it when it seals the record). */
-export function firstLayerChoice(config, granted, nowMs, gpc) {
-  const asked = config.purposes.filter(needsConsent);
-  const yes = asked.filter((p) => granted.includes(p.id) && !(gpc && p.sale_or_sharing)).map((p) => p.id);
-  const days = config.consent?.expiry_days ?? DEFAULT_EXPIRY_DAYS;
-  const signals = {};
-  for (const [signal, purposes] of Object.entries(config.consent?.consent_mode ?? {}))
-    signals[signal] = purposes.every((p) => yes.includes(p)) ? 'granted' : 'denied';
-  return {
-    v: 1,
-    notice: config.privacy_notice.version,
-    granted: yes,
-    refused: asked.map((p) => p.id).filter((id) => !yes.includes(id)),
-    decided: day(nowMs),
-    expires: day(nowMs + days * 86400000),
-    record: '',
-    method: 'banner',
-    ...(Object.keys(signals).length ? { signals } : {}),
-  };
 }
 
 /** The language the widget's `i18n::choose` picks: the element's `lang` if the config has it,
@@ -143,6 +114,20 @@ function signals() {
   return Object.keys(config?.consent?.consent_mode ?? {});
 }
 
+// What the Consent Mode script before the site's tags sent (formseal-consent-mode.js), if the
+// snippet has it: `{kept}`, the stored signals it sent as an update.
+const early = () => globalThis[Symbol.for('formseal.consent-mode')];
+
+// Sends the Consent Mode (and UET) state `states` as an update; once is enough.
+let sent = null;
+function consentUpdate(states) {
+  const text = JSON.stringify(states);
+  if (text === sent) return;
+  sent = text;
+  gtag('consent', 'update', states);
+  if (config.consent?.uet && states.ad_storage) (window.uetq = window.uetq || []).push('consent', 'update', { ad_storage: states.ad_storage });
+}
+
 function current(choice) {
   return isCurrent(config, choice, day(Date.now()));
 }
@@ -172,12 +157,11 @@ function loadScript(src, integrity) {
   });
 }
 
-// Loads the first-layer module once and resolves to its painter. A failed load may be tried
-// again later.
+// Loads the first-layer module once and resolves to it. A failed load may be tried again later.
 let firstLayer = null;
 function loadFirstLayer() {
   firstLayer ??= loadScript(FIRST_LAYER, FIRST_LAYER_INTEGRITY).then(
-    () => firstLayerPainter(globalThis[Symbol.for('formseal.first-layer')]),
+    () => globalThis[Symbol.for('formseal.first-layer')],
     (error) => {
       firstLayer = null;
       throw error;
@@ -258,7 +242,7 @@ let inForce = null;
 // Puts `choice` in force: Consent Mode, the gated content there is, and what comes later.
 function apply(choice) {
   inForce = choice;
-  if (signals().length && choice.signals) gtag('consent', 'update', choice.signals);
+  if (signals().length && choice.signals) consentUpdate(choice.signals);
   activate(choice, document);
 }
 
@@ -319,9 +303,9 @@ function showButton() {
 // Accept all or Reject all on the loader's first layer: in force at once, exactly as a stored
 // choice is on the next page view, and announced as the widget announces a choice; the widget
 // seals its record.
-function decideOnFirstLayer(granted) {
+function decideOnFirstLayer(module, granted) {
   const previous = chosen();
-  const choice = firstLayerChoice(config, granted, Date.now(), gpc());
+  const choice = module.firstLayerChoice(config, granted, Date.now(), gpc());
   try {
     storage()?.setItem(PENDING + config.id, JSON.stringify(choice));
   } catch {
@@ -339,9 +323,9 @@ function decideOnFirstLayer(granted) {
 // Paints the first layer once its module is there. Without it (it could not be loaded) the
 // widget comes at once and paints its own.
 async function paint() {
-  let painter;
+  let module;
   try {
-    painter = await loadFirstLayer();
+    module = await loadFirstLayer();
   } catch (error) {
     report(error);
     loadWidget().catch(report);
@@ -349,9 +333,9 @@ async function paint() {
   }
   if (banner.shadowRoot) return;
   const asked = config.purposes.filter(needsConsent).map((p) => p.id);
-  layer = painter(banner.attachShadow({ mode: 'open' }), config, language(), (action, opener) => {
+  layer = firstLayerPainter(module)(banner.attachShadow({ mode: 'open' }), config, language(), (action, opener) => {
     if (action === 'choose') openSettings(opener);
-    else decideOnFirstLayer(action === 'accept-all' ? asked : []);
+    else decideOnFirstLayer(module, action === 'accept-all' ? asked : []);
   });
   banner.setAttribute('data-state', 'banner');
   // The widget is needed for the record (and for Choose): fetch it once the layer is up.
@@ -392,11 +376,19 @@ async function start() {
     report(new Error(`formseal: cannot load the consent config ${src}: ${error.message}`));
     return;
   }
-  if (signals().length) {
-    gtag('consent', 'default', Object.fromEntries([...signals().map((s) => [s, 'denied']), ['wait_for_update', 500]]));
+  const denied = Object.fromEntries(signals().map((s) => [s, 'denied']));
+  if (early()) {
+    sent = JSON.stringify(early().kept);
+  } else if (signals().length) {
+    // Without the Consent Mode script in the snippet the default comes now: after the site's
+    // own tags if they came first (the README says to put the snippet first in <head>).
+    gtag('consent', 'default', { ...denied, wait_for_update: 500 });
+    if (config.consent?.uet) (window.uetq = window.uetq || []).push('consent', 'default', { ad_storage: 'denied' });
   }
   watchLateContent();
   const choice = chosen();
+  // A choice the Consent Mode script sent that no longer holds (a new notice, a new purpose).
+  if (early()?.kept && !current(choice)) consentUpdate(denied);
   if (current(choice)) {
     apply(choice);
     showButton();

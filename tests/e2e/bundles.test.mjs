@@ -19,6 +19,8 @@ const SURVEY = ['/pkg/formseal-survey.js', '/pkg/formseal-survey_bg.wasm'];
 const CONSENT = ['/pkg/formseal-consent.js', '/pkg/formseal-consent_bg.wasm'];
 const LOADER = '/pkg/formseal-loader.js';
 const FIRST_LAYER = '/pkg/formseal-first-layer.js';
+// The example banner maps Google Consent Mode: its snippet has the Consent Mode script first.
+const CONSENT_MODE = '/pkg/formseal-consent-mode.js';
 
 function page(...snippets) {
   return `<!doctype html>
@@ -105,12 +107,12 @@ test('a banner-only page loads the loader, the first layer and the consent build
   const files = requested();
   assert.ok(files.includes(LOADER) && files.includes(FIRST_LAYER), `requested ${files}`);
   assert.ok(
-    files.every((f) => f === LOADER || f === FIRST_LAYER || CONSENT.includes(f)),
+    files.every((f) => [LOADER, FIRST_LAYER, CONSENT_MODE].includes(f) || CONSENT.includes(f)),
     `a banner-only page requested ${files}`,
   );
 });
 
-test('a returning visitor loads the loader alone: no first layer, no wasm', async () => {
+test('a returning visitor loads the loader (and the Consent Mode script) alone: no first layer, no wasm', async () => {
   const consent = new ConsentPage(browser.page);
   await browser.page.goto(`${collector.url}banner.html`);
   await consent.bannerButton('reject-all').click();
@@ -123,7 +125,7 @@ test('a returning visitor loads the loader alone: no first layer, no wasm', asyn
   await browser.page.reload();
   await browser.page.locator('formseal-settings').waitFor({ state: 'attached', timeout: 20000 });
   await browser.page.waitForLoadState('networkidle');
-  assert.deepEqual(requested(), [LOADER]);
+  assert.deepEqual(requested().sort(), [CONSENT_MODE, LOADER].sort());
   assert.equal(await browser.page.evaluate(() => document.querySelector('formseal-consent').shadowRoot), null);
 });
 

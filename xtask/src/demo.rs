@@ -124,7 +124,8 @@ fn write_form(example: &Path, jwk: &Path, endpoint: &str, out: &Path) -> Result<
 
 /// Copies `www/` to `out`, filling the pages' placeholders with the SRI hashes and key id of
 /// `formseal embed`'s snippets: each snippet's script (`…/formseal-signup.js`) fills
-/// `sha384-@FORMSEAL_SIGNUP_SRI@`, the loader's `@FORMSEAL_LOADER_SRI@`. Without a loader
+/// `sha384-@FORMSEAL_SIGNUP_SRI@`, the loader's `@FORMSEAL_LOADER_SRI@`, the Consent Mode
+/// script's `@FORMSEAL_CONSENT_MODE_SRI@` and `@FORMSEAL_CONSENT_MODE_SIGNALS@`. Without a loader
 /// snippet the banner's parts (between `<!-- formseal-consent -->` and
 /// `<!-- /formseal-consent -->`) are left out. A placeholder no snippet fills is an error, so a
 /// page never names a bundle it cannot load.
@@ -141,17 +142,27 @@ pub(crate) fn write_site(www: &Path, out: &Path, snippets: &[String]) -> Result<
     let mut fills = Vec::new();
     let mut kid = None;
     for snippet in snippets {
-        let script = attribute(snippet, "src")?;
-        let bundle = script
-            .rsplit('/')
-            .next()
-            .and_then(|file| file.strip_suffix(".js"))
-            .and_then(|file| file.strip_prefix("formseal-"))
-            .with_context(|| format!("`formseal embed` named an unknown script: {script}"))?;
-        fills.push((
-            format!("sha384-@FORMSEAL_{}_SRI@", bundle.to_uppercase()),
-            attribute(snippet, "integrity")?,
-        ));
+        for tag in snippet.lines().filter(|line| line.starts_with("<script")) {
+            let script = attribute(tag, "src")?;
+            let bundle = script
+                .rsplit('/')
+                .next()
+                .and_then(|file| file.strip_suffix(".js"))
+                .and_then(|file| file.strip_prefix("formseal-"))
+                .with_context(|| format!("`formseal embed` named an unknown script: {script}"))?
+                .to_uppercase()
+                .replace('-', "_");
+            fills.push((
+                format!("sha384-@FORMSEAL_{bundle}_SRI@"),
+                attribute(tag, "integrity")?,
+            ));
+            if tag.contains("data-signals=") {
+                fills.push((
+                    format!("@FORMSEAL_{bundle}_SIGNALS@"),
+                    attribute(tag, "data-signals")?,
+                ));
+            }
+        }
         kid.get_or_insert(attribute(snippet, "key-id")?);
     }
     let kid = kid.context("no snippet to fill the pages with")?;

@@ -80,6 +80,12 @@ pub(crate) const LOADER: &str = "pkg/formseal-loader.js";
 /// The banner's first layer, relative to the project root: the loader loads it on first visits.
 pub(crate) const FIRST_LAYER: &str = "pkg/formseal-first-layer.js";
 
+/// The Consent Mode script a banner's snippet puts first in `<head>`, relative to the project root.
+pub(crate) const CONSENT_MODE: &str = "pkg/formseal-consent-mode.js";
+
+/// Its source.
+const CONSENT_MODE_SOURCE: &str = "src/consent-mode.js";
+
 /// Files of the single build before the per-kind bundles; removed so nothing serves them stale.
 const RETIRED: [&str; 2] = ["pkg/formseal.js", "pkg/formseal_bg.wasm"];
 
@@ -301,7 +307,7 @@ fn write_precompressed() -> Result<()> {
     let outputs = BUNDLES
         .iter()
         .flat_map(|b| b.files())
-        .chain([LOADER.to_owned(), FIRST_LAYER.to_owned()]);
+        .chain([LOADER, FIRST_LAYER, CONSENT_MODE].map(str::to_owned));
     for file in outputs {
         let path = project_root().join(file);
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -396,7 +402,14 @@ fn write_loader() -> Result<()> {
         &builtin_texts("loader")?,
     )?;
     fs::write(root.join(LOADER), minify(&loader, LOADER_SOURCE)?)
-        .with_context(|| format!("writing {LOADER}"))
+        .with_context(|| format!("writing {LOADER}"))?;
+
+    let consent_mode = read_source(CONSENT_MODE_SOURCE)?;
+    fs::write(
+        root.join(CONSENT_MODE),
+        minify_as(&consent_mode, CONSENT_MODE_SOURCE, "iife")?,
+    )
+    .with_context(|| format!("writing {CONSENT_MODE}"))
 }
 
 /// A source file of the project, relative to its root.
@@ -458,10 +471,15 @@ fn builtin_texts(file: &str) -> Result<String> {
 /// `source` (the module `file`) minified by esbuild: comments, whitespace and long local names
 /// are bytes on every page.
 fn minify(source: &str, file: &str) -> Result<String> {
+    minify_as(source, file, "esm")
+}
+
+/// [`minify`] for `format`: `esm` for a module, `iife` for a classic script.
+fn minify_as(source: &str, file: &str, format: &str) -> Result<String> {
     shell::pipe(
         shell::command(tools::esbuild()).args([
             "--minify",
-            "--format=esm",
+            &format!("--format={format}"),
             "--target=es2022",
             "--legal-comments=none",
             "--log-level=warning",

@@ -152,6 +152,17 @@ pub(crate) fn Export(doc: Doc) -> impl IntoView {
         let (entry, _) = entry.get();
         integrity_of(&format!("{PKG_URL}{entry}")).await
     });
+    // A banner that maps Consent Mode gets its Consent Mode script first in the snippet.
+    let consent_mode = Memo::new(move |_| {
+        doc.checked
+            .with(|(c, _)| c.as_ref().and_then(embed::consent_mode_of))
+    });
+    let early_integrity = LocalResource::new(move || async move {
+        if consent_mode.with(Option::is_none) {
+            return Ok(String::new());
+        }
+        integrity_of(&format!("{PKG_URL}{}", embed::CONSENT_MODE_ENTRY)).await
+    });
     let snippet = move || -> Result<String, String> {
         if let Some(why) = blocked() {
             return Err(why);
@@ -161,12 +172,23 @@ pub(crate) fn Export(doc: Doc) -> impl IntoView {
             .get()
             .ok_or("Reading the widget's integrity hash…")??;
         let (entry, element) = entry.get();
+        let mode = consent_mode.get();
+        let early_integrity = match &mode {
+            Some(_) => early_integrity
+                .get()
+                .ok_or("Reading the Consent Mode script's integrity hash…")??,
+            None => String::new(),
+        };
+        let early_url = format!("{PKG_URL}{}", embed::CONSENT_MODE_ENTRY);
         Ok(embed::snippet(&Snippet {
             script_url: &format!("{PKG_URL}{entry}"),
             element,
             integrity: &integrity,
             form_url: &format!("/forms/{}.json", doc.text("/id")),
             kid: &kid,
+            consent_mode: mode
+                .as_ref()
+                .map(|mode| (early_url.as_str(), early_integrity.as_str(), mode)),
         }))
     };
     let copy = move |_| match snippet() {

@@ -13,7 +13,9 @@ use crate::{Hinted, shown};
 ///
 /// The script tag names the build that renders the config — `formseal-signup.js` for sign-up,
 /// contact and privacy-request forms, `formseal-survey.js` for surveys and forms with survey
-/// features, `formseal-loader.js` for a consent banner (it pins the consent build in turn) —
+/// features, `formseal-loader.js` for a consent banner (it pins the consent build in turn, and
+/// a banner that maps Google Consent Mode gets `formseal-consent-mode.js` first, a classic
+/// script that must come before the site's own tags) —
 /// and carries `integrity="sha384-..."` of that file, so a browser refuses a
 /// tampered copy; the `<formseal-form>` (or `<formseal-consent>`) element pins the key id of
 /// the config's first recipient, so the widget refuses a config whose key was swapped.
@@ -62,14 +64,29 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .form_url
         .clone()
         .unwrap_or_else(|| format!("/forms/{}.json", config.id));
+    let base = args.base_url.trim_end_matches('/');
+    let consent_mode = embed::consent_mode_of(&config);
+    let early = match &consent_mode {
+        Some(mode) => Some((
+            format!("{base}/{}", embed::CONSENT_MODE_ENTRY),
+            self::integrity(&args.pkg.join(embed::CONSENT_MODE_ENTRY))?,
+            mode,
+        )),
+        None => None,
+    };
     print!(
         "{}",
         snippet(&Snippet {
-            script_url: &format!("{}/{entry}", args.base_url.trim_end_matches('/')),
+            script_url: &format!("{base}/{entry}"),
             element,
             integrity: &integrity,
             form_url: &form_url,
             kid: &kid,
+            consent_mode: early.as_ref().map(|(url, integrity, mode)| (
+                url.as_str(),
+                integrity.as_str(),
+                *mode
+            )),
         })
     );
     Ok(())

@@ -138,6 +138,10 @@ pub struct ConsentSettings {
     /// for it is granted. Empty: no Consent Mode calls.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub consent_mode: BTreeMap<String, Vec<String>>,
+    /// Microsoft UET consent mode: `window.uetq.push('consent', …)` with `ad_storage` following
+    /// the Consent Mode signal `ad_storage` (which `consent_mode` must map).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uet: bool,
     /// Add a small "privacy settings" button at the end of every page, so withdrawing is always
     /// one click away (a site may instead mark its own link with `data-formseal-settings`).
     #[serde(default = "yes")]
@@ -163,6 +167,7 @@ impl Default for ConsentSettings {
         Self {
             expiry_days: DEFAULT_EXPIRY_DAYS,
             consent_mode: BTreeMap::new(),
+            uet: false,
             settings_button: true,
             reload_on_withdrawal: true,
             texts: BTreeMap::new(),
@@ -219,6 +224,13 @@ impl ConsentSettings {
                 "purposes".into(),
                 "a consent banner needs at least one purpose with legal basis \"consent\"".into(),
                 None,
+            );
+        }
+        if self.uet && !self.consent_mode.contains_key("ad_storage") {
+            push(
+                "consent.uet".into(),
+                "UET consent follows the Consent Mode signal ad_storage, which consent_mode does not map".into(),
+                Some("add \"ad_storage\": [\"<purpose>\"] to consent.consent_mode"),
             );
         }
         for (signal, purposes) in &self.consent_mode {

@@ -23,6 +23,41 @@ pub const CONSENT_BUNDLE: &str = "formseal-consent.js";
 /// and loads [`CONSENT_BUNDLE`] only when the banner or the settings must be shown.
 pub const CONSENT_ENTRY: &str = "formseal-loader.js";
 
+/// The Consent Mode script a banner's snippet puts first: a classic script, so the Consent Mode
+/// default (and a returning visitor's stored update) reach the dataLayer before the site's own
+/// tags that follow it.
+pub const CONSENT_MODE_ENTRY: &str = "formseal-consent-mode.js";
+
+/// What the Consent Mode script of `config` is told in its tag: the banner's id, the signals
+/// `consent.consent_mode` maps and whether UET follows them. `None` when the config maps none.
+pub fn consent_mode_of(config: &FormConfig) -> Option<ConsentMode> {
+    let settings = config.consent.as_ref()?;
+    if config.kind != FormKind::Consent || settings.consent_mode.is_empty() {
+        return None;
+    }
+    Some(ConsentMode {
+        form_id: config.id.clone(),
+        signals: settings
+            .consent_mode
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+        uet: settings.uet,
+    })
+}
+
+/// The attributes of the Consent Mode script's tag (see [`consent_mode_of`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentMode {
+    /// The banner's config id: where its stored choice is.
+    pub form_id: String,
+    /// The mapped signals, space-separated.
+    pub signals: String,
+    /// Whether UET's `ad_storage` follows the signal of that name.
+    pub uet: bool,
+}
+
 /// The script file and the element `config` is embedded with: the loader for a banner, the
 /// survey build for a config that needs it, else the lighter sign-up build.
 pub fn entry_for(config: &FormConfig) -> (&'static str, &'static str) {
@@ -48,19 +83,36 @@ pub struct Snippet<'a> {
     pub form_url: &'a str,
     /// Key id the element pins.
     pub kid: &'a str,
+    /// For a banner that maps Consent Mode: its script's URL, its `sha384-<base64>` and tag.
+    pub consent_mode: Option<(&'a str, &'a str, &'a ConsentMode)>,
 }
 
-/// The two lines to paste, each attribute value HTML-escaped.
+/// The lines to paste, each attribute value HTML-escaped: the Consent Mode script first (if any),
+/// then the entry script and the element.
 pub fn snippet(s: &Snippet<'_>) -> String {
-    format!(
-        "<script type=\"module\" src=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>\n\
+    let early = s
+        .consent_mode
+        .map(|(url, integrity, mode)| {
+            format!(
+                "<script src=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\" data-form=\"{}\" data-signals=\"{}\"{}></script>\n",
+                attribute(url),
+                attribute(integrity),
+                attribute(&mode.form_id),
+                attribute(&mode.signals),
+                if mode.uet { " data-uet" } else { "" },
+            )
+        })
+        .unwrap_or_default();
+    early
+        + &format!(
+            "<script type=\"module\" src=\"{}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>\n\
          <{element} src=\"{}\" key-id=\"{}\"></{element}>\n",
-        attribute(s.script_url),
-        attribute(s.integrity),
-        attribute(s.form_url),
-        attribute(s.kid),
-        element = s.element,
-    )
+            attribute(s.script_url),
+            attribute(s.integrity),
+            attribute(s.form_url),
+            attribute(s.kid),
+            element = s.element,
+        )
 }
 
 /// The Subresource Integrity value browsers check for a file: `sha384-<base64>` of its bytes.
@@ -122,6 +174,44 @@ mod tests {
     }
 
     #[test]
+    fn a_banner_with_consent_mode_gets_its_script_first() {
+        let banner = example("consent");
+        let mode = consent_mode_of(&banner).unwrap();
+        assert_eq!(mode.form_id, "cookies");
+        assert!(
+            mode.signals.split(' ').any(|s| s == "ad_storage"),
+            "{}",
+            mode.signals
+        );
+        let text = snippet(&Snippet {
+            script_url: "/pkg/formseal-loader.js",
+            element: "formseal-consent",
+            integrity: "sha384-l",
+            form_url: "/forms/cookies.json",
+            kid: "k",
+            consent_mode: Some(("/pkg/formseal-consent-mode.js", "sha384-c", &mode)),
+        });
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with(
+                "<script src=\"/pkg/formseal-consent-mode.js\" integrity=\"sha384-c\""
+            )
+        );
+        assert!(lines[0].contains("data-form=\"cookies\""));
+        assert!(
+            !lines[0].contains("type=\"module\"")
+                && !lines[0].contains("async")
+                && !lines[0].contains("defer")
+        );
+        assert!(lines[1].contains("formseal-loader.js"));
+        // Forms and banners without Consent Mode have none.
+        assert_eq!(consent_mode_of(&example("newsletter")), None);
+        let mut plain = banner.clone();
+        plain.consent.as_mut().unwrap().consent_mode.clear();
+        assert_eq!(consent_mode_of(&plain), None);
+    }
+
+    #[test]
     fn attributes_are_escaped() {
         let text = snippet(&Snippet {
             script_url: "/pkg/formseal-signup.js",
@@ -129,6 +219,7 @@ mod tests {
             integrity: "sha384-x",
             form_url: "/forms/a.json?x=\"><script>",
             kid: "k&",
+            consent_mode: None,
         });
         assert!(text.contains("src=\"/forms/a.json?x=&quot;&gt;&lt;script&gt;\""));
         assert!(text.contains("key-id=\"k&amp;\""));

@@ -269,3 +269,21 @@ fn a_banner_needs_a_consent_purpose_and_only_banners_take_consent_settings() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].path, "consent");
 }
+
+#[test]
+fn uet_needs_the_ad_storage_signal() {
+    let found = problems_after(|v| {
+        v["consent"]["uet"] = json!(true);
+        v["consent"]["consent_mode"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ad_storage");
+    });
+    assert_eq!(
+        found,
+        [
+            "consent.uet: UET consent follows the Consent Mode signal ad_storage, which consent_mode does not map"
+        ]
+    );
+    assert!(problems_after(|v| v["consent"]["uet"] = json!(true)).is_empty());
+}

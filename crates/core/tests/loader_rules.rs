@@ -1,6 +1,7 @@
-//! The consent loader (`src/loader.js`) applies a stored choice and makes the first layer's
-//! choice without wasm, so it carries JS copies of two core rules: `Choice::is_current` and the
-//! choice `consent::record` keeps (granted/refused, expiry from `expiry_days`, the Consent Mode
+//! The consent loader (`src/loader.js`) applies a stored choice and its first layer
+//! (`src/first-layer.js`) makes the first layer's choice without wasm, so they carry JS copies
+//! of two core rules: `Choice::is_current` (the loader) and the choice `consent::record` keeps
+//! (the first layer) (granted/refused, expiry from `expiry_days`, the Consent Mode
 //! signals). This test runs both on the same inputs, many of them, and wants the same answers:
 //! the core stays the one source of truth. It runs `tests/interop/loader.mjs` with node and
 //! fails, never skips, when node is missing.

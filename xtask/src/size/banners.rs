@@ -130,8 +130,14 @@ impl View {
 /// Prints the comparison and returns it as JSON for `target/size.json`.
 pub(super) fn compare() -> Result<Value> {
     tools::ensure_node_modules()?;
-    let returning_files = [wasm::LOADER.to_owned(), CONSENT_CONFIG.to_owned()];
+    // The example banner maps Consent Mode, so its snippet has the Consent Mode script too.
+    let returning_files = [
+        wasm::CONSENT_MODE.to_owned(),
+        wasm::LOADER.to_owned(),
+        CONSENT_CONFIG.to_owned(),
+    ];
     let first_files = [
+        wasm::CONSENT_MODE.to_owned(),
         wasm::LOADER.to_owned(),
         CONSENT_CONFIG.to_owned(),
         wasm::FIRST_LAYER.to_owned(),

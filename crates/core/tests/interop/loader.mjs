@@ -1,8 +1,9 @@
-// Runs the consent loader's copies of core rules (src/loader.js: `isCurrent`,
+// Runs the consent loader's copies of core rules (src/loader.js: `isCurrent`; src/first-layer.js:
 // `firstLayerChoice`) on the cases given as JSON on stdin and prints their answers as JSON, for
 // crates/core/tests/loader_rules.rs to hold against the core's own.
 
-import { firstLayerChoice, isCurrent } from '../../../../src/loader.js';
+import { firstLayerChoice } from '../../../../src/first-layer.js';
+import { isCurrent } from '../../../../src/loader.js';
 
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
