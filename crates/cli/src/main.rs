@@ -16,6 +16,7 @@ mod files;
 mod key;
 mod keygen;
 mod passphrase;
+mod progress;
 mod purge;
 mod requests;
 mod schema;
