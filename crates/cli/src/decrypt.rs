@@ -89,11 +89,6 @@ impl Source {
     pub(crate) fn db(&self) -> Option<&Database> {
         self.db.as_ref()
     }
-
-    /// `--since`, when given.
-    pub(crate) fn since(&self) -> Option<Date> {
-        self.since
-    }
 }
 
 fn parse_day(text: &str) -> Result<Date, String> {
@@ -274,11 +269,6 @@ impl Tally {
         self.opened + self.failed
     }
 
-    /// How many records were opened.
-    pub(crate) fn opened(&self) -> usize {
-        self.opened
-    }
-
     /// How many could not be opened.
     pub(crate) fn failed(&self) -> usize {
         self.failed
@@ -405,7 +395,9 @@ fn decrypt_lines(
         let Ok(line) = std::str::from_utf8(&buffer) else {
             batch.tally.failed += 1;
             batch.progress.suspend(|| {
-                eprintln!("{file}line {number}: not a sealed envelope (the line is not UTF-8 text)");
+                eprintln!(
+                    "{file}line {number}: not a sealed envelope (the line is not UTF-8 text)"
+                );
             });
             continue;
         };

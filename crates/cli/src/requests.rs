@@ -65,36 +65,43 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let mut tally = Tally::default();
     let mut open = 0u64;
     let all = Selection::default();
-    open_stored(&*store, all, &key, args.progress, &mut tally, &mut |record| {
-        let envelope = &record.envelope;
-        if !envelope.kind.is_request() {
-            return Ok(());
-        }
-        // Envelope times are whole hours and audit times seconds, both RFC 3339 UTC: text order
-        // is time order.
-        let action = match envelope.kind {
-            EnvelopeKind::AccessRequest => EXPORT_ACTION,
-            _ => ERASE_ACTION,
-        };
-        let done = answered
-            .get(&(action.to_owned(), subject_tag(&envelope.subject)))
-            .is_some_and(|at| at.as_str() >= envelope.at.as_str());
-        if done {
-            return Ok(());
-        }
-        open += 1;
-        let line = json!({
-            "record": record.id,
-            "received": record.received,
-            "kind": envelope.kind,
-            "at": envelope.at,
-            "form": envelope.form,
-            "subject": envelope.subject,
-            "values": envelope.values,
-        });
-        serde_json::to_writer(&mut out, &line).context("cannot write to stdout")?;
-        out.write_all(b"\n").context("cannot write to stdout")
-    })?;
+    open_stored(
+        &*store,
+        all,
+        &key,
+        args.progress,
+        &mut tally,
+        &mut |record| {
+            let envelope = &record.envelope;
+            if !envelope.kind.is_request() {
+                return Ok(());
+            }
+            // Envelope times are whole hours and audit times seconds, both RFC 3339 UTC: text order
+            // is time order.
+            let action = match envelope.kind {
+                EnvelopeKind::AccessRequest => EXPORT_ACTION,
+                _ => ERASE_ACTION,
+            };
+            let done = answered
+                .get(&(action.to_owned(), subject_tag(&envelope.subject)))
+                .is_some_and(|at| at.as_str() >= envelope.at.as_str());
+            if done {
+                return Ok(());
+            }
+            open += 1;
+            let line = json!({
+                "record": record.id,
+                "received": record.received,
+                "kind": envelope.kind,
+                "at": envelope.at,
+                "form": envelope.form,
+                "subject": envelope.subject,
+                "values": envelope.values,
+            });
+            serde_json::to_writer(&mut out, &line).context("cannot write to stdout")?;
+            out.write_all(b"\n").context("cannot write to stdout")
+        },
+    )?;
     out.flush().context("cannot write to stdout")?;
     store.append_audit(&args.actor.entry(
         "requests",

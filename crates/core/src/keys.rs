@@ -406,9 +406,8 @@ mod private {
             let der = key
                 .to_pkcs8_der()
                 .map_err(|err| Error::Key(format!("cannot encode private key: {err}")))?;
-            let unusable = |err: &dyn fmt::Display| {
-                Error::Key(format!("not a usable rsa private key: {err}"))
-            };
+            let unusable =
+                |err: &dyn fmt::Display| Error::Key(format!("not a usable rsa private key: {err}"));
             let decrypting = PrivateDecryptingKey::from_pkcs8(der.as_bytes())
                 .map_err(|e| unusable(&e))
                 .and_then(|k| OaepPrivateDecryptingKey::new(k).map_err(|e| unusable(&e)))?;

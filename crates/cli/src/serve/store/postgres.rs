@@ -412,9 +412,7 @@ impl Store for PostgresStore {
             .await
             .context("cannot move the export cursor")?;
             append_audit(&tx, &audit).await?;
-            tx.commit()
-                .await
-                .context("cannot move the export cursor")?;
+            tx.commit().await.context("cannot move the export cursor")?;
             Ok(())
         })
     }
