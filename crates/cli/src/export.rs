@@ -7,12 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
-use formseal_cli::serve::store::{CursorMoved, Selection};
+use formseal_cli::serve::store::{Cursor, CursorMoved, Selection, Store};
 use formseal_core::config::FormConfig;
 use formseal_core::envelope::Envelope;
+use formseal_core::keys::PrivateKey;
 use serde_json::Value;
 
 use crate::audit;
@@ -244,172 +245,201 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         }
     };
 
-    if args.new {
-        let form_id = form.as_ref().map(|f| f.id.as_str());
-        let result = run_new(args, &key, &layout, form_id, detail, &mut pass);
-        notices(args, form.as_ref(), &layout, &left_out);
-        return result;
-    }
-    let tally = {
-        let mut sink = table::open_sink(args.out.as_deref())?;
-        let tally = {
-            let streaming = !matches!(layout, Layout::EveryField);
-            let mut table = streaming
-                .then(|| Table::new(&mut sink, args.format.table(), layout.header(&[])))
-                .transpose()?;
-            let tally = decrypt::open_all(&args.source, &key, "export", detail, &mut |envelope| {
-                pass(envelope, &mut table)
-            })?;
-            if let Some(table) = table {
-                table.finish()?;
-            }
-            tally
+    let new = args
+        .new
+        .then(|| NewExport::begin(args, form.as_ref().map(|f| f.id.as_str())))
+        .transpose()?;
+    let mut sink = match &new {
+        Some(new) => new.sink()?,
+        None => table::open_sink(args.out.as_deref())?,
+    };
+    let (tally, mut rows) = {
+        let streaming = !matches!(layout, Layout::EveryField);
+        let mut table = streaming
+            .then(|| Table::new(&mut sink, args.format.table(), layout.header(&[])))
+            .transpose()?;
+        let tally = match &new {
+            Some(new) => new.read(args, &key, &mut |envelope| pass(envelope, &mut table))?,
+            None => decrypt::open_all(&args.source, &key, "export", detail.clone(), &mut |e| {
+                pass(e, &mut table)
+            })?,
         };
-        if let Some(spool) = &spool {
-            let fields: Vec<String> = fields_found.iter().cloned().collect();
-            let mut table = Table::new(&mut sink, args.format.table(), layout.header(&fields))?;
-            spool.for_each_sorted(&mut |envelope: Envelope| {
-                table.row(&generic_row(&envelope, &fields))
-            })?;
+        let rows = table.as_ref().map_or(0, Table::rows);
+        if let Some(table) = table {
             table.finish()?;
         }
-        sink.flush().context("cannot write the output")?;
-        tally
+        (tally, rows)
     };
+    if let Some(spool) = &spool {
+        let fields: Vec<String> = fields_found.iter().cloned().collect();
+        let mut table = Table::new(&mut sink, args.format.table(), layout.header(&fields))?;
+        spool.for_each_sorted(&mut |envelope: Envelope| {
+            table.row(&generic_row(&envelope, &fields))
+        })?;
+        rows += table.rows();
+        table.finish()?;
+    }
+    sink.flush().context("cannot write the output")?;
+    drop(sink);
     notices(args, form.as_ref(), &layout, &left_out);
+    if let Some(new) = new {
+        new.finish(args, &key, rows, &tally, detail)?;
+    }
     decrypt::summarise(&tally, &key)
 }
 
-/// `export --new`: reads where the cursor stands and the span to hand, writes the span's
-/// records to a new file beside `--out`, puts it on disk under its name and only then moves the
-/// cursor, with the audit line, in one transaction.
-fn run_new(
-    args: &Args,
-    key: &formseal_core::keys::PrivateKey,
-    layout: &Layout<'_>,
-    form_id: Option<&str>,
-    detail: String,
-    pass: &mut dyn FnMut(Envelope, &mut Option<Table<'_>>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let (Some(db), Some(out)) = (args.source.db(), &args.out) else {
-        // clap requires both with --new.
-        return Err(anyhow::anyhow!("--new needs --db and --out"));
-    };
-    let store = audit::open_store(db)?;
-    let name = args.cursor.clone().unwrap_or_else(|| match form_id {
-        Some(form) => format!("{}:{form}", args.format.name()),
-        None => args.format.name().to_string(),
-    });
-    let cursor = store.cursor(&name)?;
-    let span = cursor.span;
+/// An `export --new` under way: the cursor as it was read, and the new file being written
+/// beside `--out` under a temporary name.
+struct NewExport {
+    store: std::sync::Arc<dyn Store>,
+    cursor: Cursor,
+    pending: tempfile::NamedTempFile,
+    out: PathBuf,
+    dir: PathBuf,
+}
 
-    let dir = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    // Readable by its owner only (tempfile's default), deleted unless it is kept.
-    let pending = tempfile::Builder::new()
-        .prefix(".formseal-export-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", shown(dir)))?;
-    let mut sink = BufWriter::new(pending.as_file());
-    let mut rows = 0u64;
-    let mut tally = Tally::default();
-    {
-        let mut table = Some(Table::new(
-            &mut sink,
-            args.format.table(),
-            layout.header(&[]),
-        )?);
+impl NewExport {
+    /// Reads where the cursor stands and the span to hand, and creates the file to write.
+    fn begin(args: &Args, form_id: Option<&str>) -> anyhow::Result<Self> {
+        let (Some(db), Some(out)) = (args.source.db(), &args.out) else {
+            // clap requires both with --new.
+            return Err(anyhow::anyhow!("--new needs --db and --out"));
+        };
+        let store = audit::open_store(db)?;
+        let name = args.cursor.clone().unwrap_or_else(|| match form_id {
+            Some(form) => format!("{}:{form}", args.format.name()),
+            None => args.format.name().to_string(),
+        });
+        let cursor = store.cursor(&name)?;
+        let dir = match out.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        // Readable by its owner only (tempfile's default), deleted unless it is kept.
+        let pending = tempfile::Builder::new()
+            .prefix(".formseal-export-")
+            .suffix(".partial")
+            .tempfile_in(&dir)
+            .with_context(|| format!("cannot create a file in {}", shown(&dir)))?;
+        Ok(Self {
+            store,
+            cursor,
+            pending,
+            out: out.clone(),
+            dir,
+        })
+    }
+
+    /// Where the rows go.
+    fn sink(&self) -> anyhow::Result<BufWriter<Box<dyn Write>>> {
+        let file = self
+            .pending
+            .reopen()
+            .context("cannot write the new export")?;
+        Ok(BufWriter::new(Box::new(file)))
+    }
+
+    /// Opens the records of the cursor's span.
+    fn read(
+        &self,
+        args: &Args,
+        key: &PrivateKey,
+        each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Tally> {
+        let mut tally = Tally::default();
         let selection = Selection {
             since: None,
-            span: Some(span),
+            span: Some(self.cursor.span),
         };
         decrypt::open_stored(
-            &*store,
+            &*self.store,
             selection,
             key,
             args.source.progress,
             &mut tally,
-            &mut |record| {
-                let before = table_rows(&table);
-                pass(record.envelope, &mut table)?;
-                rows += table_rows(&table) - before;
-                Ok(())
-            },
+            &mut |record| each(record.envelope),
         )?;
-        if let Some(table) = table {
-            table.finish()?;
-        }
+        Ok(tally)
     }
-    sink.flush().context("cannot write the export")?;
-    drop(sink);
-    if tally.failed() > 0 {
-        // Moving the cursor past them would hand them to no one, ever.
-        return Err(Hinted::error(
-            format!(
-                "{} of the new records could not be opened; nothing was written and the cursor \
-                 {name:?} stays where it was",
-                tally.failed()
-            ),
-            "open them with the key they were sealed to (see which with `formseal decrypt --db`), \
-             or erase them, then export again",
-        ));
-    }
-    let what = format!(
-        "kid {}, {detail}, cursor {name} after {} up to {}",
-        key.kid(),
-        span.after,
-        span.up_to
-    );
-    let entry = args.source.actor.entry("export", rows, what);
-    if rows == 0 {
-        // Nothing for this destination; the span (records of other forms, or none) is done.
-        store.advance_cursor(&cursor, &entry).map_err(moved)?;
-        eprintln!("no new records since the last export --new with cursor {name:?}; wrote no file");
-        return decrypt::summarise(&tally, key);
-    }
-    pending
-        .as_file()
-        .sync_all()
-        .context("cannot flush the export to disk")?;
-    pending
-        .persist_noclobber(out)
-        .map_err(|e| anyhow::Error::new(e.error))
-        .with_context(|| format!("cannot create {}", shown(out)))?;
-    if let Ok(dir) = File::open(dir) {
-        // The new name survives a crash too (best effort: not every file system syncs a
-        // directory).
-        let _ = dir.sync_all();
-    }
-    if let Err(err) = store.advance_cursor(&cursor, &entry) {
-        // Without the cursor moved, the next run hands these records again: this file must
-        // not be imported as well.
-        let removed = std::fs::remove_file(out).is_ok();
-        let err = moved(err);
-        return Err(if removed {
-            err.context(format!("removed {} again", shown(out)))
-        } else {
-            err.context(format!(
-                "{} was written but the cursor did not move: do not import it, the next \
-                 export --new hands its records again",
-                shown(out)
-            ))
-        });
-    }
-    eprintln!(
-        "wrote {rows} new record{} to {}; cursor {name:?} moved to {}",
-        if rows == 1 { "" } else { "s" },
-        shown(out),
-        span.up_to
-    );
-    decrypt::summarise(&tally, key)
-}
 
-/// How many rows a table holds so far (none when there is no table).
-fn table_rows(table: &Option<Table<'_>>) -> u64 {
-    table.as_ref().map_or(0, Table::rows)
+    /// Puts the file on disk under its name and only then moves the cursor, with the audit
+    /// line, in one transaction; writes no file when there was no row. Moves nothing when a
+    /// record could not be opened: it would be handed to no one, ever.
+    fn finish(
+        self,
+        args: &Args,
+        key: &PrivateKey,
+        rows: u64,
+        tally: &Tally,
+        detail: String,
+    ) -> anyhow::Result<()> {
+        let name = &self.cursor.name;
+        let span = self.cursor.span;
+        if tally.failed() > 0 {
+            return Err(Hinted::error(
+                format!(
+                    "{} of the new records could not be opened; nothing was written and the \
+                     cursor {name:?} stays where it was",
+                    tally.failed()
+                ),
+                "open them with the key they were sealed to (see which with `formseal decrypt \
+                 --db`), or erase them, then export again",
+            ));
+        }
+        let what = format!(
+            "kid {}, {detail}, cursor {name} after {} up to {}",
+            key.kid(),
+            span.after,
+            span.up_to
+        );
+        let entry = args.source.actor.entry("export", rows, what);
+        if rows == 0 {
+            // Nothing for this destination; the span (records of other forms, or none) is done.
+            self.store
+                .advance_cursor(&self.cursor, &entry)
+                .map_err(moved)?;
+            eprintln!(
+                "no new records since the last export --new with cursor {name:?}; wrote no file"
+            );
+            return Ok(());
+        }
+        self.pending
+            .as_file()
+            .sync_all()
+            .context("cannot flush the export to disk")?;
+        let (store, cursor, out) = (self.store, self.cursor, self.out);
+        self.pending
+            .persist_noclobber(&out)
+            .map_err(|e| anyhow::Error::new(e.error))
+            .with_context(|| format!("cannot create {}", shown(&out)))?;
+        if let Ok(dir) = File::open(&self.dir) {
+            // The new name survives a crash too (best effort: not every file system syncs a
+            // directory).
+            let _ = dir.sync_all();
+        }
+        if let Err(err) = store.advance_cursor(&cursor, &entry) {
+            // Without the cursor moved, the next run hands these records again: this file must
+            // not be imported as well.
+            let err = moved(err);
+            return Err(if std::fs::remove_file(&out).is_ok() {
+                err.context(format!("removed {} again", shown(&out)))
+            } else {
+                err.context(format!(
+                    "{} was written but the cursor did not move: do not import it, the next \
+                     export --new hands its records again",
+                    shown(&out)
+                ))
+            });
+        }
+        eprintln!(
+            "wrote {rows} new record{} to {}; cursor {:?} moved to {}",
+            if rows == 1 { "" } else { "s" },
+            shown(&out),
+            cursor.name,
+            span.up_to
+        );
+        Ok(())
+    }
 }
 
 /// A cursor moved by another export, explained.
