@@ -252,3 +252,71 @@ fn the_schema_knows_the_export_mapping() {
     assert!(schema["properties"]["export"].is_object(), "{text}");
     assert!(text.contains("\"mailchimp\"") && text.contains("\"hubspot\""));
 }
+
+/// The README's commands of "Exports a CRM imports as they are", run as written, with the
+/// mapping it shows.
+#[test]
+fn the_readme_examples_work_as_written() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let section = readme
+        .split("#### Exports a CRM imports as they are")
+        .nth(1)
+        .unwrap()
+        .split("\n#### ")
+        .next()
+        .unwrap();
+    let commands: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("formseal "))
+        .collect();
+    assert_eq!(commands.len(), 2, "{section}");
+    // The mapping shown in the README, into the example form.
+    let mapping = section
+        .split("```json")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let export: Value = serde_json::from_str(&format!("{{{mapping}}}")).unwrap();
+
+    let (dir, db) = store_with(&[("2026-11-24", &seal(1, "Ann", true))]);
+    assert_eq!(db, dir.path().join("collector.sqlite"));
+    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    std::fs::copy(test_key("rsa2048.pem"), dir.path().join("keys/private.pem")).unwrap();
+    let form = form_with(dir.path(), export["export"].clone());
+    assert_eq!(form, dir.path().join("form.json"));
+    std::fs::write(
+        dir.path().join("mailchimp-columns.json"),
+        export["export"]["mailchimp"].to_string(),
+    )
+    .unwrap();
+    for command in commands {
+        run(
+            formseal()
+                .current_dir(dir.path())
+                .args(command.split(' ').skip(1)),
+            0,
+        );
+    }
+    let hubspot = python_csv(&dir.path().join("hubspot-2026-11-24.csv"));
+    assert_eq!(
+        hubspot[0],
+        [
+            "Email",
+            "First Name",
+            "Phone Number",
+            "Consent date",
+            "Legal basis for processing contact's data"
+        ]
+    );
+    let mailchimp = python_csv(&dir.path().join("mailchimp.csv"));
+    assert_eq!(
+        mailchimp[1],
+        [
+            "jan.de.vries@example.nl",
+            "Ann",
+            "newsletter,personalisation"
+        ]
+    );
+}
