@@ -238,3 +238,18 @@ fn each_destination_has_its_own_cursor() {
     assert!(err.contains("cursor \"backup-job\""), "{err}");
     assert_eq!(names_in(&dir.join("b.csv")), ["Ann"]);
 }
+
+/// An export that cannot write its file moves no cursor: the records come with the next one.
+#[test]
+fn a_file_that_cannot_be_written_moves_no_cursor() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        add(&*store, "r1", &seal(1, "Ann"));
+        let nowhere = t.dir.path().join("no-such-dir").join("night.csv");
+        let (_, err) = export_new(&t, &nowhere, 1);
+        assert!(err.contains("cannot create a file in"), "{}: {err}", t.kind);
+        let out = t.dir.path().join("night.csv");
+        export_new(&t, &out, 0);
+        assert_eq!(names_in(&out), ["Ann"], "{}", t.kind);
+    }
+}
