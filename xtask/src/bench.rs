@@ -3,6 +3,10 @@
 //! per operation against `openssl speed`, and per command against `openssl pkeyutl` on N records;
 //! and how a 200-question survey compares with a 10-question one (the same run's baseline), in
 //! the core and in the widget in chromium (`tests/e2e/survey-bench.mjs`).
+//! And the data team's throughput: `formseal decrypt` of 10,000 records at RSA-3072 on one thread
+//! and on all of them, next to `openssl pkeyutl -decrypt` and `openssl speed` of the same run,
+//! against the goal of all cores × 0.8 × OpenSSL's single-core private-key operations per second
+//! (`cargo xtask bench decrypt` runs only that part).
 //! The table goes to stdout, the same numbers as JSON to `target/bench.json`. Nothing is asserted.
 
 use std::collections::BTreeMap;
@@ -25,6 +29,30 @@ const RECORDS: usize = 200;
 
 /// Key size of the whole-command comparison: the size `formseal keygen` makes by default.
 const RECORD_BITS: u32 = 3072;
+
+/// How many records the throughput run decrypts.
+const THROUGHPUT_RECORDS: usize = 10_000;
+
+/// The throughput goal: all cores × this × OpenSSL's single-core private-key operations per
+/// second.
+const GOAL_PER_CORE: f64 = 0.8;
+
+/// Which part of the bench to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Part {
+    /// Everything.
+    All,
+    /// Only the decryption throughput (and the OpenSSL baselines it is compared with).
+    Decrypt,
+}
+
+/// `cargo xtask bench [PART]`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// What to run.
+    #[arg(value_enum, default_value = "all")]
+    part: Part,
+}
 
 /// Question counts of the generated surveys the bench compares (`survey-*` groups).
 const SURVEY_SIZES: [usize; 2] = [10, 200];
@@ -93,7 +121,10 @@ struct Commands {
 }
 
 /// Runs the criterion bench and the OpenSSL baseline, prints the table and writes the JSON.
-pub(crate) fn run() -> Result<()> {
+pub(crate) fn run(args: &Args) -> Result<()> {
+    if args.part == Part::Decrypt {
+        return run_decrypt_only();
+    }
     let start = Instant::now();
     let started = SystemTime::now();
     let openssl_version = openssl_version()?;
@@ -112,6 +143,8 @@ pub(crate) fn run() -> Result<()> {
             ours.insert(id.clone(), criterion_median(&id, started)?);
         }
     }
+    let rsa_crate = format!("oaep-decrypt/rsa-crate-rsa{RECORD_BITS}");
+    ours.insert(rsa_crate.clone(), criterion_median(&rsa_crate, started)?);
     let prepare = criterion_median("prepare/newsletter", started)?;
     let mut survey = BTreeMap::new();
     for group in ["survey-prepare", "survey-seal"] {
@@ -126,6 +159,9 @@ pub(crate) fn run() -> Result<()> {
 
     eprintln!("==> whole command: decrypt {RECORDS} records at {RECORD_BITS} bits");
     let commands = whole_command()?;
+
+    eprintln!("==> throughput: decrypt {THROUGHPUT_RECORDS} records at {RECORD_BITS} bits");
+    let throughput = throughput(&commands, &speed, Some(&ours))?;
 
     eprintln!("==> the survey UI in chromium: tests/e2e/survey-bench.mjs");
     let in_browser = survey_in_browser()?;
@@ -260,10 +296,12 @@ pub(crate) fn run() -> Result<()> {
             b / a
         );
     }
+    print_throughput(&throughput);
     println!();
     println!("run time {:.0} s", elapsed.as_secs_f64());
 
     let report = json!({
+        "decrypt": throughput,
         "openssl": openssl_version,
         "per_operation": rows,
         "prepare_seconds": prepare,
@@ -284,6 +322,212 @@ pub(crate) fn run() -> Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote target/bench.json");
     Ok(())
+}
+
+/// `cargo xtask bench decrypt`: the OpenSSL baselines, the RSA-OAEP criterion group and the
+/// throughput run; the figures replace the `decrypt` part of `target/bench.json`.
+fn run_decrypt_only() -> Result<()> {
+    let started = SystemTime::now();
+    let openssl_version = openssl_version()?;
+    eprintln!("==> criterion: crates/core/benches/seal.rs, oaep-decrypt only");
+    shell::run(
+        shell::cargo()
+            .args([
+                "bench",
+                "-p",
+                "formseal-core",
+                "--bench",
+                "seal",
+                "--",
+                "oaep-decrypt",
+            ])
+            .stdout(io::stderr()),
+    )?;
+    let mut ours = BTreeMap::new();
+    for id in [
+        format!("oaep-decrypt/rsa{RECORD_BITS}"),
+        format!("oaep-decrypt/rsa-crate-rsa{RECORD_BITS}"),
+    ] {
+        ours.insert(id.clone(), criterion_median(&id, started)?);
+    }
+    eprintln!("==> openssl speed");
+    let speed = openssl_speed()?;
+    eprintln!("==> whole command: decrypt {RECORDS} records at {RECORD_BITS} bits");
+    let commands = whole_command()?;
+    eprintln!("==> throughput: decrypt {THROUGHPUT_RECORDS} records at {RECORD_BITS} bits");
+    let throughput = throughput(&commands, &speed, Some(&ours))?;
+    println!("formseal vs {openssl_version}, same machine, same run");
+    print_throughput(&throughput);
+    let out = project_root().join("target/bench.json");
+    let mut report: Value = fs::read_to_string(&out)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    report["openssl"] = json!(openssl_version);
+    report["decrypt"] = throughput;
+    fs::write(&out, format!("{report:#}\n"))
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote the decrypt part of target/bench.json");
+    Ok(())
+}
+
+/// Decrypts [`THROUGHPUT_RECORDS`] records (the whole-command run's envelopes, over and over)
+/// with the release `formseal decrypt` on one thread and on all, and sets the rates next to
+/// OpenSSL's of the same run: `openssl pkeyutl -decrypt` a record, and `openssl speed`'s
+/// single-core private-key operations, which the goal is made of.
+fn throughput(
+    commands: &Commands,
+    speed: &BTreeMap<u32, SpeedRow>,
+    criterion: Option<&BTreeMap<String, f64>>,
+) -> Result<Value> {
+    let root = project_root();
+    let dir = root.join("target/bench");
+    let key = root.join(format!("crates/core/tests/examples/rsa{RECORD_BITS}.pem"));
+    let formseal = root.join("target/release/formseal");
+    let sealed: Vec<String> = fs::read_to_string(dir.join("sealed.jwe"))?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    ensure!(
+        !sealed.is_empty(),
+        "no sealed envelopes in target/bench/sealed.jwe"
+    );
+    let many = dir.join("throughput.jwe");
+    let lines: Vec<&str> = sealed
+        .iter()
+        .cycle()
+        .take(THROUGHPUT_RECORDS)
+        .map(String::as_str)
+        .collect();
+    fs::write(&many, lines.join("\n") + "\n")?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+
+    let rate = |threads: usize| -> Result<f64> {
+        let records = dir.join(format!("throughput-{threads}.jsonl"));
+        eprintln!(
+            "$ RAYON_NUM_THREADS={threads} formseal decrypt --quiet --key {} {} > {}",
+            shown(&key),
+            shown(&many),
+            shown(&records)
+        );
+        let mut cmd = shell::command(&formseal);
+        cmd.env("RAYON_NUM_THREADS", threads.to_string());
+        cmd.args(["decrypt", "--quiet", "--key"])
+            .arg(&key)
+            .arg(&many);
+        cmd.stdout(fs::File::create(&records)?)
+            .stderr(Stdio::null());
+        let timer = Instant::now();
+        let status = cmd.status().context("could not start formseal decrypt")?;
+        let wall = timer.elapsed().as_secs_f64();
+        ensure!(status.success(), "formseal decrypt failed ({status})");
+        let opened = fs::read_to_string(&records)?.lines().count();
+        ensure!(
+            opened == THROUGHPUT_RECORDS,
+            "formseal decrypt opened {opened} of {THROUGHPUT_RECORDS} records"
+        );
+        Ok(THROUGHPUT_RECORDS as f64 / wall)
+    };
+    let one = rate(1)?;
+    let all = rate(cores)?;
+    let openssl_ops = 1.0 / speed[&RECORD_BITS].private.0;
+    let pkeyutl = RECORDS as f64 / commands.openssl.as_secs_f64();
+    let goal = cores as f64 * GOAL_PER_CORE * openssl_ops;
+    let mut report = json!({
+        "records": THROUGHPUT_RECORDS,
+        "bits": RECORD_BITS,
+        "cores": cores,
+        "records_per_s_1_thread": one,
+        "records_per_s_all_threads": all,
+        "openssl_private_ops_per_s": openssl_ops,
+        "openssl_private_ops_measure": format!("openssl speed rsa{RECORD_BITS} {}", speed[&RECORD_BITS].private.1),
+        "openssl_pkeyutl_records_per_s": pkeyutl,
+        "ratio_1_thread_to_openssl_private_ops": one / openssl_ops,
+        "ratio_all_threads_to_openssl_pkeyutl": all / pkeyutl,
+        "goal_records_per_s": goal,
+        "goal": format!("cores x {GOAL_PER_CORE} x openssl private-key ops/s"),
+        "ratio_goal": all / goal,
+        "goal_met": all >= goal,
+    });
+    if let Some(criterion) = criterion {
+        let ours = criterion
+            .get(&format!("oaep-decrypt/rsa{RECORD_BITS}"))
+            .copied();
+        let rsa_crate = criterion
+            .get(&format!("oaep-decrypt/rsa-crate-rsa{RECORD_BITS}"))
+            .copied();
+        if let (Some(ours), Some(rsa_crate)) = (ours, rsa_crate) {
+            report["oaep_decrypt_seconds"] = json!({
+                "aws_lc_rs": ours,
+                "rsa_crate_0_10": rsa_crate,
+                "openssl_speed": speed[&RECORD_BITS].private.0,
+            });
+            report["ratio_rsa_crate_to_aws_lc_rs"] = json!(rsa_crate / ours);
+        }
+    }
+    Ok(report)
+}
+
+/// The throughput table.
+fn print_throughput(report: &Value) {
+    let f = |key: &str| report[key].as_f64().unwrap_or(f64::NAN);
+    println!();
+    println!(
+        "{:<60} {:>12} {:>8}",
+        format!("decrypt {THROUGHPUT_RECORDS} records, rsa{RECORD_BITS}"),
+        "records/s",
+        "ratio"
+    );
+    println!(
+        "{:<60} {:>12.0} {:>7.2}x",
+        "formseal decrypt, 1 thread (vs openssl speed private ops/s)",
+        f("records_per_s_1_thread"),
+        f("ratio_1_thread_to_openssl_private_ops")
+    );
+    println!(
+        "{:<60} {:>12.0} {:>7.2}x",
+        format!(
+            "formseal decrypt, all {} threads (vs the goal)",
+            report["cores"].as_u64().unwrap_or(0)
+        ),
+        f("records_per_s_all_threads"),
+        f("ratio_goal")
+    );
+    println!(
+        "{:<60} {:>12.0}",
+        "goal: cores x 0.8 x openssl private-key ops/s",
+        f("goal_records_per_s")
+    );
+    println!(
+        "{:<60} {:>12.0}",
+        "openssl speed, private-key ops/s (one core)",
+        f("openssl_private_ops_per_s")
+    );
+    println!(
+        "{:<60} {:>12.0}",
+        "openssl pkeyutl -decrypt, one process a record",
+        f("openssl_pkeyutl_records_per_s")
+    );
+    if let Some(ops) = report.get("oaep_decrypt_seconds") {
+        let s = |key: &str| ops[key].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "{:<60} {:>12}",
+            "RSA-OAEP decrypt alone: aws-lc-rs (used)",
+            seconds(s("aws_lc_rs"))
+        );
+        println!(
+            "{:<60} {:>12} {:>7.2}x",
+            "RSA-OAEP decrypt alone: rsa 0.10 (before)",
+            seconds(s("rsa_crate_0_10")),
+            f("ratio_rsa_crate_to_aws_lc_rs")
+        );
+        println!(
+            "{:<60} {:>12}",
+            "RSA private-key operation: openssl speed",
+            seconds(s("openssl_speed"))
+        );
+    }
 }
 
 /// Builds the widget and the `formseal` binary, then times the survey UI with 10 and 200

@@ -44,8 +44,8 @@ enum Task {
     Size,
     /// Build the widget, make a dev key and serve the demo shop with the collector.
     Demo(demo::Args),
-    /// Run the benchmarks.
-    Bench,
+    /// Run the benchmarks (`decrypt`: only the decryption throughput).
+    Bench(bench::Args),
     /// Load-test the collector on SQLite and PostgreSQL against a bare axum insert (ratios).
     BenchCollector(bench_collector::Args),
     /// Check dependencies with cargo-deny (licences, bans, sources; advisories when the
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         Task::Wasm => wasm::run(),
         Task::Size => size::run(),
         Task::Demo(args) => demo::run(&args),
-        Task::Bench => bench::run(),
+        Task::Bench(args) => bench::run(&args),
         Task::BenchCollector(args) => bench_collector::run(&args),
         Task::Deny => deny::run(),
         Task::Fuzz(args) => fuzz::run(&args),

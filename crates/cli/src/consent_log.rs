@@ -5,13 +5,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use std::io::Write;
+
+use anyhow::Context;
 use formseal_core::envelope::{Envelope, EnvelopeKind};
 use serde_json::Value;
 
 use crate::Hinted;
 use crate::decrypt::{self, Source};
 use crate::passphrase::KeyArgs;
-use crate::table::{self, Format};
+use crate::spool::Spool;
+use crate::table::{self, Format, Table};
 
 /// Write the consent log: every grant, change and withdrawal, per subject, in time order.
 ///
@@ -72,7 +76,8 @@ const COLUMNS: [&str; 12] = [
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let key = args.key.load()?;
-    let mut records = Vec::new();
+    // Sorting needs every record first: they wait in a temporary database, not in memory.
+    let mut spool = Spool::new()?;
     let mut other_kinds = BTreeMap::<String, usize>::new();
     // The audit log says that one subject was looked up, not who: it is kept in plaintext.
     let detail = if args.subject.is_some() || args.record.is_some() {
@@ -86,10 +91,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             EnvelopeKind::Consent | EnvelopeKind::Withdrawal
         ) {
             *other_kinds.entry(kind_name(envelope.kind)).or_default() += 1;
-        } else {
-            records.push(envelope);
+            return Ok(());
         }
-        Ok(())
+        // `at` is RFC 3339 UTC to the hour, so text order is time order; records of the same
+        // hour keep the order they arrived in.
+        let sort = format!("{}\u{0}{}", envelope.subject, envelope.at);
+        spool.push(&sort, &envelope.id, &envelope)
     })?;
     let left_out: usize = other_kinds.values().sum();
     if left_out > 0 {
@@ -106,10 +113,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let subject = match (&args.subject, &args.record) {
         (Some(subject), _) => Some(subject.clone()),
         (None, Some(record)) => Some(
-            records
-                .iter()
-                .find(|r| r.id == *record)
-                .map(|r| r.subject.clone())
+            spool
+                .find::<Envelope>(record)?
+                .map(|r| r.subject)
                 .ok_or_else(|| {
                     Hinted::error(
                         format!("no consent or withdrawal record has the id {record}"),
@@ -120,43 +126,49 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         ),
         (None, None) => None,
     };
-    if let Some(subject) = subject {
-        let before = records.len();
-        records.retain(|r| r.subject == subject);
-        let others = before - records.len();
-        eprintln!(
-            "left out {others} consent record{} of other subjects; {} of subject {subject}",
-            plural(others),
-            records.len()
-        );
-    }
 
     let columns: Vec<String> = COLUMNS.iter().map(|c| (*c).to_string()).collect();
-    table::write(
-        args.out.as_deref(),
-        args.format,
-        &columns,
-        &log_rows(records),
-    )?;
+    let mut sink = table::open_sink(args.out.as_deref())?;
+    let mut table = Table::new(&mut sink, args.format, columns)?;
+    let (mut kept, mut others) = (0usize, 0usize);
+    let mut log = Log::default();
+    spool.for_each_sorted(&mut |record: Envelope| {
+        if subject.as_ref().is_some_and(|s| *s != record.subject) {
+            others += 1;
+            return Ok(());
+        }
+        kept += 1;
+        table.row(&log.row(&record))
+    })?;
+    table.finish()?;
+    sink.flush().context("cannot write the output")?;
+    if let Some(subject) = subject {
+        eprintln!(
+            "left out {others} consent record{} of other subjects; {kept} of subject {subject}",
+            plural(others),
+        );
+    }
     decrypt::summarise(&tally, &key)
 }
 
-/// The rows of the log: grouped by subject, in time order, each with its change against the
-/// subject's consent before it.
-fn log_rows(mut records: Vec<Envelope>) -> Vec<Vec<Value>> {
-    // `at` is RFC 3339 UTC to the hour, so text order is time order. The sort is stable: records
-    // of the same hour keep the order they arrived in.
-    records.sort_by(|a, b| (&a.subject, &a.at).cmp(&(&b.subject, &b.at)));
-    let mut rows = Vec::with_capacity(records.len());
-    let mut subject: Option<&str> = None;
-    let mut before = BTreeSet::<&str>::new();
-    for record in &records {
-        if subject != Some(record.subject.as_str()) {
-            subject = Some(&record.subject);
-            before.clear();
+/// The log as it is written: records come grouped by subject and in time order, and each row
+/// carries its change against the subject's consent before it.
+#[derive(Debug, Default)]
+struct Log {
+    subject: Option<String>,
+    /// The subject's granted purposes so far.
+    before: BTreeSet<String>,
+}
+
+impl Log {
+    fn row(&mut self, record: &Envelope) -> Vec<Value> {
+        if self.subject.as_deref() != Some(record.subject.as_str()) {
+            self.subject = Some(record.subject.clone());
+            self.before.clear();
         }
+        let before: BTreeSet<&str> = self.before.iter().map(String::as_str).collect();
         let change = Change::between(&before, record);
-        rows.push(vec![
+        let row = vec![
             record.subject.clone().into(),
             record.id.clone().into(),
             record.form.clone().into(),
@@ -169,10 +181,10 @@ fn log_rows(mut records: Vec<Envelope>) -> Vec<Vec<Value>> {
             record.consent.refused.clone().into(),
             change.newly_granted.clone().into(),
             change.withdrawn.clone().into(),
-        ]);
-        before = change.after;
+        ];
+        self.before = change.after.into_iter().map(str::to_owned).collect();
+        row
     }
-    rows
 }
 
 /// What one record changed in a subject's consent.

@@ -1,21 +1,28 @@
 //! `formseal decrypt`: opens sealed envelopes, one per line of a file or straight from the
 //! collector's store, with the private key and writes one JSON record per line. A record that
 //! cannot be opened is reported with its line number (or record id) and skipped; the others still
-//! come out. Key material never appears in any output. `export` reads envelopes the same way.
+//! come out. Key material never appears in any output. `export`, `consent-log`, `requests` and
+//! `subject` read envelopes the same way.
+//!
+//! Records are opened on every core (rayon) a batch at a time and handed on in the order they
+//! were read, so the output is the same as one thread's, and memory holds one batch, not the
+//! store.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use formseal_cli::serve::store::{Database, Store};
+use formseal_cli::serve::store::{Database, Selection, Store};
 use formseal_core::Error;
 use formseal_core::envelope::Envelope;
 use formseal_core::keys::PrivateKey;
 use formseal_core::time::Date;
+use rayon::prelude::*;
 
 use crate::audit::{self, Actor};
 use crate::passphrase::KeyArgs;
+use crate::progress::{Progress, ProgressArgs};
 use crate::{Hinted, shown};
 
 /// Decrypt sealed submissions into JSON lines.
@@ -71,7 +78,17 @@ pub(crate) struct Source {
 
     /// With --db, every run is recorded in the database's audit log under this name.
     #[command(flatten)]
-    actor: Actor,
+    pub(crate) actor: Actor,
+
+    #[command(flatten)]
+    pub(crate) progress: ProgressArgs,
+}
+
+impl Source {
+    /// The collector's store, when the envelopes come from there.
+    pub(crate) fn db(&self) -> Option<&Database> {
+        self.db.as_ref()
+    }
 }
 
 fn parse_day(text: &str) -> Result<Date, String> {
@@ -147,12 +164,21 @@ pub(crate) fn open_all(
     detail: String,
     each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
 ) -> anyhow::Result<Tally> {
-    let mut tally = Tally::default();
     if let Some(db) = &source.db {
         let store = audit::open_store(db)?;
-        let read = open_stored(&*store, source.since, key, &mut tally, &mut |record| {
-            each(record.envelope)
-        });
+        let selection = Selection {
+            since: source.since,
+            span: None,
+        };
+        let mut tally = Tally::default();
+        let read = open_stored(
+            &*store,
+            selection,
+            key,
+            source.progress,
+            &mut tally,
+            &mut |record| each(record.envelope),
+        );
         let mut what = vec![format!("kid {}", key.kid())];
         if let Some(since) = source.since {
             what.push(format!("since {since}"));
@@ -165,6 +191,18 @@ pub(crate) fn open_all(
         read?;
         return Ok(tally);
     }
+    open_files(source, key, each)
+}
+
+/// Opens every envelope of the files (or stdin) of `source`.
+pub(crate) fn open_files(
+    source: &Source,
+    key: &PrivateKey,
+    each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
+) -> anyhow::Result<Tally> {
+    let progress = Progress::new(source.progress, None);
+    let mut batch = Batch::new(key, &progress);
+    let mut each = |(), envelope| each(envelope);
     for path in &source.inputs {
         let input: Box<dyn BufRead> = if path == Path::new("-") {
             Box::new(io::stdin().lock())
@@ -174,9 +212,11 @@ pub(crate) fn open_all(
         };
         // With several files a line number alone does not say where the bad line is.
         let file = (source.inputs.len() > 1).then(|| format!("{}: ", shown(path)));
-        decrypt_lines(input, file.as_deref().unwrap_or(""), key, &mut tally, each)?;
+        decrypt_lines(input, file.as_deref().unwrap_or(""), &mut batch, &mut each)?;
     }
-    Ok(tally)
+    batch.finish(&mut each)?;
+    progress.finish();
+    Ok(batch.into_tally())
 }
 
 /// Prints how many records were opened; an error (with a hint about keys) when some failed.
@@ -228,16 +268,118 @@ impl Tally {
     fn total(&self) -> usize {
         self.opened + self.failed
     }
+
+    /// How many could not be opened.
+    pub(crate) fn failed(&self) -> usize {
+        self.failed
+    }
 }
 
-/// Opens every non-blank line of `input`, one at a time so files of any size stream through;
-/// problems are reported as `{file}line N`.
+/// Envelopes waiting to be opened, each with where it came from (`label`, for messages) and
+/// what the caller keeps with it (`place`).
+struct Sealed<T> {
+    label: String,
+    jwe: String,
+    place: T,
+}
+
+/// Opens envelopes on every core a batch at a time and hands the opened ones on in the order
+/// they were pushed, so that the output does not depend on the number of threads.
+pub(crate) struct Batch<'k, T> {
+    key: &'k PrivateKey,
+    progress: &'k Progress,
+    pending: Vec<Sealed<T>>,
+    /// Envelopes a batch holds: enough to keep every thread busy while the batch ends, few
+    /// enough that a store of any size streams through.
+    size: usize,
+    tally: Tally,
+}
+
+impl<'k, T: Send + Sync> Batch<'k, T> {
+    pub(crate) fn new(key: &'k PrivateKey, progress: &'k Progress) -> Self {
+        let size = rayon::current_num_threads().max(1) * 32;
+        Self {
+            key,
+            progress,
+            pending: Vec::with_capacity(size),
+            size,
+            tally: Tally::default(),
+        }
+    }
+
+    /// Queues one envelope; opens the batch once it is full.
+    pub(crate) fn push(
+        &mut self,
+        label: String,
+        jwe: String,
+        place: T,
+        each: &mut dyn FnMut(T, Envelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.pending.push(Sealed { label, jwe, place });
+        if self.pending.len() >= self.size {
+            self.open_pending(each)?;
+        }
+        Ok(())
+    }
+
+    /// Opens what is left.
+    pub(crate) fn finish(
+        &mut self,
+        each: &mut dyn FnMut(T, Envelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.open_pending(each)
+    }
+
+    /// What was opened and what failed, so far.
+    pub(crate) fn into_tally(self) -> Tally {
+        self.tally
+    }
+
+    fn open_pending(
+        &mut self,
+        each: &mut dyn FnMut(T, Envelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let (key, progress) = (self.key, self.progress);
+        let opened: Vec<Result<Envelope, Error>> = self
+            .pending
+            .par_iter()
+            .map(|sealed| {
+                let opened = Envelope::open(&sealed.jwe, key);
+                progress.inc();
+                opened
+            })
+            .collect();
+        for (sealed, opened) in self.pending.drain(..).zip(opened) {
+            match opened {
+                Ok(envelope) => {
+                    self.tally.opened += 1;
+                    each(sealed.place, envelope)?;
+                }
+                Err(err) => {
+                    self.tally.failed += 1;
+                    let label = sealed.label;
+                    if matches!(err, Error::NoRecipient { .. }) {
+                        self.tally.other_key += 1;
+                        progress.suspend(|| {
+                            eprintln!("{label}: cannot open envelope: sealed to another key");
+                        });
+                    } else {
+                        progress.suspend(|| eprintln!("{label}: {err}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Opens every non-blank line of `input`, a batch at a time so files of any size stream
+/// through; problems are reported as `{file}line N`.
 fn decrypt_lines(
     mut input: impl BufRead,
     file: &str,
-    key: &PrivateKey,
-    tally: &mut Tally,
-    each: &mut dyn FnMut(Envelope) -> anyhow::Result<()>,
+    batch: &mut Batch<'_, ()>,
+    each: &mut dyn FnMut((), Envelope) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut buffer = Vec::new();
     let mut number = 0usize;
@@ -251,17 +393,19 @@ fn decrypt_lines(
         }
         number += 1;
         let Ok(line) = std::str::from_utf8(&buffer) else {
-            tally.failed += 1;
-            eprintln!("{file}line {number}: not a sealed envelope (the line is not UTF-8 text)");
+            batch.tally.failed += 1;
+            batch.progress.suspend(|| {
+                eprintln!(
+                    "{file}line {number}: not a sealed envelope (the line is not UTF-8 text)"
+                );
+            });
             continue;
         };
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        if let Some(envelope) = open_one(line, &format!("{file}line {number}"), key, tally) {
-            each(envelope)?;
-        }
+        batch.push(format!("{file}line {number}"), line.to_owned(), (), each)?;
     }
 }
 
@@ -276,48 +420,40 @@ pub(crate) struct OpenedRecord {
     pub(crate) envelope: Envelope,
 }
 
-/// Opens every envelope of `store` received on or after `since` and hands each opened one, with
-/// its record id, to `each`; failures are reported on stderr by record id and counted.
+/// Opens every envelope of `store` that `selection` picks and hands each opened one, with its
+/// record id, to `each`; failures are reported on stderr by record id and counted in `tally`
+/// (also when `each` stops the run half-way). Shows a progress bar unless `progress` says not.
 pub(crate) fn open_stored(
     store: &dyn Store,
-    since: Option<Date>,
+    selection: Selection,
     key: &PrivateKey,
+    progress: ProgressArgs,
     tally: &mut Tally,
     each: &mut dyn FnMut(OpenedRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    store.for_each(since, &mut |stored| match open_one(
-        &stored.jwe,
-        &format!("record {}", stored.id),
-        key,
-        tally,
-    ) {
-        Some(envelope) => each(OpenedRecord {
-            id: stored.id,
-            received: stored.received,
+    let total = store.count_selected(selection)?;
+    let progress = Progress::new(progress, Some(total));
+    let mut batch = Batch::new(key, &progress);
+    let mut each = |(id, received), envelope| {
+        each(OpenedRecord {
+            id,
+            received,
             envelope,
-        }),
-        None => Ok(()),
-    })
-}
-
-/// Opens one envelope; a failure is reported under `label` and counted, not returned.
-fn open_one(jwe: &str, label: &str, key: &PrivateKey, tally: &mut Tally) -> Option<Envelope> {
-    match Envelope::open(jwe, key) {
-        Ok(envelope) => {
-            tally.opened += 1;
-            Some(envelope)
-        }
-        Err(err) => {
-            tally.failed += 1;
-            if matches!(err, Error::NoRecipient { .. }) {
-                tally.other_key += 1;
-                eprintln!("{label}: cannot open envelope: sealed to another key");
-            } else {
-                eprintln!("{label}: {err}");
-            }
-            None
-        }
-    }
+        })
+    };
+    let read = store
+        .for_each_selected(selection, &mut |stored| {
+            batch.push(
+                format!("record {}", stored.id),
+                stored.jwe,
+                (stored.id, stored.received),
+                &mut each,
+            )
+        })
+        .and_then(|()| batch.finish(&mut each));
+    progress.finish();
+    *tally = batch.into_tally();
+    read
 }
 
 fn plural(n: usize) -> &'static str {

@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 
 use anyhow::Context;
-use formseal_cli::serve::store::Database;
+use formseal_cli::serve::store::{Database, Selection};
 use formseal_core::envelope::EnvelopeKind;
 use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::decrypt::{Tally, open_stored, summarise};
 use crate::passphrase::KeyArgs;
+use crate::progress::ProgressArgs;
 use crate::subject::{ERASE_ACTION, EXPORT_ACTION, subject_tag};
 
 /// List the open privacy requests: access and erasure requests not answered yet.
@@ -36,6 +37,9 @@ pub(crate) struct Args {
 
     #[command(flatten)]
     actor: Actor,
+
+    #[command(flatten)]
+    progress: ProgressArgs,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
@@ -60,36 +64,44 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut tally = Tally::default();
     let mut open = 0u64;
-    open_stored(&*store, None, &key, &mut tally, &mut |record| {
-        let envelope = &record.envelope;
-        if !envelope.kind.is_request() {
-            return Ok(());
-        }
-        // Envelope times are whole hours and audit times seconds, both RFC 3339 UTC: text order
-        // is time order.
-        let action = match envelope.kind {
-            EnvelopeKind::AccessRequest => EXPORT_ACTION,
-            _ => ERASE_ACTION,
-        };
-        let done = answered
-            .get(&(action.to_owned(), subject_tag(&envelope.subject)))
-            .is_some_and(|at| at.as_str() >= envelope.at.as_str());
-        if done {
-            return Ok(());
-        }
-        open += 1;
-        let line = json!({
-            "record": record.id,
-            "received": record.received,
-            "kind": envelope.kind,
-            "at": envelope.at,
-            "form": envelope.form,
-            "subject": envelope.subject,
-            "values": envelope.values,
-        });
-        serde_json::to_writer(&mut out, &line).context("cannot write to stdout")?;
-        out.write_all(b"\n").context("cannot write to stdout")
-    })?;
+    let all = Selection::default();
+    open_stored(
+        &*store,
+        all,
+        &key,
+        args.progress,
+        &mut tally,
+        &mut |record| {
+            let envelope = &record.envelope;
+            if !envelope.kind.is_request() {
+                return Ok(());
+            }
+            // Envelope times are whole hours and audit times seconds, both RFC 3339 UTC: text order
+            // is time order.
+            let action = match envelope.kind {
+                EnvelopeKind::AccessRequest => EXPORT_ACTION,
+                _ => ERASE_ACTION,
+            };
+            let done = answered
+                .get(&(action.to_owned(), subject_tag(&envelope.subject)))
+                .is_some_and(|at| at.as_str() >= envelope.at.as_str());
+            if done {
+                return Ok(());
+            }
+            open += 1;
+            let line = json!({
+                "record": record.id,
+                "received": record.received,
+                "kind": envelope.kind,
+                "at": envelope.at,
+                "form": envelope.form,
+                "subject": envelope.subject,
+                "values": envelope.values,
+            });
+            serde_json::to_writer(&mut out, &line).context("cannot write to stdout")?;
+            out.write_all(b"\n").context("cannot write to stdout")
+        },
+    )?;
     out.flush().context("cannot write to stdout")?;
     store.append_audit(&args.actor.entry(
         "requests",

@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use formseal_cli::serve::now_rfc3339;
-use formseal_cli::serve::store::{Database, Store};
+use formseal_cli::serve::store::{Database, Selection, Store};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor};
 use crate::decrypt::{OpenedRecord, Tally, open_stored, summarise};
 use crate::passphrase::KeyArgs;
+use crate::progress::ProgressArgs;
 use crate::{Hinted, shown};
 
 /// Gather every record of one visitor into one JSON file, to answer an access request.
@@ -47,6 +48,9 @@ pub(crate) struct SubjectArgs {
 
     #[command(flatten)]
     actor: Actor,
+
+    #[command(flatten)]
+    progress: ProgressArgs,
 }
 
 /// Delete every record of one visitor from the collector's database, to answer an erasure
@@ -74,6 +78,9 @@ pub(crate) struct EraseArgs {
 
     #[command(flatten)]
     actor: Actor,
+
+    #[command(flatten)]
+    progress: ProgressArgs,
 }
 
 /// How the audit log names a subject: a hash of the id, so the log itself identifies no one but
@@ -93,7 +100,7 @@ pub(crate) const ERASE_ACTION: &str = "erase";
 pub(crate) fn run_subject(args: &SubjectArgs) -> anyhow::Result<()> {
     let key = args.key.load()?;
     let store = audit::open_store(&args.db)?;
-    let (records, tally) = gather(&*store, &key, &args.subject)?;
+    let (records, tally) = gather(&*store, &key, &args.subject, args.progress)?;
     let document = json!({
         "subject": args.subject,
         "exported": now_rfc3339(),
@@ -121,7 +128,7 @@ pub(crate) fn run_subject(args: &SubjectArgs) -> anyhow::Result<()> {
 pub(crate) fn run_erase(args: &EraseArgs) -> anyhow::Result<()> {
     let key = args.key.load()?;
     let store = audit::open_store(&args.db)?;
-    let (records, tally) = gather(&*store, &key, &args.subject)?;
+    let (records, tally) = gather(&*store, &key, &args.subject, args.progress)?;
     let ids: Vec<String> = records.into_iter().map(|r| r.id).collect();
     let deleted = store.delete(
         &ids,
@@ -143,10 +150,12 @@ fn gather(
     store: &dyn Store,
     key: &formseal_core::keys::PrivateKey,
     subject: &str,
+    progress: ProgressArgs,
 ) -> anyhow::Result<(Vec<OpenedRecord>, Tally)> {
     let mut tally = Tally::default();
     let mut found = Vec::new();
-    open_stored(store, None, key, &mut tally, &mut |record| {
+    let all = Selection::default();
+    open_stored(store, all, key, progress, &mut tally, &mut |record| {
         if record.envelope.subject == subject {
             found.push(record);
         }

@@ -30,54 +30,90 @@ impl Format {
     }
 }
 
-/// Writes `rows` (values in `columns` order) to `--out` (created readable by its owner only:
-/// it holds personal data) or to stdout.
-pub(crate) fn write(
-    out: Option<&Path>,
-    format: Format,
-    columns: &[String],
-    rows: &[Vec<Value>],
-) -> anyhow::Result<()> {
+/// `--out` (created or truncated, readable by its owner only: it holds personal data), or
+/// stdout.
+pub(crate) fn open_sink(out: Option<&Path>) -> anyhow::Result<BufWriter<Box<dyn Write>>> {
     let sink: Box<dyn Write> = match out {
         Some(path) => Box::new(create_private(path)?),
         None => Box::new(io::stdout().lock()),
     };
-    let mut sink = BufWriter::new(sink);
-    match format {
-        Format::Csv => write_csv(&mut sink, columns, rows),
-        Format::Jsonl => write_jsonl(&mut sink, columns, rows),
-    }
-    .and_then(|()| sink.flush().map_err(Into::into))
-    .context("cannot write the output")
+    Ok(BufWriter::new(sink))
 }
 
-fn write_csv(out: &mut impl Write, columns: &[String], rows: &[Vec<Value>]) -> anyhow::Result<()> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    writer.write_record(columns)?;
-    for row in rows {
-        writer.write_record(row.iter().map(cell))?;
-    }
-    writer.flush()?;
-    Ok(())
+/// A table being written row by row, so that a store of any size streams through.
+pub(crate) struct Table<'w> {
+    columns: Vec<String>,
+    out: Out<'w>,
+    rows: u64,
 }
 
-fn write_jsonl(
-    out: &mut impl Write,
-    columns: &[String],
-    rows: &[Vec<Value>],
-) -> anyhow::Result<()> {
-    for row in rows {
-        let object: Map<String, Value> = columns.iter().cloned().zip(row.iter().cloned()).collect();
-        serde_json::to_writer(&mut *out, &object)?;
-        out.write_all(b"\n")?;
+enum Out<'w> {
+    Csv(Box<csv::Writer<&'w mut dyn Write>>),
+    Jsonl(&'w mut dyn Write),
+}
+
+impl<'w> Table<'w> {
+    /// Starts a table on `sink`; CSV writes its header row at once.
+    pub(crate) fn new(
+        sink: &'w mut dyn Write,
+        format: Format,
+        columns: Vec<String>,
+    ) -> anyhow::Result<Self> {
+        let out = match format {
+            Format::Csv => {
+                let mut writer = csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::CRLF)
+                    .from_writer(sink);
+                writer
+                    .write_record(&columns)
+                    .context("cannot write the output")?;
+                Out::Csv(Box::new(writer))
+            }
+            Format::Jsonl => Out::Jsonl(sink),
+        };
+        Ok(Self {
+            columns,
+            out,
+            rows: 0,
+        })
     }
-    Ok(())
+
+    /// How many rows were written.
+    pub(crate) fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// One row, its values in the order of the columns.
+    pub(crate) fn row(&mut self, row: &[Value]) -> anyhow::Result<()> {
+        self.rows += 1;
+        match &mut self.out {
+            Out::Csv(writer) => writer.write_record(row.iter().map(cell))?,
+            Out::Jsonl(out) => {
+                let object: Map<String, Value> = self
+                    .columns
+                    .iter()
+                    .cloned()
+                    .zip(row.iter().cloned())
+                    .collect();
+                serde_json::to_writer(&mut **out, &object)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes what is buffered into the sink (which the caller flushes and closes).
+    pub(crate) fn finish(self) -> anyhow::Result<()> {
+        match self.out {
+            Out::Csv(mut writer) => writer.flush(),
+            Out::Jsonl(out) => out.flush(),
+        }
+        .context("cannot write the output")
+    }
 }
 
 /// One CSV cell: text as is, lists joined with `;`, nothing for null.
-fn cell(value: &Value) -> String {
+pub(crate) fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -87,7 +123,7 @@ fn cell(value: &Value) -> String {
 }
 
 /// Creates (or truncates) the output file, readable by its owner only.
-fn create_private(path: &Path) -> anyhow::Result<File> {
+pub(crate) fn create_private(path: &Path) -> anyhow::Result<File> {
     let mut options = File::options();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -118,14 +154,21 @@ mod tests {
             vec![json!("a,1"), json!(["x", "y"])],
             vec![json!("b"), json!([])],
         ];
-        let mut csv = Vec::new();
-        write_csv(&mut csv, &columns, &rows).unwrap();
+        let write = |format| {
+            let mut out = Vec::new();
+            let mut table = Table::new(&mut out, format, columns.to_vec()).unwrap();
+            for row in &rows {
+                table.row(row).unwrap();
+            }
+            table.finish().unwrap();
+            out
+        };
+        let csv = write(Format::Csv);
         assert_eq!(
             String::from_utf8(csv).unwrap(),
             "id,granted\r\n\"a,1\",x;y\r\nb,\r\n"
         );
-        let mut jsonl = Vec::new();
-        write_jsonl(&mut jsonl, &columns, &rows).unwrap();
+        let jsonl = write(Format::Jsonl);
         let objects: Vec<Value> = String::from_utf8(jsonl)
             .unwrap()
             .lines()

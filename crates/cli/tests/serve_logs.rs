@@ -13,7 +13,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use formseal_cli::serve::store::{
-    AuditEntry, AuditRecord, DeadLetter, Delivery, Expired, Inserted, NewEnvelope, StoredEnvelope,
+    AuditEntry, AuditRecord, Cursor, DeadLetter, Delivery, Expired, Inserted, NewEnvelope,
+    Selection, StoredEnvelope,
 };
 use formseal_cli::serve::{AcceptedForms, AppOptions, AppState, SqliteStore, Store, app};
 use formseal_core::time::Date;
@@ -60,15 +61,24 @@ impl Store for BrokenStore {
     fn insert(&self, _: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
         Err(anyhow::anyhow!("disk on fire"))
     }
-    fn for_each(
+    fn for_each_selected(
         &self,
-        _: Option<Date>,
+        _: Selection,
         _: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         Ok(())
     }
     fn count(&self) -> anyhow::Result<u64> {
         Ok(0)
+    }
+    fn count_selected(&self, _: Selection) -> anyhow::Result<u64> {
+        Ok(0)
+    }
+    fn cursor(&self, _: &str) -> anyhow::Result<Cursor> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn advance_cursor(&self, _: &Cursor, _: &AuditEntry) -> anyhow::Result<()> {
+        Err(anyhow::anyhow!("disk on fire"))
     }
     fn expired(&self, _: Date) -> anyhow::Result<Expired> {
         Ok(Expired::default())

@@ -13,12 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use formseal_cli::serve::Database;
 use formseal_cli::serve::store::{
-    AuditEntry, Expired, Inserted, NewEnvelope, Store, StoredEnvelope,
+    AuditEntry, Cursor, CursorMoved, Expired, Inserted, NewEnvelope, Selection, Store,
+    StoredEnvelope,
 };
 use formseal_core::time::Date;
 
 mod common;
-use common::stores::{TestStore, test_stores};
+use common::stores::{TestStore, postgres_store, test_stores};
 
 fn date(s: &str) -> Date {
     Date::parse(s).unwrap()
@@ -464,4 +465,175 @@ fn the_outbox_leases_retries_gives_up_and_requeues() {
         assert!(store.dead_letters().unwrap().is_empty());
         assert_eq!(claim(3_000), [("b".into(), "jwe-b".into(), 1)]);
     }
+}
+
+fn ids_in(store: &dyn Store, cursor: &Cursor) -> Vec<String> {
+    let mut ids = Vec::new();
+    store
+        .for_each_selected(
+            Selection {
+                since: None,
+                span: Some(cursor.span),
+            },
+            &mut |row| {
+                ids.push(row.id);
+                Ok(())
+            },
+        )
+        .unwrap();
+    ids
+}
+
+fn audit_actions(store: &dyn Store) -> Vec<(String, String)> {
+    let mut log = Vec::new();
+    store
+        .for_each_audit(&mut |line| {
+            log.push((line.entry.action, line.entry.detail));
+            Ok(())
+        })
+        .unwrap();
+    log
+}
+
+/// `export --new`'s cursor: it starts before everything, hands a span once, moves only with its
+/// audit line, refuses a stale move, and a position is never given twice, not even after the
+/// newest envelope was erased (SQLite would give its rowid again).
+#[test]
+fn an_export_cursor_hands_every_envelope_once() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = vec!["k".to_string()];
+        let empty = store.cursor("hubspot:newsletter").unwrap();
+        assert_eq!((empty.span.after, empty.span.up_to), (0, 0), "{}", t.kind);
+        assert!(ids_in(&*store, &empty).is_empty());
+
+        for id in ["a", "b", "c"] {
+            store
+                .insert(&envelope(id, id, &kids, "2026-11-24"))
+                .unwrap();
+        }
+        let first = store.cursor("hubspot:newsletter").unwrap();
+        assert_eq!(ids_in(&*store, &first), ["a", "b", "c"], "{}", t.kind);
+        assert_eq!(
+            store
+                .count_selected(Selection {
+                    since: None,
+                    span: Some(first.span)
+                })
+                .unwrap(),
+            3
+        );
+        // Another cursor is another destination: it starts at 0 too.
+        assert_eq!(store.cursor("mailchimp").unwrap().span.after, 0);
+        store
+            .advance_cursor(
+                &first,
+                &AuditEntry {
+                    detail: "cursor hubspot:newsletter".into(),
+                    ..audit("export")
+                },
+            )
+            .unwrap();
+        let second = store.cursor("hubspot:newsletter").unwrap();
+        assert_eq!(second.span.after, first.span.up_to);
+        assert!(
+            ids_in(&*store, &second).is_empty(),
+            "{}: nothing new",
+            t.kind
+        );
+
+        // A stale cursor (another export moved it meanwhile) moves nothing and logs nothing.
+        let err = store.advance_cursor(&first, &audit("export")).unwrap_err();
+        assert!(err.downcast_ref::<CursorMoved>().is_some(), "{err:#}");
+        assert_eq!(audit_actions(&*store).len(), 1, "{}", t.kind);
+
+        // The newest envelope is erased, a new one arrives: it is new to the cursor.
+        store.delete(&["c".to_string()], &audit("erase")).unwrap();
+        store
+            .insert(&envelope("d", "d", &kids, "2026-11-25"))
+            .unwrap();
+        let third = store.cursor("hubspot:newsletter").unwrap();
+        assert_eq!(ids_in(&*store, &third), ["d"], "{}", t.kind);
+        assert!(third.span.after < third.span.up_to);
+    }
+}
+
+/// Two exports at once read the same cursor: exactly one of them may move it.
+#[test]
+fn of_two_exports_at_once_only_one_moves_the_cursor() {
+    for t in test_stores() {
+        let kids = vec!["k".to_string()];
+        let store = t.db.open().unwrap();
+        store
+            .insert(&envelope("a", "a", &kids, "2026-11-24"))
+            .unwrap();
+        let seen: Vec<_> = (0..2)
+            .map(|_| t.db.open().unwrap().cursor("csv").unwrap())
+            .collect();
+        let outcomes: Vec<bool> = seen
+            .into_iter()
+            .map(|cursor| {
+                let db = t.db.clone();
+                std::thread::spawn(move || {
+                    let store = db.open().unwrap();
+                    store.advance_cursor(&cursor, &audit("export")).is_ok()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(
+            outcomes.iter().filter(|ok| **ok).count(),
+            1,
+            "{}: {outcomes:?}",
+            t.kind
+        );
+        assert_eq!(audit_actions(&*store).len(), 1);
+    }
+}
+
+/// On PostgreSQL, collectors' inserts commit in any order: a cursor read while an insert is
+/// still under way waits for it, so the envelope with the smaller number is not skipped.
+#[test]
+fn a_postgres_cursor_waits_for_inserts_under_way() {
+    let Some(t) = postgres_store() else { return };
+    let store = t.db.open().unwrap();
+    let kids = vec!["k".to_string()];
+    let Database::Postgres(url) = t.db.clone() else {
+        unreachable!()
+    };
+    // A collector's insert that has taken its number and not committed yet.
+    let (started, wait_started) = std::sync::mpsc::channel();
+    let (commit, wait_commit) = std::sync::mpsc::channel::<()>();
+    let slow = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = client.transaction().unwrap();
+        tx.batch_execute(
+            "INSERT INTO envelopes (id, form, kids, received, jwe) \
+             VALUES ('slow', 'f', 'k', '2026-11-24', 'x.y')",
+        )
+        .unwrap();
+        started.send(()).unwrap();
+        wait_commit.recv().unwrap();
+        tx.commit().unwrap();
+    });
+    wait_started.recv().unwrap();
+    // A later insert commits first.
+    store
+        .insert(&envelope("fast", "fast", &kids, "2026-11-24"))
+        .unwrap();
+    let reader = {
+        let db = t.db.clone();
+        std::thread::spawn(move || db.open().unwrap().cursor("csv").unwrap())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !reader.is_finished(),
+        "the cursor waits for the insert under way"
+    );
+    commit.send(()).unwrap();
+    slow.join().unwrap();
+    let cursor = reader.join().unwrap();
+    assert_eq!(ids_in(&*store, &cursor), ["slow", "fast"]);
 }

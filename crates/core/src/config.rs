@@ -105,6 +105,80 @@ pub struct FormConfig {
     /// Files and rankings are never kept.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub save_draft: bool,
+    /// How `formseal export --format hubspot|mailchimp` names this form's fields in a CRM's
+    /// contact import: per CRM, field id → column. Only the data team's `formseal` reads it.
+    #[cfg(feature = "export-columns")]
+    #[serde(default, skip_serializing_if = "ExportColumns::is_empty")]
+    pub export: ExportColumns,
+    /// The widget skips the export mapping unread: it is the data team's business.
+    #[cfg(not(feature = "export-columns"))]
+    #[serde(default, skip_serializing)]
+    pub export: serde::de::IgnoredAny,
+}
+
+/// Field ids that stand for a record's own facts in an export mapping, next to the form's fields.
+#[cfg(feature = "export-columns")]
+pub const RECORD_FACTS: [&str; 6] = ["@id", "@at", "@form", "@subject", "@granted", "@refused"];
+
+/// The CRM import columns of a form's fields (`"export"` in the config): for each CRM, field id
+/// (or one of [`RECORD_FACTS`], such as `@at`) → the column its values go in. Fields not named
+/// are left out of that CRM's export.
+#[cfg(feature = "export-columns")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportColumns {
+    /// HubSpot's contact import, e.g. `{"email": "Email", "name": "First Name"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hubspot: BTreeMap<String, String>,
+    /// Mailchimp's contact import, e.g. `{"email": "Email Address", "name": "First Name"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mailchimp: BTreeMap<String, String>,
+}
+
+#[cfg(feature = "export-columns")]
+impl ExportColumns {
+    /// Whether no CRM has a mapping.
+    pub fn is_empty(&self) -> bool {
+        self.hubspot.is_empty() && self.mailchimp.is_empty()
+    }
+
+    /// The problems of one CRM's mapping (`map`, reported under `path`) for `config`: a field id
+    /// that is neither a field of the form nor a record fact, an empty column name, or two fields
+    /// in one column. Also what `formseal export --map FILE` checks.
+    pub fn problems_of(
+        map: &BTreeMap<String, String>,
+        config: Option<&FormConfig>,
+        path: &str,
+    ) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut columns = BTreeMap::<&str, &str>::new();
+        for (field, column) in map {
+            let known = RECORD_FACTS.contains(&field.as_str())
+                || config.is_none_or(|c| c.fields.iter().any(|f| f.id == *field));
+            if !known {
+                problems.push(Problem::new(
+                    format!("{path}.{field}"),
+                    format!(
+                        "the form has no field {field:?} (map a field id, or one of {})",
+                        RECORD_FACTS.join(", ")
+                    ),
+                ));
+            }
+            if column.trim().is_empty() {
+                problems.push(Problem::new(
+                    format!("{path}.{field}"),
+                    "the column name must not be empty",
+                ));
+            } else if let Some(other) = columns.insert(column.as_str(), field.as_str()) {
+                problems.push(Problem::new(
+                    format!("{path}.{field}"),
+                    format!("the column {column:?} is the column of {other:?} too"),
+                ));
+            }
+        }
+        problems
+    }
 }
 
 /// One page (section) of a survey.
@@ -658,6 +732,20 @@ impl FormConfig {
         check.pages(self);
         check.reward(self);
         let mut problems = check.problems;
+        #[cfg(feature = "export-columns")]
+        {
+            let export = &self.export;
+            problems.extend(ExportColumns::problems_of(
+                &export.hubspot,
+                Some(self),
+                "export.hubspot",
+            ));
+            problems.extend(ExportColumns::problems_of(
+                &export.mailchimp,
+                Some(self),
+                "export.mailchimp",
+            ));
+        }
         problems.extend(crate::logic::problems(self));
         problems
     }

@@ -226,6 +226,9 @@ pub fn is_encrypted_pem(pem: &str) -> bool {
 mod private {
     use core::fmt;
 
+    use std::sync::Arc;
+
+    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey};
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::{self, DecodePrivateKey, EncodePrivateKey, LineEnding};
     use rsa::traits::PublicKeyParts;
@@ -237,10 +240,13 @@ mod private {
 
     /// An RSA private key (>= 2048 bits) that opens envelopes sealed to its public half.
     ///
-    /// Its `Debug` shows only the kid and the size, never key material.
+    /// Its `Debug` shows only the kid and the size, never key material. Cloning shares the
+    /// decrypting half, so every thread of a parallel decryption holds the same key.
     #[derive(Clone)]
     pub struct PrivateKey {
         key: rsa::PrivateKey,
+        /// The same key loaded into aws-lc, which does the private-key operation.
+        decrypting: Arc<OaepPrivateDecryptingKey>,
         public: RecipientKey,
     }
 
@@ -370,12 +376,18 @@ mod private {
         /// The error says nothing about why: OAEP padding failures must not be told apart.
         #[doc(hidden)]
         pub fn oaep_sha256_decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>> {
-            // The `open` feature turns on the rsa crate's `getrandom` feature, so this blinds the
-            // private-key operation with the OS RNG on top of crypto-bigint's constant-time
-            // modular exponentiation.
-            self.key
-                .oaep_decrypt::<sha2::Sha256>(ciphertext)
-                .map_err(|_| Error::Decrypt)
+            // aws-lc (BoringSSL's RSA) blinds the private-key operation and runs it in constant
+            // time, and checks the OAEP padding without branching on secret data: what the
+            // Marvin attack (RUSTSEC-2023-0071) exploits in the `rsa` crate's arithmetic is not
+            // used here at all.
+            let mut plaintext = vec![0u8; self.decrypting.min_output_size()];
+            let length = self
+                .decrypting
+                .decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut plaintext, None)
+                .map_err(|_| Error::Decrypt)?
+                .len();
+            plaintext.truncate(length);
+            Ok(plaintext)
         }
 
         fn from_rsa(key: rsa::PrivateKey) -> Result<Self> {
@@ -390,7 +402,20 @@ mod private {
             }
             let public = RecipientKey::from_rsa(key.to_public_key())?;
             debug_assert_eq!(public.rsa().n_bytes(), key.n_bytes());
-            Ok(Self { key, public })
+            // The DER is wiped when it is dropped.
+            let der = key
+                .to_pkcs8_der()
+                .map_err(|err| Error::Key(format!("cannot encode private key: {err}")))?;
+            let unusable =
+                |err: &dyn fmt::Display| Error::Key(format!("not a usable rsa private key: {err}"));
+            let decrypting = PrivateDecryptingKey::from_pkcs8(der.as_bytes())
+                .map_err(|e| unusable(&e))
+                .and_then(|k| OaepPrivateDecryptingKey::new(k).map_err(|e| unusable(&e)))?;
+            Ok(Self {
+                key,
+                decrypting: Arc::new(decrypting),
+                public,
+            })
         }
     }
 }

@@ -87,6 +87,50 @@ pub struct AuditRecord {
     pub entry: AuditEntry,
 }
 
+/// Which stored envelopes a read goes through; always in the order they arrived.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only envelopes received on or after this day.
+    pub since: Option<Date>,
+    /// Only envelopes in this part of the order of arrival (an export cursor's).
+    pub span: Option<Span>,
+}
+
+/// A part of the store's order of arrival: the envelopes after position `after`, up to and
+/// including `up_to`. Positions are never given twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The last position already handed (0: none).
+    pub after: i64,
+    /// The newest position to hand now.
+    pub up_to: i64,
+}
+
+/// An export cursor as read before an export: where it stands (`span.after`) and the newest
+/// envelope whose predecessors have all been stored (`span.up_to`), so that every envelope of
+/// the span can be read now and none can arrive in it later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// The cursor's name (one per export destination).
+    pub name: String,
+    /// What an export hands now.
+    pub span: Span,
+}
+
+/// [`Store::advance_cursor`] found the cursor moved by another export since it was read.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the export cursor {name:?} was moved by another export while this one ran (from {expected} to {found})"
+)]
+pub struct CursorMoved {
+    /// The cursor.
+    pub name: String,
+    /// Where it stood when this export read it.
+    pub expected: i64,
+    /// Where it stands now.
+    pub found: i64,
+}
+
 /// What a purge finds: expired envelopes, and envelopes without a retention date.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Expired {
@@ -135,10 +179,32 @@ pub trait Store: Send + Sync {
         &self,
         since: Option<Date>,
         each: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.for_each_selected(Selection { since, span: None }, each)
+    }
+
+    /// Calls `each` for every envelope `selection` picks, in the order they arrived; stops at
+    /// the first error `each` returns.
+    fn for_each_selected(
+        &self,
+        selection: Selection,
+        each: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
     ) -> anyhow::Result<()>;
 
     /// How many envelopes are stored.
     fn count(&self) -> anyhow::Result<u64>;
+
+    /// How many envelopes `selection` picks (for a progress bar: it may be stale at once).
+    fn count_selected(&self, selection: Selection) -> anyhow::Result<u64>;
+
+    /// Reads the export cursor `name` (at 0 when it was never moved) and the span an export
+    /// hands now.
+    fn cursor(&self, name: &str) -> anyhow::Result<Cursor>;
+
+    /// Moves `cursor` to the end of its span and appends `audit` in the same transaction, unless
+    /// another export moved it since it was read: then nothing changes and the error is
+    /// [`CursorMoved`].
+    fn advance_cursor(&self, cursor: &Cursor, audit: &AuditEntry) -> anyhow::Result<()>;
 
     /// Counts the envelopes that have expired by `today` (retention date on or before it) and
     /// those without a retention date, deleting nothing.

@@ -19,8 +19,8 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::{
-    AuditEntry, AuditRecord, DeadLetter, Delivery, Expired, Inserted, NewEnvelope, Store,
-    StoredEnvelope,
+    AuditEntry, AuditRecord, Cursor, CursorMoved, DeadLetter, Delivery, Expired, Inserted,
+    NewEnvelope, Selection, Span, Store, StoredEnvelope,
 };
 
 /// Schema migrations, applied in order; the table `formseal_schema` records the ones done.
@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_envelopes.sql"),
     include_str!("../../../migrations/postgres/0002_retention_audit.sql"),
     include_str!("../../../migrations/postgres/0003_outbox.sql"),
+    include_str!("../../../migrations/postgres/0004_export_cursors.sql"),
 ];
 
 /// Connections one store keeps open at most; statements on one connection queue up. Several
@@ -246,29 +247,31 @@ impl Store for PostgresStore {
         })
     }
 
-    fn for_each(
+    fn for_each_selected(
         &self,
-        since: Option<Date>,
+        selection: Selection,
         each: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let since = since.map(|day| day.to_string());
+        let since = selection.since.map(|day| day.to_string());
+        let up_to = selection.span.map(|span| span.up_to);
         // Page by page after the last `seq` seen: no connection is held while `each` runs, and
         // a page can be read again on a new connection after a restart.
-        let mut after: i64 = 0;
+        let mut after: i64 = selection.span.map_or(0, |span| span.after);
         loop {
             let since = since.clone();
             let page = self
                 .block(|pool| async move {
-                    let (after, since) = (&after, &since);
+                    let (after, since, up_to) = (&after, &since, &up_to);
                     pool.run(|client| {
                         Box::pin(async move {
-                            let params: [&(dyn ToSql + Sync); 3] = [after, since, &PAGE];
+                            let params: [&(dyn ToSql + Sync); 4] = [after, since, &PAGE, up_to];
                             client
                                 .query(
                                     "SELECT seq, id, form, to_char(received, 'YYYY-MM-DD'),
                                          to_char(expires, 'YYYY-MM-DD'), jwe
                                      FROM envelopes
                                      WHERE seq > $1 AND ($2::text IS NULL OR received >= $2::text::date)
+                                         AND ($4::bigint IS NULL OR seq <= $4::bigint)
                                      ORDER BY seq LIMIT $3",
                                     &params,
                                 )
@@ -309,6 +312,109 @@ impl Store for PostgresStore {
             Ok(row.try_get(0)?)
         })?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn count_selected(&self, selection: Selection) -> anyhow::Result<u64> {
+        let since = selection.since.map(|day| day.to_string());
+        let span = selection.span.map(|span| (span.after, span.up_to));
+        let (after, up_to) = (span.map(|s| s.0), span.map(|s| s.1));
+        let n: i64 = self.block(|pool| async move {
+            let (since, after, up_to) = (&since, &after, &up_to);
+            let row = pool
+                .run(|client| {
+                    Box::pin(async move {
+                        client
+                            .query_one(
+                                "SELECT count(*) FROM envelopes
+                                 WHERE ($1::text IS NULL OR received >= $1::text::date)
+                                     AND ($2::bigint IS NULL OR (seq > $2::bigint AND seq <= $3::bigint))",
+                                &[since, after, up_to],
+                            )
+                            .await
+                    })
+                })
+                .await?;
+            Ok(row.try_get(0)?)
+        })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn cursor(&self, name: &str) -> anyhow::Result<Cursor> {
+        let name = name.to_string();
+        self.block(|pool| async move {
+            let mut client = pool.open().await?;
+            let tx = client.transaction().await?;
+            // `seq` is taken from its sequence when an insert runs, but the inserts of several
+            // collectors commit in any order: a number may be visible before a smaller one is.
+            // SHARE mode waits for every insert under way (they hold ROW EXCLUSIVE) and keeps
+            // new ones out for the moment of this read, so every number up to the newest seen
+            // belongs to a committed envelope (or an erased one), and later ones are larger.
+            tx.batch_execute("LOCK TABLE envelopes IN SHARE MODE")
+                .await
+                .context("cannot read the export cursor")?;
+            let up_to: i64 = tx
+                .query_one("SELECT coalesce(max(seq), 0) FROM envelopes", &[])
+                .await?
+                .try_get(0)?;
+            let after: Option<i64> = tx
+                .query_opt(
+                    "SELECT position FROM export_cursors WHERE name = $1",
+                    &[&name],
+                )
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?;
+            tx.commit().await?;
+            let after = after.unwrap_or(0);
+            Ok(Cursor {
+                name,
+                span: Span {
+                    after,
+                    // Never behind the cursor, even if its newest envelopes were erased.
+                    up_to: up_to.max(after),
+                },
+            })
+        })
+    }
+
+    fn advance_cursor(&self, cursor: &Cursor, audit: &AuditEntry) -> anyhow::Result<()> {
+        let (cursor, audit) = (cursor.clone(), audit.clone());
+        self.block(|pool| async move {
+            let mut client = pool.open().await?;
+            let tx = client.transaction().await?;
+            // A missing cursor stands at 0. Inserting it first makes its row exist, so two
+            // first exports at once both lock the same row below and the second sees the first.
+            tx.execute(
+                "INSERT INTO export_cursors (name, position) VALUES ($1, 0)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&cursor.name],
+            )
+            .await?;
+            let found: i64 = tx
+                .query_one(
+                    "SELECT position FROM export_cursors WHERE name = $1 FOR UPDATE",
+                    &[&cursor.name],
+                )
+                .await?
+                .try_get(0)?;
+            if found != cursor.span.after {
+                return Err(CursorMoved {
+                    name: cursor.name.clone(),
+                    expected: cursor.span.after,
+                    found,
+                }
+                .into());
+            }
+            tx.execute(
+                "UPDATE export_cursors SET position = $2 WHERE name = $1",
+                &[&cursor.name, &cursor.span.up_to],
+            )
+            .await
+            .context("cannot move the export cursor")?;
+            append_audit(&tx, &audit).await?;
+            tx.commit().await.context("cannot move the export cursor")?;
+            Ok(())
+        })
     }
 
     fn expired(&self, today: Date) -> anyhow::Result<Expired> {

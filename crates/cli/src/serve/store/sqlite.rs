@@ -7,11 +7,11 @@ use std::sync::{Mutex, MutexGuard};
 use anyhow::{Context, anyhow};
 use formseal_core::time::Date;
 use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    AuditEntry, AuditRecord, DeadLetter, Delivery, Expired, Inserted, NewEnvelope, Store,
-    StoredEnvelope,
+    AuditEntry, AuditRecord, Cursor, CursorMoved, DeadLetter, Delivery, Expired, Inserted,
+    NewEnvelope, Selection, Span, Store, StoredEnvelope,
 };
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the ones done.
@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_envelopes.sql"),
     include_str!("../../../migrations/0002_retention_audit.sql"),
     include_str!("../../../migrations/0003_outbox.sql"),
+    include_str!("../../../migrations/0004_export_cursors.sql"),
 ];
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL`, one connection behind a mutex
@@ -133,19 +134,19 @@ impl Store for SqliteStore {
         })
     }
 
-    fn for_each(
+    fn for_each_selected(
         &self,
-        since: Option<Date>,
+        selection: Selection,
         each: &mut dyn FnMut(StoredEnvelope) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let conn = self.conn();
-        // Dates are stored as YYYY-MM-DD, so text order is date order.
-        let since = since.map_or_else(String::new, |d| d.to_string());
+        let (since, after, up_to) = selection_params(selection);
         let mut statement = conn.prepare(
-            "SELECT id, form, received, expires, jwe FROM envelopes WHERE received >= ?1
+            "SELECT id, form, received, expires, jwe FROM envelopes
+             WHERE received >= ?1 AND (?2 IS NULL OR (seq > ?2 AND seq <= ?3))
              ORDER BY rowid",
         )?;
-        let mut rows = statement.query(params![since])?;
+        let mut rows = statement.query(params![since, after, up_to])?;
         while let Some(row) = rows.next().context("cannot read the envelopes")? {
             each(StoredEnvelope {
                 id: row.get(0)?,
@@ -163,6 +164,71 @@ impl Store for SqliteStore {
             .conn()
             .query_row("SELECT count(*) FROM envelopes", [], |row| row.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn count_selected(&self, selection: Selection) -> anyhow::Result<u64> {
+        let (since, after, up_to) = selection_params(selection);
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM envelopes
+             WHERE received >= ?1 AND (?2 IS NULL OR (seq > ?2 AND seq <= ?3))",
+            params![since, after, up_to],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn cursor(&self, name: &str) -> anyhow::Result<Cursor> {
+        let conn = self.conn();
+        // One read transaction: the cursor and the newest number are from the same moment.
+        // Numbers are given in the inserting transaction and SQLite has one writer, so every
+        // envelope up to the newest number is stored (or was erased) already.
+        let tx = conn.unchecked_transaction()?;
+        let after: Option<i64> = tx
+            .query_row(
+                "SELECT position FROM export_cursors WHERE name = ?1",
+                params![name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let up_to: i64 = tx.query_row("SELECT last FROM envelope_seq", [], |row| row.get(0))?;
+        tx.finish()?;
+        Ok(Cursor {
+            name: name.to_string(),
+            span: Span {
+                after: after.unwrap_or(0),
+                up_to,
+            },
+        })
+    }
+
+    fn advance_cursor(&self, cursor: &Cursor, audit: &AuditEntry) -> anyhow::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<i64> = tx
+            .query_row(
+                "SELECT position FROM export_cursors WHERE name = ?1",
+                params![cursor.name],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let found = found.unwrap_or(0);
+        if found != cursor.span.after {
+            return Err(CursorMoved {
+                name: cursor.name.clone(),
+                expected: cursor.span.after,
+                found,
+            }
+            .into());
+        }
+        tx.execute(
+            "INSERT INTO export_cursors (name, position) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            params![cursor.name, cursor.span.up_to],
+        )
+        .context("cannot move the export cursor")?;
+        append_audit(&tx, audit)?;
+        tx.commit().context("cannot move the export cursor")?;
+        Ok(())
     }
 
     fn expired(&self, today: Date) -> anyhow::Result<Expired> {
@@ -373,6 +439,14 @@ impl Store for SqliteStore {
             .context("cannot requeue")?;
         Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
+}
+
+/// The parameters of a [`Selection`]: the day as `YYYY-MM-DD` (text order is date order; empty
+/// for none), and the span's bounds (NULL for none).
+fn selection_params(selection: Selection) -> (String, Option<i64>, Option<i64>) {
+    let since = selection.since.map_or_else(String::new, |d| d.to_string());
+    let span = selection.span;
+    (since, span.map(|s| s.after), span.map(|s| s.up_to))
 }
 
 fn append_audit(conn: &Connection, entry: &AuditEntry) -> anyhow::Result<()> {
