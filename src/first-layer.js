@@ -1,6 +1,7 @@
 // formseal consent banner's first layer: the notice a first-time visitor sees (title, intro,
 // privacy-notice link, Accept all / Reject all / Choose of equal size and weight), painted as
-// plain DOM without any wasm. Only a first visit loads this module: the loader (pkg/formseal-
+// plain DOM without any wasm, the choice a decision there keeps, and the removal of a withdrawn
+// purpose's cookies (which the loader also loads this module for). Only a first visit loads this module: the loader (pkg/formseal-
 // loader.js) fetches it, pinned by its hash, alongside the config when the browser holds no
 // choice; a returning visitor never downloads it. `cargo xtask wasm` copies this file to
 // pkg/formseal-first-layer.js with the built-in texts (from src/texts.json) and the CSS (from
@@ -83,6 +84,20 @@ export function paintFirstLayer(shadow, config, lang, onAction, text) {
   return section;
 }
 
+// Expires each cookie by exact name or `prefix*`, on this host and every parent domain.
+export function removeCookies(patterns) {
+  const names = document.cookie.split(';').map((c) => c.split('=')[0].trim()).filter(Boolean);
+  const parts = location.hostname.split('.');
+  const domains = [''];
+  for (let i = 0; i < parts.length - 1; i++) domains.push(`; domain=.${parts.slice(i).join('.')}`);
+  for (const name of names) {
+    const hit = patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+    if (!hit) continue;
+    for (const domain of domains)
+      document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/${domain}`;
+  }
+}
+
 // For the loader, which runs this module from a script element (pinned by its hash): a module's
 // exports do not reach the element. A symbol, so that it is no part of `window.formseal`.
-globalThis[Symbol.for('formseal.first-layer')] = { paintFirstLayer, firstLayerChoice, TEXTS };
+globalThis[Symbol.for('formseal.first-layer')] = { paintFirstLayer, firstLayerChoice, removeCookies, TEXTS };

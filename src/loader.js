@@ -256,20 +256,6 @@ function watchLateContent() {
   }).observe(document.documentElement, { childList: true, subtree: true });
 }
 
-// Expires each cookie by exact name or `prefix*`, on this host and every parent domain.
-function removeCookies(patterns) {
-  const names = document.cookie.split(';').map((c) => c.split('=')[0].trim()).filter(Boolean);
-  const parts = location.hostname.split('.');
-  const domains = [''];
-  for (let i = 0; i < parts.length - 1; i++) domains.push(`; domain=.${parts.slice(i).join('.')}`);
-  for (const name of names) {
-    const hit = patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
-    if (!hit) continue;
-    for (const domain of domains)
-      document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/${domain}`;
-  }
-}
-
 function language() {
   return chooseLanguage(config.languages, banner.getAttribute('lang'), document.documentElement.lang);
 }
@@ -410,9 +396,13 @@ if (globalThis.document) {
   addEventListener('formseal:consent', (event) => {
     const { choice, withdrawn, cookies, reload } = event.detail;
     apply(choice);
-    removeCookies(cookies);
     showButton();
-    if (reload && withdrawn.some((p) => activated.has(p))) location.reload();
+    // The cookies of withdrawn purposes go before any reload; the code that removes them is
+    // the first layer's (a withdrawal is rare, and a returning visitor's page stays lighter).
+    const removed = cookies.length
+      ? loadFirstLayer().then((module) => module.removeCookies(cookies), report)
+      : Promise.resolve();
+    if (reload && withdrawn.some((p) => activated.has(p))) removed.then(() => location.reload());
   });
   document.addEventListener('click', (event) => {
     const link = event.target.closest?.('[data-formseal-settings]');

@@ -100,6 +100,14 @@ pub(crate) fn run() -> Result<()> {
     Ok(())
 }
 
+/// A form config as the collector serves it at `/forms/<id>.json`: compact JSON (whitespace
+/// out, the same values), which is what a visitor downloads.
+fn served_config(bytes: &[u8]) -> Result<String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).context("a form config is not JSON")?;
+    Ok(value.to_string())
+}
+
 /// The raw, gzip -9 and brotli sizes of `bytes`.
 fn measure(bytes: &[u8]) -> Result<Sizes> {
     Ok(Sizes {

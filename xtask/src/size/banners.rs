@@ -58,6 +58,9 @@ impl View {
             .map(|file| {
                 let path = project_root().join(file);
                 let sizes = match fs::read(&path) {
+                    Ok(bytes) if file.ends_with(".json") => {
+                        Some(measure(super::served_config(&bytes)?.as_bytes())?)
+                    }
                     Ok(bytes) => Some(measure(&bytes)?),
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
                     Err(err) => {

@@ -60,7 +60,10 @@ fn throttled(site: &Path) -> Result<Value> {
             .as_str()
             .with_context(|| format!("{config} has no id"))?
             .to_owned();
-        fs::write(forms.join(format!("{id}.json")), &text)?;
+        fs::write(
+            forms.join(format!("{id}.json")),
+            super::served_config(text.as_bytes())?,
+        )?;
         snippets.push(shell::read(
             shell::command(&formseal)
                 .arg("embed")

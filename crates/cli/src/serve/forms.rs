@@ -26,8 +26,8 @@ pub struct AcceptedForm {
     /// The longest retention of any purpose of any accepted version, in days: no envelope of
     /// this form is kept longer, whatever its header says.
     pub longest_retention_days: u32,
-    /// The config of the highest version, as given, served to the widget: as it is and
-    /// compressed once when accepted (brotli and gzip at their best, as static files are).
+    /// The config of the highest version, served to the widget: compact, and compressed once
+    /// when accepted (brotli and gzip at their best, as static files are).
     pub config: ConfigText,
     /// Bytes an envelope of this form may have beyond the collector's body limit, for its file
     /// fields (the largest of any accepted version).
@@ -35,10 +35,10 @@ pub struct AcceptedForm {
     version: u32,
 }
 
-/// A config's text as served: plain, brotli (quality 11) and gzip (level 9).
+/// A config's text as served: compact JSON, plain, brotli (quality 11) and gzip (level 9).
 #[derive(Clone, Debug)]
 pub struct ConfigText {
-    /// The JSON text as the marketer wrote it.
+    /// The config as compact JSON text (the marketer's values, without the whitespace).
     pub json: String,
     /// `json` compressed with brotli.
     pub brotli: Bytes,
@@ -47,9 +47,15 @@ pub struct ConfigText {
 }
 
 impl ConfigText {
-    /// Compresses `json` both ways; a config is small, so this is done once when it is accepted.
+    /// `json` as served: compact (whitespace out, the same values), then compressed both ways;
+    /// a config is small, so this is done once when it is accepted.
     fn new(json: &str) -> Self {
         use std::io::Write as _;
+        // Accepted configs are valid JSON; should one not be, it is served as written.
+        let json = serde_json::from_str::<serde_json::Value>(json)
+            .map(|value| value.to_string())
+            .unwrap_or_else(|_| json.to_owned());
+        let json = json.as_str();
         let mut brotli = Vec::new();
         {
             let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, 11, 22);
