@@ -98,14 +98,7 @@ pub(crate) fn read(cmd: &mut Command) -> Result<String> {
     let output = cmd
         .output()
         .with_context(|| format!("could not start `{shown}`"))?;
-    if !output.status.success() {
-        bail!(
-            "`{shown}` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    String::from_utf8(output.stdout).with_context(|| format!("`{shown}` printed non-UTF-8"))
+    stdout_of(&shown, output)
 }
 
 /// Echoes `cmd`, runs it with `input` on its standard input and returns its standard output;
@@ -134,6 +127,12 @@ pub(crate) fn pipe(cmd: &mut Command, input: &str) -> Result<String> {
         .join()
         .map_err(|_| anyhow::anyhow!("writing to `{shown}` panicked"))?
         .with_context(|| format!("writing to `{shown}`"))?;
+    stdout_of(&shown, output)
+}
+
+/// The standard output of the finished command `shown`; an error with its stderr unless it
+/// exited with success.
+fn stdout_of(shown: &str, output: std::process::Output) -> Result<String> {
     if !output.status.success() {
         bail!(
             "`{shown}` failed ({}): {}",
@@ -160,4 +159,28 @@ fn display(cmd: &Command) -> String {
         shown.push_str(&arg.to_string_lossy());
     }
     shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipe_hands_input_and_returns_output_even_when_both_are_large() {
+        // Larger than a pipe's buffer both ways: written from a thread, so no deadlock.
+        let input = "formseal\n".repeat(200_000);
+        assert_eq!(pipe(&mut Command::new("cat"), &input).unwrap(), input);
+    }
+
+    #[test]
+    fn a_failing_command_is_an_error_with_its_stderr() {
+        let err = pipe(
+            Command::new("sh").args(["-c", "cat >/dev/null; echo broken >&2; exit 3"]),
+            "x",
+        )
+        .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("broken") && text.contains("sh -c"), "{text}");
+        assert!(read(&mut Command::new("false")).is_err());
+    }
 }
