@@ -154,14 +154,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         }
     }
 
-    eprintln!("==> openssl speed");
-    let speed = openssl_speed()?;
-
-    eprintln!("==> whole command: decrypt {RECORDS} records at {RECORD_BITS} bits");
-    let commands = whole_command()?;
-
-    eprintln!("==> throughput: decrypt {THROUGHPUT_RECORDS} records at {RECORD_BITS} bits");
-    let throughput = throughput(&commands, &speed, Some(&ours))?;
+    let (speed, commands, throughput) = decrypt_runs(&ours)?;
 
     eprintln!("==> the survey UI in chromium: tests/e2e/survey-bench.mjs");
     let in_browser = survey_in_browser()?;
@@ -350,12 +343,7 @@ fn run_decrypt_only() -> Result<()> {
     ] {
         ours.insert(id.clone(), criterion_median(&id, started)?);
     }
-    eprintln!("==> openssl speed");
-    let speed = openssl_speed()?;
-    eprintln!("==> whole command: decrypt {RECORDS} records at {RECORD_BITS} bits");
-    let commands = whole_command()?;
-    eprintln!("==> throughput: decrypt {THROUGHPUT_RECORDS} records at {RECORD_BITS} bits");
-    let throughput = throughput(&commands, &speed, Some(&ours))?;
+    let (_, _, throughput) = decrypt_runs(&ours)?;
     println!("formseal vs {openssl_version}, same machine, same run");
     print_throughput(&throughput);
     let out = project_root().join("target/bench.json");
@@ -370,6 +358,21 @@ fn run_decrypt_only() -> Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote the decrypt part of target/bench.json");
     Ok(())
+}
+
+/// The runs both the full bench and its decrypt part make, in this order: `openssl speed`, the
+/// whole command against `openssl pkeyutl` on [`RECORDS`] records, and the throughput on
+/// [`THROUGHPUT_RECORDS`] (next to `ours`, criterion's medians).
+fn decrypt_runs(
+    ours: &BTreeMap<String, f64>,
+) -> Result<(BTreeMap<u32, SpeedRow>, Commands, Value)> {
+    eprintln!("==> openssl speed");
+    let speed = openssl_speed()?;
+    eprintln!("==> whole command: decrypt {RECORDS} records at {RECORD_BITS} bits");
+    let commands = whole_command()?;
+    eprintln!("==> throughput: decrypt {THROUGHPUT_RECORDS} records at {RECORD_BITS} bits");
+    let throughput = throughput(&commands, &speed, Some(ours))?;
+    Ok((speed, commands, throughput))
 }
 
 /// Decrypts [`THROUGHPUT_RECORDS`] records (the whole-command run's envelopes, over and over)
