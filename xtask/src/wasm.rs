@@ -133,8 +133,10 @@ const WASM_FEATURES: [&str; 7] = [
 /// column of every panic site: the page never sees them (with `panic = "abort"` and no panic
 /// hook a panic only traps), and they cost about 4 kB brotli. A `-Z` flag needs
 /// `RUSTC_BOOTSTRAP=1` on the stable compiler (as the fuzz step does); the builder gets the same
-/// flags so that the two builds share their compiled dependencies.
-const WASM_RUSTFLAGS: &str = "-Zlocation-detail=none";
+/// flags so that the two builds share their compiled dependencies. `sha2_backend_soft="compact"`
+/// makes sha2 (the key's thumbprint) a loop instead of 64 unrolled rounds: 8 kB less code,
+/// 1.3 kB brotli per bundle, for a hash the widget takes a few times per page view.
+const WASM_RUSTFLAGS: &str = "-Zlocation-detail=none --cfg sha2_backend_soft=\"compact\"";
 
 /// wasm-opt's passes: flattening and re-running the relooper before two rounds of `-Oz` gives
 /// smaller control flow than `-Oz` alone (1.4 kB brotli less, measured on the widget).
@@ -238,6 +240,11 @@ fn build_bundle(bundle: &Bundle, lint: Lint) -> Result<()> {
     let out = bundle.wasm();
     shell::run(
         shell::command(tools::wasm_opt())
+            // First, so that the passes after it drop the code only these exports reached.
+            .args([
+                "--remove-exports",
+                &format!("--pass-arg=remove-exports@{STREAM_EXPORTS}"),
+            ])
             .args(WASM_OPT_PASSES)
             .args(WASM_FEATURES)
             // Debug info and the producers section are of no use in a page; drop them whatever
@@ -296,6 +303,54 @@ fn build_builder(lint: Lint) -> Result<()> {
     Ok(())
 }
 
+/// The wasm exports of `wasm-streams`' classes (`IntoUnderlyingSource`, `…Sink`, `…ByteSource`),
+/// as a wasm-opt wildcard. Leptos always builds `server_fn` for the browser, which exports them
+/// for streaming server functions; the widget has none, so they are removed (about 2 kB brotli
+/// of wasm and 1 kB of glue per bundle), with the classes in the glue ([`drop_stream_classes`]).
+const STREAM_EXPORTS: &str = "*intounderlying*";
+
+/// The glue's classes wrapping [`STREAM_EXPORTS`].
+const STREAM_CLASSES: [&str; 3] = [
+    "IntoUnderlyingByteSource",
+    "IntoUnderlyingSink",
+    "IntoUnderlyingSource",
+];
+
+/// `glue` without the classes of [`STREAM_CLASSES`] (each `export class` block with its
+/// `Symbol.dispose` line, and its `…Finalization` registry), which would call wasm exports that
+/// wasm-opt removed. A glue without them is returned as it is; one that still names them
+/// afterwards (wasm-bindgen wrote them differently) is an error, not a broken page.
+fn drop_stream_classes(glue: &str) -> Result<String> {
+    let mut glue = glue.to_owned();
+    for class in STREAM_CLASSES {
+        let pieces = [
+            (
+                format!("export class {class} {{"),
+                format!(
+                    "if (Symbol.dispose) {class}.prototype[Symbol.dispose] = {class}.prototype.free;\n"
+                ),
+            ),
+            (format!("const {class}Finalization = "), ");\n".to_owned()),
+        ];
+        for (start, end) in pieces {
+            let Some(from) = glue.find(&start) else {
+                continue;
+            };
+            let to = glue[from..]
+                .find(&end)
+                .map(|at| from + at + end.len())
+                .with_context(|| format!("the glue's `{start}` has no end `{}`", end.trim()))?;
+            glue.replace_range(from..to, "");
+        }
+    }
+    ensure!(
+        !glue.to_ascii_lowercase().contains("intounderlying"),
+        "the glue still uses the wasm-streams classes whose exports wasm-opt removes; has \
+         wasm-bindgen's glue changed?"
+    );
+    Ok(glue)
+}
+
 /// The first line of the auto-start appended to the glue.
 const START_MARKER: &str = "\n// Added by `cargo xtask wasm`:";
 
@@ -319,19 +374,16 @@ fn write_precompressed() -> Result<()> {
 }
 
 /// Appends to the bundle's glue the call that loads its final wasm, pinned by its sha384, and
-/// runs the widget's start function. wasm-bindgen's glue only defines the init function.
+/// runs the widget's start function (wasm-bindgen's glue only defines the init function), drops
+/// the classes of exports wasm-opt removed and minifies the result.
 fn append_start(bundle: &Bundle) -> Result<()> {
     let root = project_root();
     let wasm_file = bundle.wasm();
     let wasm = fs::read(root.join(&wasm_file)).with_context(|| format!("reading {wasm_file}"))?;
     let glue_file = bundle.glue();
     let glue_path = root.join(&glue_file);
-    let mut glue =
-        fs::read_to_string(&glue_path).with_context(|| format!("reading {glue_file}"))?;
-    // Idempotent: a glue that already has the auto-start (a re-run without wasm-bindgen) loses it.
-    if let Some(at) = glue.find(START_MARKER) {
-        glue.truncate(at);
-    }
+    let glue = fs::read_to_string(&glue_path).with_context(|| format!("reading {glue_file}"))?;
+    let glue = drop_stream_classes(&glue)?;
     if !glue.contains(&format!("async function {INIT_FN}(")) {
         bail!("{glue_file} has no `{INIT_FN}` function; has wasm-bindgen's glue changed?");
     }
@@ -356,7 +408,9 @@ fn append_start(bundle: &Bundle) -> Result<()> {
          {{ integrity: '{integrity}' }}) }});\n{api}",
         name = bundle.name,
     );
-    fs::write(&glue_path, glue + &start).with_context(|| format!("writing {glue_file}"))
+    // Minified like the loader: the glue is a third of a bundle's JS bytes otherwise.
+    let glue = minify(&(glue + &start), &glue_file)?;
+    fs::write(&glue_path, glue).with_context(|| format!("writing {glue_file}"))
 }
 
 /// Writes the first layer and the loader to `pkg/`, each with its placeholders filled in from
@@ -588,6 +642,40 @@ mod tests {
         assert_eq!(SURVEY.glue(), format!("pkg/{}", embed::SURVEY_ENTRY));
         assert_eq!(CONSENT.glue(), format!("pkg/{}", embed::CONSENT_BUNDLE));
         assert_eq!(LOADER, format!("pkg/{}", embed::CONSENT_ENTRY));
+    }
+
+    #[test]
+    fn drop_stream_classes_leaves_the_rest_of_the_glue() {
+        // The shape wasm-bindgen 0.2.130 writes, abridged.
+        let class = |name: &str| {
+            format!(
+                "export class {name} {{\n    free() {{\n        wasm.__wbg_{low}_free(ptr, 0);\n    }}\n}}\n\
+                 if (Symbol.dispose) {name}.prototype[Symbol.dispose] = {name}.prototype.free;\n",
+                low = name.to_ascii_lowercase()
+            )
+        };
+        let registry = |name: &str| {
+            format!(
+                "const {name}Finalization = (typeof FinalizationRegistry === 'undefined')\n    ? {{ register: () => {{}} }}\n    \
+                 : new FinalizationRegistry(ptr => wasm.__wbg_{low}_free(ptr, 1));\n",
+                low = name.to_ascii_lowercase()
+            )
+        };
+        let keep = "export function consentShow() {\n    wasm.consentShow();\n}\n";
+        let glue: String = STREAM_CLASSES
+            .iter()
+            .map(|c| class(c))
+            .chain([keep.to_owned()])
+            .chain(STREAM_CLASSES.iter().map(|c| registry(c)))
+            .collect();
+        assert_eq!(drop_stream_classes(&glue).unwrap(), keep);
+        // A glue without them is left alone.
+        assert_eq!(drop_stream_classes(keep).unwrap(), keep);
+        // One that still names them after the cut is refused, not shipped broken.
+        let odd = format!("{keep}wasm.intounderlyingsource_pull(p);\n");
+        assert!(drop_stream_classes(&odd).is_err());
+        let unended = "export class IntoUnderlyingSink {\n    free() {}\n}\n";
+        assert!(drop_stream_classes(unended).is_err());
     }
 
     #[test]
