@@ -1021,7 +1021,7 @@ impl Checker<'_> {
                 ("reward", config.reward.is_some()),
             ];
             for (key, _) in present.into_iter().filter(|(_, present)| *present) {
-                self.push_hint(key, &not_in_a_banner(key), format!("remove \"{key}\""));
+                self.push_hint(key, not_in_a_banner(key), format!("remove \"{key}\""));
             }
         }
         let purpose_ids: Vec<&str> = config.purposes.iter().map(|p| p.id.as_str()).collect();
