@@ -822,8 +822,12 @@ impl FormConfig {
             languages: &self.languages,
         };
         check.form(self);
-        check.pages(self);
-        check.reward(self);
+        // A build that reads no pages, reward or conditions (`unread`) has none to check: these
+        // would find nothing there, and leaving them out keeps their code out of its wasm.
+        if cfg!(feature = "survey-parts") {
+            check.pages(self);
+            check.reward(self);
+        }
         let mut problems = check.problems;
         #[cfg(feature = "export-columns")]
         {
@@ -839,7 +843,9 @@ impl FormConfig {
                 "export.mailchimp",
             ));
         }
-        problems.extend(crate::logic::problems(self));
+        if cfg!(feature = "survey-parts") {
+            problems.extend(crate::logic::problems(self));
+        }
         problems
     }
 
@@ -1027,6 +1033,10 @@ impl Checker<'_> {
         let purpose_ids: Vec<&str> = config.purposes.iter().map(|p| p.id.as_str()).collect();
         if config.fields.is_empty() && config.kind != FormKind::Consent {
             self.push("fields", "a form needs at least one field");
+        }
+        if !cfg!(feature = "form-fields") {
+            // The consent build reads no fields (`unread`): there are none to check.
+            return;
         }
         let is_request = matches!(
             config.kind,
