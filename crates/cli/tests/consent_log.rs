@@ -358,6 +358,57 @@ fn help_and_readme_examples_work_as_written() {
         err.contains("hint: give the `record` of the visitor's receipt"),
         "{err}"
     );
+
+    // Statistics of this small store: analytics has 4 decisions (Bob's banner record and
+    // Alice's three), marketing 5 (Bob's GPC record too), one granting it.
+    let (stdout, _) =
+        sh("formseal consent-log --key keys/private.pem --db collector.sqlite --stats --by month");
+    let words = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lines: Vec<String> = stdout.lines().map(words).collect();
+    assert_eq!(
+        lines[1..],
+        [
+            "cookies analytics 2026-11 <5 - - <5 <5 <5",
+            "cookies marketing 2026-11 5 20.0% 80.0% 1 1 0"
+        ],
+        "{stdout}"
+    );
+    let (stdout, _) = sh(
+        "formseal consent-log --key keys/private.pem --db collector.sqlite --stats --format csv --svg opt-in.svg",
+    );
+    assert!(
+        stdout.starts_with("form,purpose,period,decisions,"),
+        "{stdout}"
+    );
+    let svg = fs::read_to_string(dir.path().join("opt-in.svg")).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+
+    // Bob's receipt for his banner record, saved as the widget saves it.
+    let (_, _, signal) = decide(BOB, &[], ConsentMethod::Gpc, true, None, NOW - HOUR);
+    let (_, _, choice) = decide(
+        BOB,
+        &["analytics", "marketing"],
+        ConsentMethod::Banner,
+        true,
+        Some(&signal),
+        NOW,
+    );
+    fs::write(
+        dir.path().join("privacy-choices.json"),
+        serde_json::to_string_pretty(&receipt_of(&choice)).unwrap(),
+    )
+    .unwrap();
+    let (stdout, err) = sh(
+        "formseal consent-log --key keys/private.pem --db collector.sqlite --receipt privacy-choices.json",
+    );
+    assert!(
+        stdout.contains(&format!("\nrecord             {accept}  {accept}\n")),
+        "{stdout}"
+    );
+    assert!(
+        err.contains("the receipt matches its sealed record"),
+        "{err}"
+    );
 }
 
 /// The record ids of a JSON Lines log, in order.

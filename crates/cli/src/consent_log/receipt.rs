@@ -65,14 +65,27 @@ pub(crate) fn run(path: &Path, key: &KeyArgs, source: &Source) -> anyhow::Result
         "found the receipt's sealed record ({}, SHA-256 {sha256})",
         found.place
     )?;
-    let width = lines.iter().map(|l| l.what.len()).max().unwrap_or(0);
-    writeln!(out, "{:width$}  {:<10}  {:<10}", "", "receipt", "record")?;
+    let width = |column: fn(&Line) -> &str, heading: &str| {
+        lines
+            .iter()
+            .map(|l| column(l).chars().count())
+            .chain([heading.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let what = width(|l| &l.what, "");
+    let on_receipt = width(|l| &l.receipt, "receipt");
+    let row = |what_text: &str, receipt: &str, record: &str, mark: &str| {
+        let text = format!("{what_text:what$}  {receipt:on_receipt$}  {record}  {mark}");
+        text.trim_end().to_owned()
+    };
+    writeln!(out, "{}", row("", "receipt", "record", ""))?;
     for line in &lines {
-        let mark = if line.differs() { "  differs" } else { "" };
+        let mark = if line.differs() { "differs" } else { "" };
         writeln!(
             out,
-            "{:width$}  {:<10}  {:<10}{mark}",
-            line.what, line.receipt, line.record
+            "{}",
+            row(&line.what, &line.receipt, &line.record, mark)
         )?;
     }
     out.flush()?;
