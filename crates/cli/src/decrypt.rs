@@ -89,6 +89,23 @@ impl Source {
     pub(crate) fn db(&self) -> Option<&Database> {
         self.db.as_ref()
     }
+
+    /// One of the input files (`-`: stdin), and what messages put before a line number: the
+    /// file's name when there are several, since a line number alone does not say where.
+    fn open_input(&self, path: &Path) -> anyhow::Result<(Box<dyn BufRead>, String)> {
+        let input: Box<dyn BufRead> = if path == Path::new("-") {
+            Box::new(io::stdin().lock())
+        } else {
+            let file = File::open(path).with_context(|| format!("cannot open {}", shown(path)))?;
+            Box::new(BufReader::new(file))
+        };
+        let prefix = if self.inputs.len() > 1 {
+            format!("{}: ", shown(path))
+        } else {
+            String::new()
+        };
+        Ok((input, prefix))
+    }
 }
 
 fn parse_day(text: &str) -> Result<Date, String> {
@@ -204,15 +221,8 @@ pub(crate) fn open_files(
     let mut batch = Batch::new(key, &progress);
     let mut each = |(), envelope| each(envelope);
     for path in &source.inputs {
-        let input: Box<dyn BufRead> = if path == Path::new("-") {
-            Box::new(io::stdin().lock())
-        } else {
-            let file = File::open(path).with_context(|| format!("cannot open {}", shown(path)))?;
-            Box::new(BufReader::new(file))
-        };
-        // With several files a line number alone does not say where the bad line is.
-        let file = (source.inputs.len() > 1).then(|| format!("{}: ", shown(path)));
-        decrypt_lines(input, file.as_deref().unwrap_or(""), &mut batch, &mut each)?;
+        let (input, file) = source.open_input(path)?;
+        decrypt_lines(input, &file, &mut batch, &mut each)?;
     }
     batch.finish(&mut each)?;
     progress.finish();
@@ -261,13 +271,7 @@ pub(crate) fn find_sealed(
         return Ok(found);
     }
     for path in &source.inputs {
-        let input: Box<dyn BufRead> = if path == Path::new("-") {
-            Box::new(io::stdin().lock())
-        } else {
-            let file = File::open(path).with_context(|| format!("cannot open {}", shown(path)))?;
-            Box::new(BufReader::new(file))
-        };
-        let file = (source.inputs.len() > 1).then(|| format!("{}: ", shown(path)));
+        let (input, file) = source.open_input(path)?;
         for (number, line) in input.split(b'\n').enumerate() {
             let line = line.context("cannot read the input")?;
             let Ok(text) = std::str::from_utf8(&line) else {
@@ -275,7 +279,7 @@ pub(crate) fn find_sealed(
             };
             let text = text.trim();
             if !text.is_empty() && sealed_sha256(text) == sha256 {
-                let place = format!("{}line {}", file.as_deref().unwrap_or(""), number + 1);
+                let place = format!("{file}line {}", number + 1);
                 return Ok(Some(FoundEnvelope {
                     place,
                     jwe: text.to_owned(),

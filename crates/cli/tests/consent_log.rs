@@ -281,10 +281,7 @@ fn help_and_readme_examples_work_as_written() {
             "withdrawn"
         ]
     );
-    let rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
+    let rows = csv_records(&mut reader);
     let row = |id: &str, at: &str, kind: &str, method: &str, lists: [&str; 4]| {
         [ALICE, id, "cookies", "1", "2026-11", at, kind, method]
             .into_iter()
@@ -409,6 +406,14 @@ fn help_and_readme_examples_work_as_written() {
         err.contains("the receipt matches its sealed record"),
         "{err}"
     );
+}
+
+/// The records of a CSV file after its header row, as text.
+fn csv_records(reader: &mut csv::Reader<&[u8]>) -> Vec<Vec<String>> {
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
 }
 
 /// The record ids of a JSON Lines log, in order.
@@ -625,10 +630,7 @@ fn stats_count_each_purpose_per_week_with_exact_shares_and_small_cells_suppresse
             "suppressed"
         ]
     );
-    let rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
+    let rows = csv_records(&mut reader);
     let csv_row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
     assert_eq!(
         rows,
