@@ -78,7 +78,7 @@ pub(crate) struct Args {
 
     /// Check a visitor's receipt (the JSON file the banner offered them) against the sealed
     /// record it names.
-    #[arg(long, value_name = "RECEIPT.json")]
+    #[arg(long, value_name = "RECEIPT.json", conflicts_with_all = ["format", "out"])]
     receipt: Option<PathBuf>,
 
     /// Output format: jsonl (default) or csv for the log; table (default), csv or json for
