@@ -315,6 +315,7 @@ pub fn consent_show() -> Result<(), JsValue> {
 
 /// Seals the record of a decision made on the loader's first layer, if one waits, and shows the
 /// choice in force on the banner. The loader calls it holding a Web Lock, one tab at a time.
+#[cfg(feature = "banner")]
 #[wasm_bindgen(js_name = consentSeal)]
 pub async fn consent_seal() -> Result<(), JsValue> {
     let banner = first_banner()?;

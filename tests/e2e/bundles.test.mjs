@@ -57,6 +57,13 @@ before(async () => {
         'signup-banner.html': page(signup, loader),
         'signup-survey.html': page(signup, surveyed),
         'wrong-build.html': page(wrong),
+        // A banner config with fields, served as a plain file: `formseal serve` and `check`
+        // refuse it, and so must the consent build, which does not even read them.
+        'banner-fields.json': JSON.stringify({ ...consentForm(), fields: testForm().fields }),
+        'banner-fields.html': page({
+          script: loader.script,
+          element: loader.element.replace(/src="[^"]*"/, 'src="/banner-fields.json"'),
+        }),
       };
     },
   });
@@ -185,6 +192,23 @@ test('the sign-up build fails closed on a survey and names the build that render
   assert.deepEqual(await hosts('formseal-form'), [{ state: 'error', rendered: false }]);
   assert.ok(
     browser.console.some((m) => m.type === 'error' && m.text.includes('formseal-survey.js')),
+    JSON.stringify(browser.console),
+  );
+  assert.equal(browser.requests.filter((r) => r.method === 'POST').length, 0);
+});
+
+test('the consent build fails closed on a banner config with fields, which it leaves unread', async () => {
+  await browser.page.goto(`${collector.url}banner-fields.html`);
+  await browser.page.waitForFunction(
+    () => document.querySelector('formseal-consent')?.getAttribute('data-state') === 'error',
+    null,
+    { timeout: 20000 },
+  );
+  assert.deepEqual(await hosts('formseal-consent'), [{ state: 'error', rendered: false }]);
+  assert.ok(
+    browser.console.some(
+      (m) => m.type === 'error' && m.text.includes('a consent banner has no fields'),
+    ),
     JSON.stringify(browser.console),
   );
   assert.equal(browser.requests.filter((r) => r.method === 'POST').length, 0);

@@ -133,8 +133,10 @@ const WASM_FEATURES: [&str; 7] = [
 /// column of every panic site: the page never sees them (with `panic = "abort"` and no panic
 /// hook a panic only traps), and they cost about 4 kB brotli. A `-Z` flag needs
 /// `RUSTC_BOOTSTRAP=1` on the stable compiler (as the fuzz step does); the builder gets the same
-/// flags so that the two builds share their compiled dependencies.
-const WASM_RUSTFLAGS: &str = "-Zlocation-detail=none";
+/// flags so that the two builds share their compiled dependencies. `sha2_backend_soft="compact"`
+/// makes sha2 (the key's thumbprint) a loop instead of 64 unrolled rounds: 8 kB less code,
+/// 1.3 kB brotli per bundle, for a hash the widget takes a few times per page view.
+const WASM_RUSTFLAGS: &str = "-Zlocation-detail=none --cfg sha2_backend_soft=\"compact\"";
 
 /// wasm-opt's passes: flattening and re-running the relooper before two rounds of `-Oz` gives
 /// smaller control flow than `-Oz` alone (1.4 kB brotli less, measured on the widget).
@@ -236,8 +238,14 @@ fn build_bundle(bundle: &Bundle, lint: Lint) -> Result<()> {
     })?;
 
     let out = bundle.wasm();
+    shorten_imports(bundle)?;
     shell::run(
         shell::command(tools::wasm_opt())
+            // First, so that the passes after it drop the code only these exports reached.
+            .args([
+                "--remove-exports",
+                &format!("--pass-arg=remove-exports@{STREAM_EXPORTS}"),
+            ])
             .args(WASM_OPT_PASSES)
             .args(WASM_FEATURES)
             // Debug info and the producers section are of no use in a page; drop them whatever
@@ -296,6 +304,114 @@ fn build_builder(lint: Lint) -> Result<()> {
     Ok(())
 }
 
+/// Renames the bundle's wasm imports from the glue (`__wbg_addEventListener_847fd86b8c33ec43`,
+/// 175 of them, hashes that do not compress) to short names, in the wasm and in the glue's
+/// import object alike: 2 kB brotli of glue and 1 kB of wasm per bundle.
+fn shorten_imports(bundle: &Bundle) -> Result<()> {
+    let root = project_root();
+    let wasm_path = root.join(bundle.wasm());
+    let glue_path = root.join(bundle.glue());
+    let wasm = fs::read(&wasm_path).with_context(|| format!("reading {}", bundle.wasm()))?;
+    let glue =
+        fs::read_to_string(&glue_path).with_context(|| format!("reading {}", bundle.glue()))?;
+    let mut module = walrus::Module::from_buffer(&wasm)
+        .with_context(|| format!("reading {} as a wasm module", bundle.wasm()))?;
+    let glue_module = format!("./{}_bg.js", bundle.name);
+    let mut renames = Vec::new();
+    for (n, import) in module
+        .imports
+        .iter_mut()
+        .filter(|i| i.module == glue_module)
+        .enumerate()
+    {
+        let short = short_name(n);
+        renames.push((std::mem::replace(&mut import.name, short.clone()), short));
+    }
+    let glue = rename_imports(&glue, &renames)
+        .with_context(|| format!("renaming the imports in {}", bundle.glue()))?;
+    fs::write(&wasm_path, module.emit_wasm())
+        .with_context(|| format!("writing {}", bundle.wasm()))?;
+    fs::write(&glue_path, glue).with_context(|| format!("writing {}", bundle.glue()))
+}
+
+/// The `n`th short import name: `a`…`z`, `A`…`Z`, `$`, `_`, then two characters and so on;
+/// each is a JS identifier, so the glue's object keys stay unquoted.
+fn short_name(mut n: usize) -> String {
+    const FIRST: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_";
+    let mut name = String::new();
+    loop {
+        name.insert(0, char::from(FIRST[n % FIRST.len()]));
+        n /= FIRST.len();
+        if n == 0 {
+            return name;
+        }
+        n -= 1;
+    }
+}
+
+/// `glue` with each import's key in its import object renamed (`old: function` → `new:
+/// function`). Every old name must be such a key exactly once and nowhere else in the glue.
+fn rename_imports(glue: &str, renames: &[(String, String)]) -> Result<String> {
+    let mut glue = glue.to_owned();
+    for (old, new) in renames {
+        let key = format!(" {old}: ");
+        ensure!(
+            glue.matches(&key).count() == 1 && glue.matches(old.as_str()).count() == 1,
+            "the wasm imports {old}, which is not one key of the glue's import object"
+        );
+        glue = glue.replacen(&key, &format!(" {new}: "), 1);
+    }
+    Ok(glue)
+}
+
+/// The wasm exports of `wasm-streams`' classes (`IntoUnderlyingSource`, `…Sink`, `…ByteSource`),
+/// as a wasm-opt wildcard. Leptos always builds `server_fn` for the browser, which exports them
+/// for streaming server functions; the widget has none, so they are removed (about 2 kB brotli
+/// of wasm and 1 kB of glue per bundle), with the classes in the glue ([`drop_stream_classes`]).
+const STREAM_EXPORTS: &str = "*intounderlying*";
+
+/// The glue's classes wrapping [`STREAM_EXPORTS`].
+const STREAM_CLASSES: [&str; 3] = [
+    "IntoUnderlyingByteSource",
+    "IntoUnderlyingSink",
+    "IntoUnderlyingSource",
+];
+
+/// `glue` without the classes of [`STREAM_CLASSES`] (each `export class` block with its
+/// `Symbol.dispose` line, and its `…Finalization` registry), which would call wasm exports that
+/// wasm-opt removed. A glue without them is returned as it is; one that still names them
+/// afterwards (wasm-bindgen wrote them differently) is an error, not a broken page.
+fn drop_stream_classes(glue: &str) -> Result<String> {
+    let mut glue = glue.to_owned();
+    for class in STREAM_CLASSES {
+        let pieces = [
+            (
+                format!("export class {class} {{"),
+                format!(
+                    "if (Symbol.dispose) {class}.prototype[Symbol.dispose] = {class}.prototype.free;\n"
+                ),
+            ),
+            (format!("const {class}Finalization = "), ");\n".to_owned()),
+        ];
+        for (start, end) in pieces {
+            let Some(from) = glue.find(&start) else {
+                continue;
+            };
+            let to = glue[from..]
+                .find(&end)
+                .map(|at| from + at + end.len())
+                .with_context(|| format!("the glue's `{start}` has no end `{}`", end.trim()))?;
+            glue.replace_range(from..to, "");
+        }
+    }
+    ensure!(
+        !glue.to_ascii_lowercase().contains("intounderlying"),
+        "the glue still uses the wasm-streams classes whose exports wasm-opt removes; has \
+         wasm-bindgen's glue changed?"
+    );
+    Ok(glue)
+}
+
 /// The first line of the auto-start appended to the glue.
 const START_MARKER: &str = "\n// Added by `cargo xtask wasm`:";
 
@@ -319,19 +435,16 @@ fn write_precompressed() -> Result<()> {
 }
 
 /// Appends to the bundle's glue the call that loads its final wasm, pinned by its sha384, and
-/// runs the widget's start function. wasm-bindgen's glue only defines the init function.
+/// runs the widget's start function (wasm-bindgen's glue only defines the init function), drops
+/// the classes of exports wasm-opt removed and minifies the result.
 fn append_start(bundle: &Bundle) -> Result<()> {
     let root = project_root();
     let wasm_file = bundle.wasm();
     let wasm = fs::read(root.join(&wasm_file)).with_context(|| format!("reading {wasm_file}"))?;
     let glue_file = bundle.glue();
     let glue_path = root.join(&glue_file);
-    let mut glue =
-        fs::read_to_string(&glue_path).with_context(|| format!("reading {glue_file}"))?;
-    // Idempotent: a glue that already has the auto-start (a re-run without wasm-bindgen) loses it.
-    if let Some(at) = glue.find(START_MARKER) {
-        glue.truncate(at);
-    }
+    let glue = fs::read_to_string(&glue_path).with_context(|| format!("reading {glue_file}"))?;
+    let glue = drop_stream_classes(&glue)?;
     if !glue.contains(&format!("async function {INIT_FN}(")) {
         bail!("{glue_file} has no `{INIT_FN}` function; has wasm-bindgen's glue changed?");
     }
@@ -356,7 +469,9 @@ fn append_start(bundle: &Bundle) -> Result<()> {
          {{ integrity: '{integrity}' }}) }});\n{api}",
         name = bundle.name,
     );
-    fs::write(&glue_path, glue + &start).with_context(|| format!("writing {glue_file}"))
+    // Minified like the loader: the glue is a third of a bundle's JS bytes otherwise.
+    let glue = minify(&(glue + &start), &glue_file)?;
+    fs::write(&glue_path, glue).with_context(|| format!("writing {glue_file}"))
 }
 
 /// Writes the first layer and the loader to `pkg/`, each with its placeholders filled in from
@@ -588,6 +703,72 @@ mod tests {
         assert_eq!(SURVEY.glue(), format!("pkg/{}", embed::SURVEY_ENTRY));
         assert_eq!(CONSENT.glue(), format!("pkg/{}", embed::CONSENT_BUNDLE));
         assert_eq!(LOADER, format!("pkg/{}", embed::CONSENT_ENTRY));
+    }
+
+    #[test]
+    fn drop_stream_classes_leaves_the_rest_of_the_glue() {
+        // The shape wasm-bindgen 0.2.130 writes, abridged.
+        let class = |name: &str| {
+            format!(
+                "export class {name} {{\n    free() {{\n        wasm.__wbg_{low}_free(ptr, 0);\n    }}\n}}\n\
+                 if (Symbol.dispose) {name}.prototype[Symbol.dispose] = {name}.prototype.free;\n",
+                low = name.to_ascii_lowercase()
+            )
+        };
+        let registry = |name: &str| {
+            format!(
+                "const {name}Finalization = (typeof FinalizationRegistry === 'undefined')\n    ? {{ register: () => {{}} }}\n    \
+                 : new FinalizationRegistry(ptr => wasm.__wbg_{low}_free(ptr, 1));\n",
+                low = name.to_ascii_lowercase()
+            )
+        };
+        let keep = "export function consentShow() {\n    wasm.consentShow();\n}\n";
+        let glue: String = STREAM_CLASSES
+            .iter()
+            .map(|c| class(c))
+            .chain([keep.to_owned()])
+            .chain(STREAM_CLASSES.iter().map(|c| registry(c)))
+            .collect();
+        assert_eq!(drop_stream_classes(&glue).unwrap(), keep);
+        // A glue without them is left alone.
+        assert_eq!(drop_stream_classes(keep).unwrap(), keep);
+        // One that still names them after the cut is refused, not shipped broken.
+        let odd = format!("{keep}wasm.intounderlyingsource_pull(p);\n");
+        assert!(drop_stream_classes(&odd).is_err());
+        let unended = "export class IntoUnderlyingSink {\n    free() {}\n}\n";
+        assert!(drop_stream_classes(unended).is_err());
+    }
+
+    #[test]
+    fn short_names_are_distinct_identifiers() {
+        let names: Vec<String> = (0..3000).map(short_name).collect();
+        assert_eq!(&names[..3], ["a", "b", "c"]);
+        assert_eq!(names[54], "aa");
+        let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.starts_with(|c: char| c.is_ascii_digit()))
+        );
+    }
+
+    #[test]
+    fn rename_imports_renames_each_key_once() {
+        let glue = "const import0 = {\n        __wbg_Error_2084: function(a) {},\n        __wbg_call_40b0: function() {},\n};\n";
+        let renames = [
+            ("__wbg_Error_2084".to_owned(), "a".to_owned()),
+            ("__wbg_call_40b0".to_owned(), "b".to_owned()),
+        ];
+        assert_eq!(
+            rename_imports(glue, &renames).unwrap(),
+            "const import0 = {\n        a: function(a) {},\n        b: function() {},\n};\n"
+        );
+        // An import the glue does not define, or names elsewhere too, is an error.
+        let missing = [("__wbg_gone_1".to_owned(), "c".to_owned())];
+        assert!(rename_imports(glue, &missing).is_err());
+        let twice = format!("{glue}wasm.__wbg_call_40b0;\n");
+        assert!(rename_imports(&twice, &renames).is_err());
     }
 
     #[test]

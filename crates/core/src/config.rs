@@ -88,6 +88,10 @@ pub struct FormConfig {
     pub purposes: Vec<Purpose>,
     /// The questions. Without `pages` this is also the display order.
     #[serde(default)]
+    #[cfg_attr(
+        not(feature = "form-fields"),
+        serde(deserialize_with = "unread::fields")
+    )]
     pub fields: Vec<Field>,
     /// Settings of a consent banner (`kind: consent` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,10 +99,18 @@ pub struct FormConfig {
     /// Survey pages, in order; each lists its fields. Empty for a one-page form (see
     /// [`FormConfig::pages`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        not(feature = "survey-parts"),
+        serde(deserialize_with = "unread::pages")
+    )]
     pub pages: Vec<Page>,
     /// An incentive for answering (surveys only): its contact data are sealed apart from the
     /// answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        not(feature = "survey-parts"),
+        serde(deserialize_with = "unread::reward")
+    )]
     pub reward: Option<Reward>,
     /// Keep unfinished answers in the visitor's own browser (`localStorage`) until they are sent
     /// or the visitor clears them; off by default, when they live only as long as the page.
@@ -114,6 +126,83 @@ pub struct FormConfig {
     #[cfg(not(feature = "export-columns"))]
     #[serde(default, skip_serializing)]
     pub export: serde::de::IgnoredAny,
+}
+
+/// The parts of a config that a build of the widget leaves out, refused unread so that it links
+/// none of their parsers: without `form-fields` (the consent build) fields, pages and a reward,
+/// which a banner never has ([`FormConfig::problems`] says so for every build); without
+/// `survey-parts` (the sign-up build) pages, a reward and `show_if` conditions, which only the
+/// survey build renders ([`FormConfig::survey_only_feature`]). An absent or `null` part, or an
+/// empty list, is no part at all.
+#[cfg(not(feature = "survey-parts"))]
+mod unread {
+    use serde::Deserialize as _;
+    use serde::de::{Error as _, IgnoredAny};
+
+    /// Why a build refuses a config that has `key`.
+    fn refusal(key: &str, what: &str) -> String {
+        if cfg!(feature = "form-fields") {
+            format!(
+                "{key}: uses {what}, which this build leaves out: embed it with {}",
+                crate::embed::SURVEY_ENTRY
+            )
+        } else {
+            format!("{key}: {}", super::not_in_a_banner(key))
+        }
+    }
+
+    /// Accepts a list `key` only when absent, `null` or `[]`.
+    fn empty<'de, D: serde::Deserializer<'de>, T>(
+        deserializer: D,
+        key: &str,
+        what: &str,
+    ) -> Result<Vec<T>, D::Error> {
+        match Option::<Vec<IgnoredAny>>::deserialize(deserializer) {
+            Ok(list) if list.as_ref().is_none_or(Vec::is_empty) => Ok(Vec::new()),
+            // A list with entries, or not a list at all.
+            _ => Err(D::Error::custom(refusal(key, what))),
+        }
+    }
+
+    /// Accepts `key` only when absent or `null`.
+    fn absent<'de, D: serde::Deserializer<'de>, T>(
+        deserializer: D,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<T>, D::Error> {
+        match Option::<IgnoredAny>::deserialize(deserializer) {
+            Ok(None) => Ok(None),
+            _ => Err(D::Error::custom(refusal(key, what))),
+        }
+    }
+
+    /// `fields`, which the consent build leaves out.
+    #[cfg(not(feature = "form-fields"))]
+    pub(super) fn fields<'de, D: serde::Deserializer<'de>, T>(d: D) -> Result<Vec<T>, D::Error> {
+        empty(d, "fields", "fields")
+    }
+
+    /// `pages`.
+    pub(super) fn pages<'de, D: serde::Deserializer<'de>, T>(d: D) -> Result<Vec<T>, D::Error> {
+        empty(d, "pages", "pages")
+    }
+
+    /// `reward`.
+    pub(super) fn reward<'de, D: serde::Deserializer<'de>, T>(d: D) -> Result<Option<T>, D::Error> {
+        absent(d, "reward", "a reward")
+    }
+
+    /// A field's `show_if`.
+    pub(super) fn show_if<'de, D: serde::Deserializer<'de>, T>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        absent(d, "show_if", "show_if conditions")
+    }
+}
+
+/// The problem of a consent banner's config that has `key` (`fields`, `pages`, `reward`).
+fn not_in_a_banner(key: &str) -> String {
+    format!("a consent banner has no {key} (\"kind\": \"consent\")")
 }
 
 /// Field ids that stand for a record's own facts in an export mapping, next to the form's fields.
@@ -383,6 +472,10 @@ pub struct Field {
     pub minimise: Option<MinimiseRule>,
     /// The field is shown (and its answer kept) only when this holds on earlier answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        not(feature = "survey-parts"),
+        serde(deserialize_with = "unread::show_if")
+    )]
     pub show_if: Option<Condition>,
     /// The rows of a matrix field; its `options` are the scale every row is answered on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -920,6 +1013,16 @@ impl Checker<'_> {
                     .extend(ConsentSettings::default().problems(config));
             }
             (None, _) => {}
+        }
+        if config.kind == FormKind::Consent {
+            let present = [
+                ("fields", !config.fields.is_empty()),
+                ("pages", !config.pages.is_empty()),
+                ("reward", config.reward.is_some()),
+            ];
+            for (key, _) in present.into_iter().filter(|(_, present)| *present) {
+                self.push_hint(key, not_in_a_banner(key), format!("remove \"{key}\""));
+            }
         }
         let purpose_ids: Vec<&str> = config.purposes.iter().map(|p| p.id.as_str()).collect();
         if config.fields.is_empty() && config.kind != FormKind::Consent {

@@ -271,6 +271,30 @@ fn a_banner_needs_a_consent_purpose_and_only_banners_take_consent_settings() {
 }
 
 #[test]
+fn a_banner_has_no_fields_pages_or_reward() {
+    // The widget's consent build refuses these unread (without the `form-fields` feature), so
+    // `formseal check` must refuse them too.
+    let survey: Value =
+        serde_json::from_str(include_str!("../../../examples/survey.json")).unwrap();
+    let found = problems_after(|v| {
+        for key in ["fields", "pages", "reward"] {
+            v[key] = survey[key].clone();
+        }
+    });
+    for key in ["fields", "pages", "reward"] {
+        let expected = format!("{key}: a consent banner has no {key} (\"kind\": \"consent\")");
+        assert!(found.contains(&expected), "{expected} in {found:#?}");
+    }
+    // Present but empty is no problem: nothing to read.
+    let found = problems_after(|v| {
+        v["fields"] = json!([]);
+        v["pages"] = json!([]);
+        v["reward"] = Value::Null;
+    });
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
 fn uet_needs_the_ad_storage_signal() {
     let found = problems_after(|v| {
         v["consent"]["uet"] = json!(true);
