@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use formseal_core::config::{FormConfig, LegalBasis};
-use formseal_core::consent::{self, Choice, ConsentMethod, ConsentSettings, Decision};
+use formseal_core::consent::{self, Choice, ConsentMethod, ConsentSettings, Decision, Receipt};
 use formseal_core::time::Date;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -193,6 +193,8 @@ async fn record_decision(
     let jwe = seal::seal_envelope(config, &envelope).await.map_err(|e| {
         format!("formseal: sealing the consent record failed, nothing was kept: {e}")
     })?;
+    // The receipt names the record's SHA-256, the bytes the collector will store.
+    let choice = choice.sealed_as(&jwe);
     delivery::enqueue(
         &config.id,
         Entry::new(envelope.id.clone(), config.endpoint.clone(), jwe.0),
@@ -242,20 +244,10 @@ fn dispatch(name: &str, detail_json: &str) {
     }
 }
 
-/// Offers the visitor a small JSON file with their current choices and the record id.
+/// Offers the visitor a small JSON file with their current choices, the record id and the
+/// record's SHA-256 (the core's [`Receipt`]).
 pub(crate) fn download_receipt(config: &FormConfig, choice: &Choice) {
-    let receipt = json!({
-        "site": page::origin(),
-        "banner": config.id,
-        "privacy_notice": config.privacy_notice.url,
-        "notice_version": choice.notice,
-        "granted": choice.granted,
-        "refused": choice.refused,
-        "decided": choice.decided,
-        "valid_until": choice.expires,
-        "record": choice.record,
-        "how": choice.method,
-    });
+    let receipt = Receipt::new(&page::origin(), config, choice);
     let Ok(text) = serde_json::to_string_pretty(&receipt) else {
         return;
     };

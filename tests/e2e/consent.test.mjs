@@ -5,11 +5,15 @@
 // back with `formseal decrypt`, and no request carries anything but ciphertext.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeEach, test } from 'node:test';
 
+import { submissions } from './fixtures/browser.mjs';
 import { eventually } from './fixtures/collector.mjs';
 import { assertOnlyCiphertextSent, consentRecords, consentSpec } from './fixtures/consent-page.mjs';
+import { formsealBin, testKey } from './fixtures/paths.mjs';
 
 let collector;
 let browser;
@@ -302,6 +306,18 @@ test('the settings layer offers a receipt naming the record', async () => {
   assert.deepEqual(receipt.refused, ['marketing']);
   assert.equal(receipt.notice_version, '2026-11');
   assert.equal(receipt.how, 'settings');
+  // It names the SHA-256 of the bytes posted (and stored), and the data team's check agrees.
+  const posted = submissions(browser).map((post) =>
+    createHash('sha256').update(post.body.toString('utf8').trim()).digest('hex'),
+  );
+  assert.ok(posted.includes(receipt.sealed_sha256), `${receipt.sealed_sha256} in ${posted}`);
+  const checked = execFileSync(
+    formsealBin,
+    ['consent-log', '--key', testKey.privatePem, '--db', collector.db, '--receipt', await file.path()],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  assert.match(checked, new RegExp(`SHA-256 ${receipt.sealed_sha256}\\)`));
+  assert.doesNotMatch(checked, /differs/);
 });
 
 test('a consent record made offline is sent on the next page view', async () => {

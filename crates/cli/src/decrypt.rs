@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use formseal_cli::serve::store::{Database, Selection, Store};
 use formseal_core::Error;
-use formseal_core::envelope::Envelope;
+use formseal_core::envelope::{Envelope, sealed_sha256};
 use formseal_core::keys::PrivateKey;
 use formseal_core::time::Date;
 use rayon::prelude::*;
@@ -88,6 +88,23 @@ impl Source {
     /// The collector's store, when the envelopes come from there.
     pub(crate) fn db(&self) -> Option<&Database> {
         self.db.as_ref()
+    }
+
+    /// One of the input files (`-`: stdin), and what messages put before a line number: the
+    /// file's name when there are several, since a line number alone does not say where.
+    fn open_input(&self, path: &Path) -> anyhow::Result<(Box<dyn BufRead>, String)> {
+        let input: Box<dyn BufRead> = if path == Path::new("-") {
+            Box::new(io::stdin().lock())
+        } else {
+            let file = File::open(path).with_context(|| format!("cannot open {}", shown(path)))?;
+            Box::new(BufReader::new(file))
+        };
+        let prefix = if self.inputs.len() > 1 {
+            format!("{}: ", shown(path))
+        } else {
+            String::new()
+        };
+        Ok((input, prefix))
     }
 }
 
@@ -204,19 +221,73 @@ pub(crate) fn open_files(
     let mut batch = Batch::new(key, &progress);
     let mut each = |(), envelope| each(envelope);
     for path in &source.inputs {
-        let input: Box<dyn BufRead> = if path == Path::new("-") {
-            Box::new(io::stdin().lock())
-        } else {
-            let file = File::open(path).with_context(|| format!("cannot open {}", shown(path)))?;
-            Box::new(BufReader::new(file))
-        };
-        // With several files a line number alone does not say where the bad line is.
-        let file = (source.inputs.len() > 1).then(|| format!("{}: ", shown(path)));
-        decrypt_lines(input, file.as_deref().unwrap_or(""), &mut batch, &mut each)?;
+        let (input, file) = source.open_input(path)?;
+        decrypt_lines(input, &file, &mut batch, &mut each)?;
     }
     batch.finish(&mut each)?;
     progress.finish();
     Ok(batch.into_tally())
+}
+
+/// A sealed envelope found by the SHA-256 of its text, with where it was (for messages).
+#[derive(Debug)]
+pub(crate) struct FoundEnvelope {
+    /// `record ID` in the collector's database, `line N` (after the file's name when there are
+    /// several) in files.
+    pub(crate) place: String,
+    /// The JWE text.
+    pub(crate) jwe: String,
+}
+
+/// Looks through the envelopes of `source`, without opening any, for the one whose text has
+/// the SHA-256 `sha256` (lowercase hex, [`sealed_sha256`]): the hash is taken of the bytes
+/// read, not of the collector's record id. Reading the collector's database appends `action`
+/// (with `detail`, and 1 or 0 records) to its audit log.
+pub(crate) fn find_sealed(
+    source: &Source,
+    sha256: &str,
+    action: &str,
+    detail: &str,
+) -> anyhow::Result<Option<FoundEnvelope>> {
+    let mut found = None;
+    if let Some(db) = &source.db {
+        let store = audit::open_store(db)?;
+        let selection = Selection {
+            since: source.since,
+            span: None,
+        };
+        store.for_each_selected(selection, &mut |stored| {
+            if found.is_none() && sealed_sha256(&stored.jwe) == sha256 {
+                found = Some(FoundEnvelope {
+                    place: format!("record {}", stored.id),
+                    jwe: stored.jwe,
+                });
+            }
+            Ok(())
+        })?;
+        let records = u64::from(found.is_some());
+        let detail = format!("{detail}, sha256 {sha256}");
+        store.append_audit(&source.actor.entry(action, records, detail))?;
+        return Ok(found);
+    }
+    for path in &source.inputs {
+        let (input, file) = source.open_input(path)?;
+        for (number, line) in input.split(b'\n').enumerate() {
+            let line = line.context("cannot read the input")?;
+            let Ok(text) = std::str::from_utf8(&line) else {
+                continue;
+            };
+            let text = text.trim();
+            if !text.is_empty() && sealed_sha256(text) == sha256 {
+                let place = format!("{file}line {}", number + 1);
+                return Ok(Some(FoundEnvelope {
+                    place,
+                    jwe: text.to_owned(),
+                }));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Prints how many records were opened; an error (with a hint about keys) when some failed.

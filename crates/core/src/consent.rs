@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 use crate::answers::Answers;
 use crate::config::{FieldKind, FormConfig, LegalBasis, Problem, Purpose, Text};
-use crate::envelope::{ConsentRecord, ENVELOPE_VERSION, Envelope, EnvelopeKind, random_id};
+use crate::envelope::{
+    ConsentRecord, ENVELOPE_VERSION, Envelope, EnvelopeKind, SealedEnvelope, random_id,
+};
 use crate::time::{self, Date};
 
 /// What the visitor agreed to, as recorded in every envelope.
@@ -92,6 +94,8 @@ pub enum ConsentMethod {
     Gpc,
     /// A consent checkbox inside a form.
     Form,
+    /// **Allow** on the placeholder of a gated embed (a video, a map), granting its purpose.
+    Placeholder,
 }
 
 /// How long a consent choice stays valid when the config does not say (about six months).
@@ -332,6 +336,10 @@ pub struct Choice {
     /// the loader can replay it without knowing the mapping.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub signals: BTreeMap<String, String>,
+    /// SHA-256 (hex) of the record as sealed and stored by the collector, for the receipt; none
+    /// before the record is sealed (and in choices kept before receipts named it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_sha256: Option<String>,
 }
 
 impl Choice {
@@ -352,6 +360,61 @@ impl Choice {
         ConsentState {
             notice_version: self.notice.clone(),
             granted: self.granted.iter().cloned().collect(),
+        }
+    }
+
+    /// The choice once its record is sealed as `sealed`: it names the record's SHA-256.
+    pub fn sealed_as(mut self, sealed: &SealedEnvelope) -> Self {
+        self.sealed_sha256 = Some(sealed.sha256());
+        self
+    }
+}
+
+/// The receipt the banner offers a visitor (a JSON file): their choice, the id of the sealed
+/// record that proves it and that record's SHA-256 as the collector stores it, so that
+/// `formseal consent-log --receipt` can find the record and check the receipt against it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The site's origin (`https://www.example.com`).
+    pub site: String,
+    /// The banner's form id.
+    pub banner: String,
+    /// Where the privacy notice is published.
+    pub privacy_notice: String,
+    /// Version of the notice the choice was made under.
+    pub notice_version: String,
+    /// Purposes granted.
+    pub granted: Vec<String>,
+    /// Purposes refused.
+    pub refused: Vec<String>,
+    /// Day the choice was made, `YYYY-MM-DD`.
+    pub decided: String,
+    /// Last day the choice is valid, `YYYY-MM-DD`.
+    pub valid_until: String,
+    /// Id of the sealed consent record (inside the envelope).
+    pub record: String,
+    /// How the choice was made.
+    pub how: ConsentMethod,
+    /// SHA-256 (lowercase hex) of the sealed record as the collector stores it; null on a
+    /// receipt of a choice whose record was not sealed yet.
+    pub sealed_sha256: Option<String>,
+}
+
+impl Receipt {
+    /// The receipt of `choice`, made on the banner `config` of the site `site`.
+    pub fn new(site: &str, config: &FormConfig, choice: &Choice) -> Self {
+        Self {
+            site: site.to_owned(),
+            banner: config.id.clone(),
+            privacy_notice: config.privacy_notice.url.clone(),
+            notice_version: choice.notice.clone(),
+            granted: choice.granted.clone(),
+            refused: choice.refused.clone(),
+            decided: choice.decided.clone(),
+            valid_until: choice.expires.clone(),
+            record: choice.record.clone(),
+            how: choice.method,
+            sealed_sha256: choice.sealed_sha256.clone(),
         }
     }
 }
@@ -435,6 +498,7 @@ pub fn record<R: TryCryptoRng + ?Sized>(
         signals: settings.signals(&choice_granted),
         record: id,
         method: decision.method,
+        sealed_sha256: None,
     };
     Ok((envelope, choice))
 }

@@ -113,6 +113,26 @@ impl SealedEnvelope {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The SHA-256 of this envelope as the collector stores it, in lowercase hex (see
+    /// [`sealed_sha256`]).
+    pub fn sha256(&self) -> String {
+        sealed_sha256(&self.0)
+    }
+}
+
+/// The SHA-256 of a sealed envelope's text as the collector stores it (without the whitespace
+/// around it, which the collector trims), in lowercase hex: what `sha256sum` prints for the
+/// stored text. The collector's record id is the same digest in base64url.
+pub fn sealed_sha256(jwe: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in Sha256::digest(jwe.trim().as_bytes()) {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    hex
 }
 
 impl fmt::Display for SealedEnvelope {
@@ -441,6 +461,14 @@ pub fn random_id<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sealed_sha256_is_that_of_the_trimmed_text_in_lowercase_hex() {
+        // FIPS 180-2's "abc" example; the collector stores the body without surrounding space.
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sealed_sha256("abc"), abc);
+        assert_eq!(SealedEnvelope(" abc\r\n".into()).sha256(), abc);
+    }
 
     #[test]
     fn a_plaintext_that_is_not_an_envelope_is_not_quoted_in_the_error() {
