@@ -79,8 +79,11 @@ test('without wasm a first visit shows the first layer, and Reject all holds at 
   await browser.page.waitForFunction(() => !localStorage.getItem('formseal:pending:cookies'));
   const sealed = await stored(browser.page);
   assert.equal(sealed.record, record.id, 'the stored choice names its record');
-  // What the loader kept is what the core makes of the same decision.
-  assert.deepEqual({ ...sealed, record: '' }, kept);
+  // What the loader kept is what the core makes of the same decision, plus the hash of the
+  // sealed record that the visitor's receipt names.
+  const { sealed_sha256: hash, ...decision } = sealed;
+  assert.match(hash, /^[0-9a-f]{64}$/, 'the stored choice names the hash of its sealed record');
+  assert.deepEqual({ ...decision, record: '' }, kept);
   assert.equal(await consent.analyticsRuns(), 0);
 
   await browser.page.reload();
