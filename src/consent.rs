@@ -5,8 +5,9 @@
 //! What the banner looks like lives in `components/consent_banner.rs`; the JS API the loader
 //! exposes (`formseal.consent.show/set/withdrawAll`) calls the functions at the bottom.
 
-// The form builds use only the stored choices; the rest belongs to the banner (feature `banner`).
-#![cfg_attr(not(feature = "banner"), allow(dead_code, unused_imports))]
+// The form builds use only the stored choices; the rest belongs to the banner's records
+// (feature `record`, which the record build and the consent build have).
+#![cfg_attr(not(feature = "record"), allow(dead_code, unused_imports))]
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -14,7 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use formseal_core::config::{FormConfig, LegalBasis};
-use formseal_core::consent::{self, Choice, ConsentMethod, ConsentSettings, Decision, Receipt};
+use formseal_core::consent::{self, Choice, ConsentMethod, ConsentSettings, Decision};
 use formseal_core::time::Date;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -124,6 +125,7 @@ pub(crate) fn gpc_needs_record(config: &FormConfig, stored: Option<&Choice>) -> 
 }
 
 /// Today in UTC, from the visitor's clock.
+#[cfg(feature = "banner")]
 pub(crate) fn today() -> Date {
     Date::from_unix(seal::now_unix())
 }
@@ -245,9 +247,10 @@ fn dispatch(name: &str, detail_json: &str) {
 }
 
 /// Offers the visitor a small JSON file with their current choices, the record id and the
-/// record's SHA-256 (the core's [`Receipt`]).
+/// record's SHA-256 (the core's [`consent::Receipt`]).
+#[cfg(feature = "banner")]
 pub(crate) fn download_receipt(config: &FormConfig, choice: &Choice) {
-    let receipt = Receipt::new(&page::origin(), config, choice);
+    let receipt = consent::Receipt::new(&page::origin(), config, choice);
     let Ok(text) = serde_json::to_string_pretty(&receipt) else {
         return;
     };
@@ -283,6 +286,7 @@ pub(crate) struct BannerHandle {
     /// The banner's config.
     pub(crate) config: Arc<FormConfig>,
     /// Opens the settings layer.
+    #[cfg(feature = "banner")]
     pub(crate) show: Rc<dyn Fn()>,
     /// Shows a choice made outside the banner (through the API).
     pub(crate) changed: Rc<dyn Fn(Choice)>,
@@ -292,11 +296,21 @@ thread_local! {
     static BANNERS: RefCell<Vec<BannerHandle>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Makes a mounted banner reachable from the JS API and tells the page it is ready.
+/// Makes a mounted banner reachable from the JS API and tells the page it is ready, naming the
+/// build (`banner`: the consent build with its dialog, `record`: the record build), since the
+/// loader may have loaded both.
 pub(crate) fn register(handle: BannerHandle) {
     let form = handle.config.id.clone();
     BANNERS.with(|b| b.borrow_mut().push(handle));
-    dispatch(READY_EVENT, &json!({ "form": form }).to_string());
+    let build = if cfg!(feature = "banner") {
+        "banner"
+    } else {
+        "record"
+    };
+    dispatch(
+        READY_EVENT,
+        &json!({ "form": form, "build": build }).to_string(),
+    );
 }
 
 fn first_banner() -> Result<BannerHandle, JsValue> {
@@ -315,7 +329,7 @@ pub fn consent_show() -> Result<(), JsValue> {
 
 /// Seals the record of a decision made on the loader's first layer, if one waits, and shows the
 /// choice in force on the banner. The loader calls it holding a Web Lock, one tab at a time.
-#[cfg(feature = "banner")]
+#[cfg(feature = "record")]
 #[wasm_bindgen(js_name = consentSeal)]
 pub async fn consent_seal() -> Result<(), JsValue> {
     let banner = first_banner()?;
@@ -328,7 +342,7 @@ pub async fn consent_seal() -> Result<(), JsValue> {
 
 /// `formseal.consent.set({purpose: true|false, ...})`: changes the named purposes, keeps the
 /// others as they were, records the choice (method `api`) and resolves to the stored choice.
-#[cfg(feature = "banner")]
+#[cfg(feature = "record")]
 #[wasm_bindgen(js_name = consentSet)]
 pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
     let banner = first_banner()?;
@@ -359,7 +373,7 @@ pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// `formseal.consent.withdrawAll()`: refuses every purpose (method `api`).
-#[cfg(feature = "banner")]
+#[cfg(feature = "record")]
 #[wasm_bindgen(js_name = consentWithdrawAll)]
 pub async fn consent_withdraw_all() -> Result<JsValue, JsValue> {
     apply_from_api(&first_banner()?, &BTreeSet::new()).await

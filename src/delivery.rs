@@ -106,11 +106,22 @@ pub(crate) fn enqueue(form_id: &str, entry: Entry) {
 }
 
 /// Re-sends every queued envelope of every form now (the browser came back online).
-pub(crate) fn deliver_all() {
+fn deliver_all() {
     let forms: Vec<String> = LISTENERS.with_borrow(|l| l.keys().cloned().collect());
     for form in forms {
         deliver(form, true);
     }
+}
+
+/// Re-sends every queued envelope whenever the browser comes back online; call once at start.
+pub(crate) fn retry_when_online() {
+    let on_online = wasm_bindgen::prelude::Closure::<dyn Fn()>::new(deliver_all);
+    if let Some(window) = web_sys::window() {
+        let _ =
+            window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    }
+    // The listener lives as long as the page.
+    on_online.forget();
 }
 
 /// Posts the queued envelopes of `form_id` that are due (all of them when `force`).

@@ -4,8 +4,9 @@
 //!
 //! Texts written by the marketer come from the config; this file only supplies the fallbacks.
 
-// A banner-only build (without the `forms` feature) words no answer problems or pages.
-#![cfg_attr(not(feature = "forms"), allow(dead_code))]
+// The consent build (`banner` without `forms`) words no answer problems or pages; builds
+// without `banner` are allowed their dead code where `lib.rs` declares this module.
+#![cfg_attr(all(feature = "banner", not(feature = "forms")), allow(dead_code))]
 
 use formseal_core::answers::AnswerProblem;
 use formseal_core::config::Text;

@@ -43,23 +43,33 @@
 //!   `{id, endpoint, contentType, jwe, attempts, nextAttemptAt}`) until the endpoint answers
 //!   200 or 201; the pseudonymous subject id is kept under `formseal:subject`.
 
+#[cfg(any(feature = "forms", feature = "banner"))]
 mod components;
 pub mod consent;
 mod delivery;
-// The banner's texts are dead code in the form builds.
+// The banner's texts are dead code in the form builds, and all but one in the record build.
 #[cfg_attr(not(feature = "banner"), allow(dead_code))]
 mod i18n;
+#[cfg(any(feature = "forms", feature = "banner"))]
 mod mount;
 mod page;
+#[cfg(any(feature = "forms", feature = "banner"))]
 pub mod preview;
+#[cfg(not(any(feature = "forms", feature = "banner")))]
+mod recorder;
 pub mod seal;
 mod text;
+mod trust;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Runs when the module is initialised: mounts every `<formseal-form>`, now and later.
+/// Runs when the module is initialised: mounts every `<formseal-form>` (and banner), now and
+/// later; the record build, which renders nothing, makes the banner's records instead.
 #[wasm_bindgen(start)]
 pub fn start() {
     text::register();
+    #[cfg(any(feature = "forms", feature = "banner"))]
     mount::start();
+    #[cfg(not(any(feature = "forms", feature = "banner")))]
+    recorder::start();
 }

@@ -1,6 +1,6 @@
 //! Finding `<formseal-form>` elements and mounting the widget into each: an open Shadow DOM
-//! root with the constructed stylesheet, the config fetched and checked (fail closed), then the
-//! Leptos form. Elements added to the page later are found through a `MutationObserver`.
+//! root with the constructed stylesheet, the config fetched and checked (`trust`, fail closed),
+//! then the Leptos form. Elements added to the page later are found through a `MutationObserver`.
 //!
 //! What the form looks like and does lives in `components`; this file only decides whether it
 //! may be shown at all.
@@ -11,28 +11,20 @@ use formseal_core::config::{FormConfig, FormKind};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     CssStyleSheet, Element, HtmlElement, MutationObserver, MutationObserverInit, MutationRecord,
-    RequestCredentials, RequestInit, Response, ShadowRoot, ShadowRootInit, ShadowRootMode,
+    ShadowRoot, ShadowRootInit, ShadowRootMode,
 };
 
 #[cfg(feature = "banner")]
 use crate::components::consent_banner::ConsentBanner;
 #[cfg(feature = "forms")]
 use crate::components::form::Form;
-use crate::i18n::{self, Builtin};
-use crate::{delivery, page};
+use crate::trust::{CONSENT_TAG, fail_closed, load};
+use crate::{delivery, i18n, page};
 
 /// The custom element of a form.
 const FORM_TAG: &str = "formseal-form";
-
-/// The custom element of a consent banner.
-const CONSENT_TAG: &str = "formseal-consent";
-
-/// The symbol (`Symbol.for`) under which the consent loader leaves the banner config's text on
-/// its `<formseal-consent>` element (src/loader.js's `CONFIG_TEXT`).
-const CONFIG_TEXT: &str = "formseal.config";
 
 /// The elements this build mounts, as a selector: a build mounts only what it can render, so
 /// a page with a form bundle and the consent bundle has each element mounted by its own.
@@ -122,13 +114,7 @@ pub(crate) fn start() {
     }
     // The observer lives as long as the page.
     on_change.forget();
-
-    let on_online = Closure::<dyn Fn()>::new(delivery::deliver_all);
-    if let Some(window) = web_sys::window() {
-        let _ =
-            window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
-    }
-    on_online.forget();
+    delivery::retry_when_online();
 }
 
 /// Mounts `element` if it is one of ours, and every one inside it.
@@ -196,100 +182,6 @@ fn adopt_sheet(shadow: &ShadowRoot) {
             shadow.set_adopted_style_sheets(&js_sys::Array::of1(sheet));
         }
     });
-}
-
-/// Fetches the config named by `src` and checks that its key is valid and pinned by `key-id`.
-async fn load(host: &Element) -> Result<FormConfig, String> {
-    let src = host
-        .get_attribute("src")
-        .filter(|s| !s.trim().is_empty())
-        .ok_or("formseal: the element has no src attribute (the form config's URL)")?;
-    let pinned = host
-        .get_attribute("key-id")
-        .map(|k| k.trim().to_owned())
-        .filter(|k| !k.is_empty())
-        .ok_or("formseal: key-id missing: the embed snippet must pin the form's key id")?;
-    // The consent loader has fetched the banner's config already and leaves its text on the
-    // element; it is checked below exactly as a fetched one.
-    let handed = js_sys::Reflect::get(host, &js_sys::Symbol::for_(CONFIG_TEXT))
-        .ok()
-        .and_then(|text| text.as_string());
-    let text = match handed {
-        Some(text) => text,
-        None => fetch_text(&src)
-            .await
-            .map_err(|e| format!("formseal: cannot load the form config {src}: {e}"))?,
-    };
-    let config = js_sys::JSON::parse(&text)
-        .map_err(|_| "not valid JSON".to_owned())
-        .and_then(|value| {
-            FormConfig::from_deserializer(serde_wasm_bindgen::Deserializer::from(value))
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|e| format!("formseal: the form config {src} is invalid: {e}"))?;
-    let wants_banner = host.tag_name().eq_ignore_ascii_case(CONSENT_TAG);
-    if wants_banner != (config.kind == FormKind::Consent) {
-        return Err(if wants_banner {
-            format!(
-                "formseal: <formseal-consent> needs a config of kind \"consent\"; {src} is a form"
-            )
-        } else {
-            format!("formseal: {src} is a consent banner: embed it with <formseal-consent>")
-        });
-    }
-    #[cfg(not(feature = "survey"))]
-    if let Some(feature) = config.survey_only_feature() {
-        return Err(format!(
-            "formseal: {src} uses {feature}, which this build leaves out: embed it with {}",
-            formseal_core::embed::SURVEY_ENTRY
-        ));
-    }
-    let keys = config
-        .recipient_keys()
-        .map_err(|e| format!("formseal: the form config {src} has no usable key: {e}"))?;
-    if !keys.iter().any(|k| k.kid() == pinned) {
-        let found: Vec<&str> = keys.iter().map(|k| k.kid()).collect();
-        return Err(format!(
-            "formseal: key id mismatch: pinned {pinned}, config has {}",
-            found.join(", ")
-        ));
-    }
-    Ok(config)
-}
-
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let init = RequestInit::new();
-    init.set_credentials(RequestCredentials::Omit);
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|_| "network error".to_owned())?;
-    let response: Response = response.dyn_into().map_err(|_| "not a response")?;
-    if !response.ok() {
-        return Err(format!("HTTP {}", response.status()));
-    }
-    let text = response.text().map_err(|_| "unreadable body")?;
-    let text = JsFuture::from(text)
-        .await
-        .map_err(|_| "unreadable body".to_owned())?;
-    text.as_string().ok_or_else(|| "unreadable body".to_owned())
-}
-
-/// Shows the visitor one plain sentence and tells the site owner why; nothing will be sent.
-fn fail_closed(host: &Element, shadow: &ShadowRoot, reason: &str) {
-    page::console_error(reason);
-    // The loader's first layer goes too: no decision made on it could be sealed.
-    shadow.set_inner_html("");
-    let lang = host.get_attribute("lang").or_else(page::html_lang);
-    let sentence = i18n::builtin(lang.as_deref().unwrap_or("en"), Builtin::Unavailable);
-    if let Some(document) = web_sys::window().and_then(|w| w.document())
-        && let Ok(p) = document.create_element("p")
-    {
-        p.set_class_name("fs-unavailable");
-        p.set_text_content(Some(sentence));
-        let _ = shadow.append_child(&p);
-    }
-    let _ = host.set_attribute("data-state", "error");
 }
 
 /// Mounts the Leptos form into a container inside the shadow root.

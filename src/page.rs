@@ -100,6 +100,7 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
 }
 
 /// The page's origin (`https://shop.example`), for the visitor's own receipt.
+#[cfg(feature = "banner")]
 pub(crate) fn origin() -> String {
     web_sys::window()
         .and_then(|w| w.location().origin().ok())

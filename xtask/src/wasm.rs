@@ -1,10 +1,10 @@
 //! `cargo xtask wasm`: builds the widget (the root package) for wasm32 once per widget kind and
 //! writes `pkg/`: per bundle, `<name>.js` (wasm-bindgen's `--target web` glue) and
-//! `<name>_bg.wasm` shrunk by wasm-opt — the sign-up build, the survey build and the consent
-//! build, each from the root crate with its own cargo features ([`BUNDLES`]), so a page loads
-//! only what it shows. Each glue gets an auto-start appended that loads its wasm with its SRI
-//! hash, so the page's `integrity` on the glue covers the wasm too; the consent loader pins the
-//! consent glue. It installs the tools it needs first; it does not serve or test the result.
+//! `<name>_bg.wasm` shrunk by wasm-opt — the sign-up build, the survey build, the record build
+//! and the consent build, each from the root crate with its own cargo features ([`BUNDLES`]),
+//! so a page loads only what it shows. Each glue gets an auto-start appended that loads its wasm
+//! with its SRI hash, so the page's `integrity` on the glue covers the wasm too; the consent
+//! loader pins the record and consent glues. It installs the tools it needs first; it does not serve or test the result.
 
 use std::fs;
 use std::path::PathBuf;
@@ -28,9 +28,10 @@ pub(crate) struct Bundle {
     /// `formseal-signup`: `pkg/formseal-signup.js` and `pkg/formseal-signup_bg.wasm`.
     pub(crate) name: &'static str,
     features: &'static str,
-    /// Whether its auto-start hands the consent API to the loader (`formseal.widget`); only the
-    /// consent build has it, so two bundles on a page never overwrite each other's globals.
-    consent_api: bool,
+    /// The global (`formseal.<api>`) its auto-start hands the consent API to, for the loader,
+    /// and the functions it has; only the builds the loader loads have one, each its own, so two
+    /// bundles on a page never overwrite each other's globals.
+    consent_api: Option<(&'static str, &'static str)>,
 }
 
 impl Bundle {
@@ -54,26 +55,38 @@ impl Bundle {
 pub(crate) const SIGNUP: Bundle = Bundle {
     name: "formseal-signup",
     features: "forms",
-    consent_api: false,
+    consent_api: None,
 };
 
 /// The survey build: every form, with pages, conditions, ratings, matrices, rankings, uploads.
 pub(crate) const SURVEY: Bundle = Bundle {
     name: "formseal-survey",
     features: "survey",
-    consent_api: false,
+    consent_api: None,
 };
 
-/// The consent build the loader loads: the banner's dialog and its sealed records; no forms.
+/// The record build the loader loads on a first visit: the banner's sealed records and the JS
+/// API, without any UI (no Leptos); what Accept all / Reject all on the first layer need.
+pub(crate) const RECORD: Bundle = Bundle {
+    name: "formseal-record",
+    features: "record",
+    consent_api: Some(("recorder", "consentSet, consentWithdrawAll, consentSeal")),
+};
+
+/// The consent build the loader loads for Choose and the privacy settings: the banner's dialog
+/// and its sealed records; no forms.
 pub(crate) const CONSENT: Bundle = Bundle {
     name: "formseal-consent",
     features: "banner",
-    consent_api: true,
+    consent_api: Some((
+        "widget",
+        "consentShow, consentSet, consentWithdrawAll, consentSeal",
+    )),
 };
 
 /// Every bundle `cargo xtask wasm` builds. Their entry names are `formseal_core::embed`'s
 /// (checked in the tests below), which `formseal embed` and the builder put in the snippet.
-pub(crate) const BUNDLES: [&Bundle; 3] = [&SIGNUP, &SURVEY, &CONSENT];
+pub(crate) const BUNDLES: [&Bundle; 4] = [&SIGNUP, &SURVEY, &RECORD, &CONSENT];
 
 /// The consent loader, relative to the project root: the one script of a page with a banner.
 pub(crate) const LOADER: &str = "pkg/formseal-loader.js";
@@ -98,6 +111,9 @@ const FIRST_LAYER_SOURCE: &str = "src/first-layer.js";
 
 /// The placeholder in the loader's source for the consent glue's SRI hash.
 const WIDGET_PLACEHOLDER: &str = "'__WIDGET_INTEGRITY__'";
+
+/// The placeholder in the loader's source for the record glue's SRI hash.
+const RECORD_PLACEHOLDER: &str = "'__RECORD_INTEGRITY__'";
 
 /// The placeholder in the loader's source for the first layer's SRI hash.
 const FIRST_LAYER_PLACEHOLDER: &str = "'__FIRST_LAYER_INTEGRITY__'";
@@ -454,13 +470,12 @@ fn append_start(bundle: &Bundle) -> Result<()> {
         );
     }
     let integrity = format!("sha384-{}", base64(&sha384(&wasm)));
-    let (what, api) = if bundle.consent_api {
-        (
-            "<formseal-consent>; then hand the consent API to the loader",
-            "(globalThis.formseal ??= {}).widget = { consentShow, consentSet, consentWithdrawAll, consentSeal };\n",
-        )
-    } else {
-        ("<formseal-form>", "")
+    let (what, api) = match bundle.consent_api {
+        Some((global, functions)) => (
+            "<formseal-consent>; then hand the consent API to the loader".to_owned(),
+            format!("(globalThis.formseal ??= {{}}).{global} = {{ {functions} }};\n"),
+        ),
+        None => ("<formseal-form>".to_owned(), String::new()),
     };
     let start = format!(
         "{START_MARKER} load the wasm pinned by its hash and mount every\n\
@@ -494,17 +509,23 @@ fn write_loader() -> Result<()> {
         .with_context(|| format!("writing {FIRST_LAYER}"))?;
 
     let loader = read_source(LOADER_SOURCE)?;
-    for file in [CONSENT.glue(), FIRST_LAYER.to_owned()] {
+    for file in [RECORD.glue(), CONSENT.glue(), FIRST_LAYER.to_owned()] {
         let name = file.trim_start_matches("pkg/");
         ensure!(
             loader.contains(&format!("'{name}'")),
             "{LOADER_SOURCE} must load {name}"
         );
     }
-    let glue = fs::read(root.join(CONSENT.glue()))
-        .with_context(|| format!("reading {}", CONSENT.glue()))?;
     let pin = |bytes: &[u8]| format!("'sha256-{}'", base64(&sha256(bytes)));
-    let loader = fill(&loader, LOADER_SOURCE, WIDGET_PLACEHOLDER, &pin(&glue))?;
+    let mut loader = loader;
+    for (bundle, placeholder) in [
+        (&RECORD, RECORD_PLACEHOLDER),
+        (&CONSENT, WIDGET_PLACEHOLDER),
+    ] {
+        let glue = fs::read(root.join(bundle.glue()))
+            .with_context(|| format!("reading {}", bundle.glue()))?;
+        loader = fill(&loader, LOADER_SOURCE, placeholder, &pin(&glue))?;
+    }
     let loader = fill(
         &loader,
         LOADER_SOURCE,
@@ -702,6 +723,7 @@ mod tests {
         assert_eq!(SIGNUP.glue(), format!("pkg/{}", embed::SIGNUP_ENTRY));
         assert_eq!(SURVEY.glue(), format!("pkg/{}", embed::SURVEY_ENTRY));
         assert_eq!(CONSENT.glue(), format!("pkg/{}", embed::CONSENT_BUNDLE));
+        assert_eq!(RECORD.glue(), format!("pkg/{}", embed::RECORD_BUNDLE));
         assert_eq!(LOADER, format!("pkg/{}", embed::CONSENT_ENTRY));
     }
 

@@ -16,11 +16,18 @@ pub const SIGNUP_ENTRY: &str = "formseal-signup.js";
 pub const SURVEY_ENTRY: &str = "formseal-survey.js";
 
 /// The consent build's entry module: the banner's settings dialog and the sealing of consent
-/// records, no forms. Pages never name it; the loader loads it, pinned by its hash.
+/// records, no forms. Pages never name it; the loader loads it, pinned by its hash, when the
+/// visitor opens Choose or the privacy settings.
 pub const CONSENT_BUNDLE: &str = "formseal-consent.js";
 
+/// The record build's entry module: the sealing of consent records and the JS API, without any
+/// UI. Pages never name it; the loader loads it, pinned by its hash, to seal a decision made on
+/// its first layer.
+pub const RECORD_BUNDLE: &str = "formseal-record.js";
+
 /// The consent loader: a page with a banner loads only this; it applies a stored choice itself
-/// and loads [`CONSENT_BUNDLE`] only when the banner or the settings must be shown.
+/// and loads [`RECORD_BUNDLE`] only when a record must be made, [`CONSENT_BUNDLE`] only when
+/// the settings must be shown.
 pub const CONSENT_ENTRY: &str = "formseal-loader.js";
 
 /// The Consent Mode script a banner's snippet puts first: a classic script, so the Consent Mode

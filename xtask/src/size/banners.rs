@@ -144,8 +144,10 @@ pub(super) fn compare() -> Result<Value> {
         wasm::LOADER.to_owned(),
         CONSENT_CONFIG.to_owned(),
         wasm::FIRST_LAYER.to_owned(),
-        wasm::CONSENT.glue(),
-        wasm::CONSENT.wasm(),
+        // Accept all or Reject all: the record build seals the decision; the consent build
+        // (the dialog) comes only with Choose.
+        wasm::RECORD.glue(),
+        wasm::RECORD.wasm(),
     ];
     let returning = View::of("formseal, returning visitor", &returning_files)?;
     let first = View::of("formseal, first visit (banner shown)", &first_files)?;
