@@ -1,7 +1,7 @@
 // formseal consent banner's first layer: the notice a first-time visitor sees (title, intro,
 // privacy-notice link, Accept all / Reject all / Choose of equal size and weight), painted as
-// plain DOM without any wasm, the choice a decision there keeps, and the removal of a withdrawn
-// purpose's cookies (which the loader also loads this module for). Only a first visit loads this module: the loader (pkg/formseal-
+// plain DOM without any wasm, what a decision there does at once and the choice it keeps, and
+// the removal of a withdrawn purpose's cookies (which the loader also loads this module for). Only a first visit loads this module: the loader (pkg/formseal-
 // loader.js) fetches it, pinned by its hash, alongside the config when the browser holds no
 // choice; a returning visitor never downloads it. `cargo xtask wasm` copies this file to
 // pkg/formseal-first-layer.js with the built-in texts (from src/texts.json) and the CSS (from
@@ -84,6 +84,39 @@ export function paintFirstLayer(shadow, config, lang, onAction, text) {
   return section;
 }
 
+/**
+ * Shows the first layer on a visitor's page (`page`, from the loader): painted into `banner`'s
+ * new shadow root, its Accept all / Reject all in force at once, exactly as a stored choice is
+ * on the next page view: kept under `pendingKey` until its record is sealed, and announced with
+ * `formseal:consent` as the widget announces a choice. `record()` has the record build seal
+ * it; it is also fetched when the browser is idle or at the first interaction. Choose is the
+ * loader's (`choose(button)` opens the dialog). Only a first visit needs any of this, so it
+ * lives here rather than in the loader every page view downloads.
+ */
+export function showFirstLayer({ banner, config, pendingKey, chosen, gpc, paint, choose, record }) {
+  const asked = config.purposes.filter(needsConsent).map((p) => p.id);
+  const layer = paint(banner.attachShadow({ mode: 'open' }), (action, opener) => {
+    if (action === 'choose') return choose(opener);
+    const previous = chosen();
+    const choice = firstLayerChoice(config, action === 'accept-all' ? asked : [], Date.now(), gpc());
+    try {
+      localStorage.setItem(pendingKey, JSON.stringify(choice));
+    } catch {
+      // Without storage the decision holds for this page; the record build still seals it now.
+    }
+    layer.hidden = true;
+    banner.setAttribute('data-state', 'hidden');
+    const withdrawn = (previous?.granted ?? []).filter((p) => !choice.granted.includes(p));
+    const cookies = config.purposes.filter((p) => withdrawn.includes(p.id)).flatMap((p) => p.cookies ?? []);
+    const reload = withdrawn.length > 0 && config.consent?.reload_on_withdrawal !== false;
+    dispatchEvent(new CustomEvent('formseal:consent', { detail: { form: config.id, choice, withdrawn, cookies, reload } }));
+    record();
+  });
+  banner.setAttribute('data-state', 'banner');
+  (window.requestIdleCallback ?? setTimeout)(record);
+  for (const type of ['pointerdown', 'keydown', 'focusin']) banner.addEventListener(type, record, { once: true });
+}
+
 // Expires each cookie by exact name or `prefix*`, on this host and every parent domain.
 export function removeCookies(patterns) {
   const names = document.cookie.split(';').map((c) => c.split('=')[0].trim()).filter(Boolean);
@@ -100,4 +133,4 @@ export function removeCookies(patterns) {
 
 // For the loader, which runs this module from a script element (pinned by its hash): a module's
 // exports do not reach the element. A symbol, so that it is no part of `window.formseal`.
-globalThis[Symbol.for('formseal.first-layer')] = { paintFirstLayer, firstLayerChoice, removeCookies, TEXTS };
+globalThis[Symbol.for('formseal.first-layer')] = { paintFirstLayer, firstLayerChoice, showFirstLayer, removeCookies, TEXTS };

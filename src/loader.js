@@ -4,17 +4,21 @@
 // Google Consent Mode) without loading any wasm. On a first visit it paints the banner's first
 // layer with the first-layer module (formseal-first-layer.js, pinned by its hash below, fetched
 // alongside the config only when the browser holds no choice), and Accept all / Reject all take
-// effect at once; the consent build of the widget (formseal-consent.js, pinned by its hash
-// below; it holds no forms), fetched when the browser is idle or at the first interaction, then
-// seals the record of that decision. Until it has, the decision waits in this browser's storage
+// effect at once; the record build of the widget (formseal-record.js, pinned by its hash below;
+// no UI, no forms), fetched when the browser is idle or at the first interaction, then seals the
+// record of that decision. Until it has, the decision waits in this browser's storage
 // (`formseal:pending:FORM_ID`, the stored choice without its record id) and is sealed on this or
-// the next page view. The settings dialog and the JS API are the widget's; forms come with their
-// own bundle and follow consent through the stored choices. `cargo xtask wasm` copies this file,
-// minified, to pkg/formseal-loader.js with both hashes and the built-in texts (from
-// src/texts.json) written in.
+// the next page view. Choose and the privacy settings open the consent build's dialog
+// (formseal-consent.js, pinned likewise), loaded when they are opened; it makes records too, so
+// once it is there it serves the JS API as well. Forms come with their own bundle and follow
+// consent through the stored choices. `cargo xtask wasm` copies this file, minified, to
+// pkg/formseal-loader.js with the hashes and the built-in texts (from src/texts.json) written in.
 
-const WIDGET = new URL('formseal-consent.js', import.meta.url).href;
-const WIDGET_INTEGRITY = '__WIDGET_INTEGRITY__';
+// The two wasm builds the loader may load, and the global each hands its API to.
+const BUILDS = {
+  record: { src: new URL('formseal-record.js', import.meta.url).href, integrity: '__RECORD_INTEGRITY__', api: 'recorder' },
+  banner: { src: new URL('formseal-consent.js', import.meta.url).href, integrity: '__WIDGET_INTEGRITY__', api: 'widget' },
+};
 const FIRST_LAYER = new URL('formseal-first-layer.js', import.meta.url).href;
 const FIRST_LAYER_INTEGRITY = '__FIRST_LAYER_INTEGRITY__';
 const CHOICE = 'formseal:consent:';
@@ -79,10 +83,10 @@ export function firstLayerPainter(module) {
 
 const banner = globalThis.document?.querySelector('formseal-consent');
 let config = null;
-let widget = null;
-let ready = false;
+// Per build: the promise of its API once loaded, and whether its banner has said it is ready.
+const loading = {};
+const ready = new Set();
 let button = null;
-let layer = null;
 const activated = new Set();
 
 function storage() {
@@ -176,30 +180,43 @@ function holdsAChoice() {
   return Object.keys(storage() ?? {}).some((key) => key.startsWith(CHOICE) || key.startsWith(PENDING));
 }
 
-// Loads the widget once and resolves to its API when the banner (if any) has mounted and any
-// decision made on the first layer is sealed. A failed load may be tried again later.
-function loadWidget() {
-  widget ??= new Promise((resolve, reject) => {
+// Loads the wasm build `kind` once and resolves to its API when the banner (if any) has
+// mounted and any decision made on the first layer is sealed. A failed load may be tried again.
+function loadBuild(kind) {
+  const build = BUILDS[kind];
+  loading[kind] ??= new Promise((resolve, reject) => {
     const fail = (error) => {
-      widget = null;
+      delete loading[kind];
       reject(error);
     };
     let failed = false;
-    loadScript(WIDGET, WIDGET_INTEGRITY).catch((error) => {
+    loadScript(build.src, build.integrity).catch((error) => {
       failed = true;
       fail(error);
     });
     const deadline = Date.now() + 15000;
     const wait = () => {
+      const api = window.formseal?.[build.api];
       if (failed) return;
       if (banner?.getAttribute('data-state') === 'error') reject(new Error('formseal: the consent banner could not start'));
-      else if (window.formseal?.widget && (!banner || ready)) seal(window.formseal.widget).then(resolve, resolve);
+      else if (api && (!banner || ready.has(kind))) seal(api).then(resolve, resolve);
       else if (Date.now() > deadline) fail(new Error('formseal: the widget did not start'));
       else setTimeout(wait, 25);
     };
     wait();
-  }).then(() => window.formseal.widget);
-  return widget;
+  }).then(() => window.formseal[build.api]);
+  return loading[kind];
+}
+
+// What makes records: the consent build if it is (being) loaded, else the lighter record build.
+function recorder() {
+  return loading.banner ?? loadBuild('record');
+}
+
+// The consent build with its dialog. A record build still starting finishes first (its
+// records sealed), so that the two never seal the same decision.
+function dialog() {
+  return (loading.record ?? Promise.resolve()).catch(() => {}).then(() => loadBuild('banner'));
 }
 
 // Has the widget seal a first-layer decision still waiting; one tab at a time, so that a
@@ -286,48 +303,30 @@ function showButton() {
   document.body.append(host);
 }
 
-// Accept all or Reject all on the loader's first layer: in force at once, exactly as a stored
-// choice is on the next page view, and announced as the widget announces a choice; the widget
-// seals its record.
-function decideOnFirstLayer(module, granted) {
-  const previous = chosen();
-  const choice = module.firstLayerChoice(config, granted, Date.now(), gpc());
-  try {
-    storage()?.setItem(PENDING + config.id, JSON.stringify(choice));
-  } catch {
-    // Without storage the decision holds for this page; the widget still seals it now.
-  }
-  layer.hidden = true;
-  banner.setAttribute('data-state', 'hidden');
-  const withdrawn = (previous?.granted ?? []).filter((p) => !choice.granted.includes(p));
-  const cookies = config.purposes.filter((p) => withdrawn.includes(p.id)).flatMap((p) => p.cookies ?? []);
-  const reload = withdrawn.length > 0 && config.consent?.reload_on_withdrawal !== false;
-  dispatchEvent(new CustomEvent('formseal:consent', { detail: { form: config.id, choice, withdrawn, cookies, reload } }));
-  loadWidget().then(seal).catch(report);
-}
-
-// Paints the first layer once its module is there. Without it (it could not be loaded) the
-// widget comes at once and paints its own.
+// Paints the first layer once its module is there; the module makes Accept all / Reject all
+// take effect at once (kept as pending, announced as the widget announces a choice) and has the
+// record build seal the record. Without the module (it could not be loaded) the widget comes
+// at once and paints its own.
 async function paint() {
   let module;
   try {
     module = await loadFirstLayer();
   } catch (error) {
     report(error);
-    loadWidget().catch(report);
+    dialog().catch(report);
     return;
   }
   if (banner.shadowRoot) return;
-  const asked = config.purposes.filter(needsConsent).map((p) => p.id);
-  layer = firstLayerPainter(module)(banner.attachShadow({ mode: 'open' }), config, language(), (action, opener) => {
-    if (action === 'choose') openSettings(opener);
-    else decideOnFirstLayer(module, action === 'accept-all' ? asked : []);
+  module.showFirstLayer({
+    banner,
+    config,
+    pendingKey: PENDING + config.id,
+    chosen,
+    gpc,
+    paint: (shadow, onAction) => firstLayerPainter(module)(shadow, config, language(), onAction),
+    choose: openSettings,
+    record: () => recorder().then(seal).catch(report),
   });
-  banner.setAttribute('data-state', 'banner');
-  // The widget is needed for the record (and for Choose): fetch it once the layer is up.
-  const fetchWidget = () => loadWidget().catch(report);
-  (window.requestIdleCallback ?? setTimeout)(fetchWidget);
-  for (const type of ['pointerdown', 'keydown', 'focusin']) banner.addEventListener(type, fetchWidget, { once: true });
 }
 
 function report(error) {
@@ -339,11 +338,11 @@ const api = {
    * until the widget has sealed it) and whether it still holds. */
   get: () => (config ? { ...chosen(), current: current(chosen()) } : null),
   /** Opens the privacy settings. */
-  show: () => loadWidget().then((w) => w.consentShow()),
+  show: () => dialog().then((w) => w.consentShow()),
   /** Grants (`true`) or refuses (`false`) the named purposes; resolves to the stored choice. */
-  set: (changes) => loadWidget().then((w) => w.consentSet(changes)),
+  set: (changes) => recorder().then((w) => w.consentSet(changes)),
   /** Refuses every purpose; resolves to the stored choice. */
-  withdrawAll: () => loadWidget().then((w) => w.consentWithdrawAll()),
+  withdrawAll: () => recorder().then((w) => w.consentWithdrawAll()),
 };
 
 async function start() {
@@ -385,14 +384,14 @@ async function start() {
   }
   const pending = read(PENDING + config.id);
   if (pending || gpcPending(choice) || (read(QUEUE + config.id) ?? []).length > 0) {
-    loadWidget().catch(report);
+    recorder().catch(report);
   }
-  if (pending) addEventListener('online', () => loadWidget().catch(report));
+  if (pending) addEventListener('online', () => recorder().catch(report));
 }
 
 if (globalThis.document) {
   window.formseal = Object.assign(window.formseal || {}, { consent: api });
-  addEventListener('formseal:ready', () => (ready = true));
+  addEventListener('formseal:ready', (event) => ready.add(event.detail?.build));
   addEventListener('formseal:consent', (event) => {
     const { choice, withdrawn, cookies, reload } = event.detail;
     apply(choice);
