@@ -1,7 +1,7 @@
 // Each page loads only what it shows: one wasm build per widget kind. Asserted on the files the
 // browser requested: a sign-up page fetches the sign-up build and nothing of the survey or the
-// banner, a banner-only page the loader, the first layer and the consent build and no form
-// build, a returning visitor's banner-only page the loader alone, a survey page the survey build. Two builds on one page each mount only their own elements, and the sign-up
+// banner, a banner-only page the loader, the first layer and the record build (the consent
+// build's dialog only once Choose is opened) and no form build, a returning visitor's banner-only page the loader alone, a survey page the survey build. Two builds on one page each mount only their own elements, and the sign-up
 // build fails closed on a config only the survey build renders.
 
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { exampleConfig } from './fixtures/survey-page.mjs';
 const SIGNUP = ['/pkg/formseal-signup.js', '/pkg/formseal-signup_bg.wasm'];
 const SURVEY = ['/pkg/formseal-survey.js', '/pkg/formseal-survey_bg.wasm'];
 const CONSENT = ['/pkg/formseal-consent.js', '/pkg/formseal-consent_bg.wasm'];
+const RECORD = ['/pkg/formseal-record.js', '/pkg/formseal-record_bg.wasm'];
 const LOADER = '/pkg/formseal-loader.js';
 const FIRST_LAYER = '/pkg/formseal-first-layer.js';
 // The example banner maps Google Consent Mode: its snippet has the Consent Mode script first.
@@ -106,17 +107,36 @@ test('a sign-up page loads the sign-up build and no survey or banner code', asyn
   assert.deepEqual(requested().sort(), [...SIGNUP].sort());
 });
 
-test('a banner-only page loads the loader, the first layer and the consent build, no form build', async () => {
+test('a banner-only page loads the loader, the first layer and the record build; the dialog comes with Choose', async () => {
   const consent = new ConsentPage(browser.page);
   await browser.page.goto(`${collector.url}banner.html`);
   await consent.bannerButton('reject-all').waitFor({ state: 'visible', timeout: 20000 });
   await browser.page.waitForLoadState('networkidle');
+  // The idle fetch brings the record build (it registers with the loader when ready).
+  await browser.page.waitForFunction(() => window.formseal?.recorder, null, { timeout: 20000 });
   const files = requested();
-  assert.ok(files.includes(LOADER) && files.includes(FIRST_LAYER), `requested ${files}`);
-  assert.ok(
-    files.every((f) => [LOADER, FIRST_LAYER, CONSENT_MODE].includes(f) || CONSENT.includes(f)),
-    `a banner-only page requested ${files}`,
-  );
+  assert.deepEqual(files.sort(), [LOADER, FIRST_LAYER, CONSENT_MODE, ...RECORD].sort(), `a banner-only page requested ${files}`);
+
+  await consent.bannerButton('choose').click();
+  await consent.dialog.waitFor({ state: 'visible', timeout: 20000 });
+  const now = requested();
+  assert.ok(CONSENT.every((f) => now.includes(f)), `Choose loads the consent build: ${now}`);
+  assert.ok(now.every((f) => !SIGNUP.includes(f) && !SURVEY.includes(f)), `no form build: ${now}`);
+});
+
+test('Reject all on a first visit is sealed by the record build alone: one record, no dialog code', async () => {
+  const consent = new ConsentPage(browser.page);
+  await browser.page.goto(`${collector.url}banner.html`);
+  await consent.bannerButton('reject-all').click();
+  await consent.waitForSealed();
+  await browser.page.waitForFunction(() => (JSON.parse(localStorage.getItem('formseal:queue:cookies') ?? '[]')).length === 0, null, {
+    timeout: 20000,
+  });
+  const files = requested();
+  assert.ok(RECORD.every((f) => files.includes(f)), `requested ${files}`);
+  assert.ok(CONSENT.every((f) => !files.includes(f)), `the consent build stays unloaded: ${files}`);
+  const posts = browser.requests.filter((r) => r.method === 'POST');
+  assert.equal(posts.length, 1, `one consent record posted: ${posts.map((p) => p.url)}`);
 });
 
 test('a returning visitor loads the loader (and the Consent Mode script) alone: no first layer, no wasm', async () => {
@@ -156,11 +176,13 @@ test('a form and the banner on one page: each build mounts its own element', asy
   assert.ok(!files.some((f) => SURVEY.includes(f)), `requested ${files}`);
   assert.deepEqual(await hosts('formseal-form'), [{ state: 'idle', rendered: true }]);
   // The banner's choice reaches the form through the stored choice, and the consent API is the
-  // consent build's: the sign-up build added nothing to `window.formseal`.
+  // record build's (Reject all needs no dialog): the sign-up build added nothing to
+  // `window.formseal`.
   await consent.bannerButton('reject-all').click();
   await consent.waitForState('hidden');
+  await browser.page.waitForFunction(() => window.formseal?.recorder);
   const api = await browser.page.evaluate(() => Object.keys(window.formseal ?? {}).sort());
-  assert.deepEqual(api, ['consent', 'widget']);
+  assert.deepEqual(api, ['consent', 'recorder']);
 });
 
 test('a sign-up form and a survey on one page: the survey build mounts both, once', async () => {

@@ -323,8 +323,9 @@ test('the settings layer offers a receipt naming the record', async () => {
 test('a consent record made offline is sent on the next page view', async () => {
   await browser.page.goto(url);
   await consent.waitForState('banner');
-  // The widget is there to seal the record (first-layer.test.mjs covers a decision made before).
-  await consent.waitForWidget();
+  // The record build is there to seal the record (first-layer.test.mjs covers a decision made
+  // before).
+  await consent.waitForRecorder();
   await browser.context.setOffline(true);
   await consent.bannerButton('reject-all').click();
   await consent.waitForState('hidden');

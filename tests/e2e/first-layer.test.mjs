@@ -206,7 +206,7 @@ test('Choose waits for the widget with a busy button, then opens the dialog and 
     () => document.querySelector('formseal-consent').shadowRoot.activeElement?.dataset.action,
   );
   assert.equal(back, 'choose', 'focus returns to Choose');
-  assert.equal(widgetRequests().filter((r) => r.url.endsWith('.wasm')).length, 1);
+  assert.equal(widgetRequests().filter((r) => r.url.endsWith('/formseal-consent_bg.wasm')).length, 1, 'the dialog\'s wasm is fetched once');
 });
 
 test('a decision sealed after the notice changed is recorded under the notice the visitor saw', async () => {
