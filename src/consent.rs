@@ -125,7 +125,6 @@ pub(crate) fn gpc_needs_record(config: &FormConfig, stored: Option<&Choice>) -> 
 }
 
 /// Today in UTC, from the visitor's clock.
-#[cfg(feature = "banner")]
 pub(crate) fn today() -> Date {
     Date::from_unix(seal::now_unix())
 }

@@ -50,10 +50,16 @@ async fn ready(host: &Element, config: Arc<FormConfig>) {
         }
     }
     let host = host.clone();
+    let asked = config.clone();
     consent::register(BannerHandle {
         config,
-        // A choice made through the API answers the question the first layer asks.
-        changed: Rc::new(move |_| hide_first_layer(&host)),
+        // A current choice (one made through the API, say) answers the question the first
+        // layer asks; a decision sealed under an older notice leaves the new one asked.
+        changed: Rc::new(move |choice| {
+            if choice.is_current(&asked, consent::today()) {
+                hide_first_layer(&host);
+            }
+        }),
     });
 }
 
