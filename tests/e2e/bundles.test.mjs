@@ -124,7 +124,9 @@ test('a banner-only page loads the loader, the first layer and the record build;
   assert.ok(now.every((f) => !SIGNUP.includes(f) && !SURVEY.includes(f)), `no form build: ${now}`);
 });
 
-test('Reject all on a first visit is sealed by the record build alone: one record, no dialog code', async () => {
+// A first visit to the banner-only page that rejects all, until its record is delivered:
+// nothing is left in the queue for a build to send on the next view.
+async function rejectAndDeliver() {
   const consent = new ConsentPage(browser.page);
   await browser.page.goto(`${collector.url}banner.html`);
   await consent.bannerButton('reject-all').click();
@@ -132,6 +134,10 @@ test('Reject all on a first visit is sealed by the record build alone: one recor
   await browser.page.waitForFunction(() => (JSON.parse(localStorage.getItem('formseal:queue:cookies') ?? '[]')).length === 0, null, {
     timeout: 20000,
   });
+}
+
+test('Reject all on a first visit is sealed by the record build alone: one record, no dialog code', async () => {
+  await rejectAndDeliver();
   const files = requested();
   assert.ok(RECORD.every((f) => files.includes(f)), `requested ${files}`);
   assert.ok(CONSENT.every((f) => !files.includes(f)), `the consent build stays unloaded: ${files}`);
@@ -140,14 +146,7 @@ test('Reject all on a first visit is sealed by the record build alone: one recor
 });
 
 test('a returning visitor loads the loader (and the Consent Mode script) alone: no first layer, no wasm', async () => {
-  const consent = new ConsentPage(browser.page);
-  await browser.page.goto(`${collector.url}banner.html`);
-  await consent.bannerButton('reject-all').click();
-  await consent.waitForSealed();
-  // Delivered: nothing left in the queue for the widget to send on the next view.
-  await browser.page.waitForFunction(() => (JSON.parse(localStorage.getItem('formseal:queue:cookies') ?? '[]')).length === 0, null, {
-    timeout: 20000,
-  });
+  await rejectAndDeliver();
   browser.requests.length = 0;
   await browser.page.reload();
   await browser.page.locator('formseal-settings').waitFor({ state: 'attached', timeout: 20000 });
