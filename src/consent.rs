@@ -113,15 +113,21 @@ pub(crate) fn gpc() -> bool {
         .is_ok_and(|v| v.is_truthy())
 }
 
-/// Whether the browser's Global Privacy Control needs a record: some `sale_or_sharing` purpose
-/// is granted, or not yet refused, in the stored choice.
-pub(crate) fn gpc_needs_record(config: &FormConfig, stored: Option<&Choice>) -> bool {
-    gpc()
+/// When the browser's Global Privacy Control needs a record (some `sale_or_sharing` purpose is
+/// granted, or not yet refused, in the stored choice): the purposes that record starts from,
+/// the stored grants, which `decide` then narrows by the signal.
+pub(crate) fn gpc_record(config: &FormConfig, stored: Option<&Choice>) -> Option<BTreeSet<String>> {
+    let needed = gpc()
         && config
             .purposes
             .iter()
             .filter(|p| p.sale_or_sharing && p.legal_basis == LegalBasis::Consent)
-            .any(|p| stored.is_none_or(|c| !c.refused.contains(&p.id)))
+            .any(|p| stored.is_none_or(|c| !c.refused.contains(&p.id)));
+    needed.then(|| {
+        stored
+            .map(|c| c.granted.iter().cloned().collect())
+            .unwrap_or_default()
+    })
 }
 
 /// Today in UTC, from the visitor's clock.

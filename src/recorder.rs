@@ -6,7 +6,6 @@
 //! `consentWithdrawAll`). Choose and the privacy settings are the consent build's dialog, which
 //! the loader loads when they are opened.
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -41,13 +40,10 @@ pub(crate) fn start() {
 async fn ready(host: &Element, config: Arc<FormConfig>) {
     delivery::register(&config.id, Rc::new(|_| {}));
     let stored = consent::in_force(&config.id);
-    if consent::gpc_needs_record(&config, stored.as_ref()) {
-        let granted: BTreeSet<String> = stored
-            .map(|c| c.granted.into_iter().collect())
-            .unwrap_or_default();
-        if let Err(reason) = consent::decide(&config, &granted, ConsentMethod::Gpc).await {
-            page::console_error(&reason);
-        }
+    if let Some(granted) = consent::gpc_record(&config, stored.as_ref())
+        && let Err(reason) = consent::decide(&config, &granted, ConsentMethod::Gpc).await
+    {
+        page::console_error(&reason);
     }
     let host = host.clone();
     let asked = config.clone();

@@ -165,10 +165,7 @@ pub(crate) fn ConsentBanner(
 
     // Global Privacy Control refuses sale/sharing purposes without a click, and says so in a
     // record of its own.
-    if consent::gpc_needs_record(&config, stored.as_ref()) {
-        let granted: BTreeSet<String> = stored
-            .map(|c| c.granted.into_iter().collect())
-            .unwrap_or_default();
+    if let Some(granted) = consent::gpc_record(&config, stored.as_ref()) {
         decide(granted, ConsentMethod::Gpc);
     }
 
