@@ -33,7 +33,14 @@ fn main() {
     let mut variants = String::new();
     let mut rows = String::new();
     let mut overrides = String::new();
-    for (i, entry) in texts.iter().enumerate() {
+    // Texts only the loader's modules show stay out of the wasm.
+    let widget_texts = texts
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| entry["widget"].as_bool() != Some(false));
+    let mut count = 0;
+    for (i, entry) in widget_texts {
+        count += 1;
         let field = |name: &str| {
             entry[name]
                 .as_str()
@@ -72,7 +79,7 @@ fn main() {
          pub(crate) fn override_key(text: Builtin) -> Option<&'static str> {{\n    \
          Some(match text {{\n{overrides}        _ => return None,\n    }})\n}}\n",
         languages.len(),
-        texts.len(),
+        count,
     );
     let out = std::env::var("OUT_DIR").unwrap_or_else(|e| panic!("OUT_DIR: {e}"));
     std::fs::write(Path::new(&out).join("builtin_texts.rs"), generated)

@@ -351,21 +351,14 @@ pub async fn consent_seal() -> Result<(), JsValue> {
 #[wasm_bindgen(js_name = consentSet)]
 pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
     let banner = first_banner()?;
-    let mut granted: BTreeSet<String> = in_force(&banner.config.id)
-        .map(|c| c.granted.into_iter().collect())
-        .unwrap_or_default();
+    let mut granted = granted_now(&banner);
     let object: js_sys::Object = changes.dyn_into().map_err(|_| {
         JsValue::from_str("formseal: consent.set expects an object {purpose: true|false}")
     })?;
     for entry in js_sys::Object::entries(&object).iter() {
         let pair = js_sys::Array::from(&entry);
         let id = pair.get(0).as_string().unwrap_or_default();
-        let Some(purpose) = banner.config.purpose(&id) else {
-            return Err(JsValue::from_str(&format!(
-                "formseal: consent.set: unknown purpose \"{id}\""
-            )));
-        };
-        if purpose.legal_basis != LegalBasis::Consent {
+        if !asks_for(&banner, &id, "consent.set")? {
             continue;
         }
         if pair.get(1).is_truthy() {
@@ -374,21 +367,58 @@ pub async fn consent_set(changes: JsValue) -> Result<JsValue, JsValue> {
             granted.remove(&id);
         }
     }
-    apply_from_api(&banner, &granted).await
+    apply_from_api(&banner, &granted, ConsentMethod::Api).await
+}
+
+/// **Allow** on an embed's placeholder (the loader's): grants the embed's purposes, keeps the
+/// others as they were, records the choice (method `placeholder`) and resolves to the stored
+/// choice.
+#[cfg(feature = "record")]
+#[wasm_bindgen(js_name = consentAllow)]
+pub async fn consent_allow(purposes: Vec<String>) -> Result<JsValue, JsValue> {
+    let banner = first_banner()?;
+    let mut granted = granted_now(&banner);
+    for id in purposes {
+        if asks_for(&banner, &id, "placeholder")? {
+            granted.insert(id);
+        }
+    }
+    apply_from_api(&banner, &granted, ConsentMethod::Placeholder).await
+}
+
+/// The purposes the choice in force grants.
+#[cfg(feature = "record")]
+fn granted_now(banner: &BannerHandle) -> BTreeSet<String> {
+    in_force(&banner.config.id)
+        .map(|c| c.granted.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// Whether the banner asks for consent to purpose `id` (others need no grant); an error naming
+/// `caller` for a purpose the config does not have.
+#[cfg(feature = "record")]
+fn asks_for(banner: &BannerHandle, id: &str, caller: &str) -> Result<bool, JsValue> {
+    match banner.config.purpose(id) {
+        Some(purpose) => Ok(purpose.legal_basis == LegalBasis::Consent),
+        None => Err(JsValue::from_str(&format!(
+            "formseal: {caller}: unknown purpose \"{id}\""
+        ))),
+    }
 }
 
 /// `formseal.consent.withdrawAll()`: refuses every purpose (method `api`).
 #[cfg(feature = "record")]
 #[wasm_bindgen(js_name = consentWithdrawAll)]
 pub async fn consent_withdraw_all() -> Result<JsValue, JsValue> {
-    apply_from_api(&first_banner()?, &BTreeSet::new()).await
+    apply_from_api(&first_banner()?, &BTreeSet::new(), ConsentMethod::Api).await
 }
 
 async fn apply_from_api(
     banner: &BannerHandle,
     granted: &BTreeSet<String>,
+    method: ConsentMethod,
 ) -> Result<JsValue, JsValue> {
-    let choice = decide(&banner.config, granted, ConsentMethod::Api)
+    let choice = decide(&banner.config, granted, method)
         .await
         .map_err(|e| JsValue::from_str(&e))?;
     (banner.changed)(choice.clone());

@@ -7,8 +7,8 @@
 // pkg/formseal-first-layer.js with the built-in texts (from src/texts.json) and the CSS (from
 // src/widget.css's `loader` section) written in.
 //
-// The builder's banner preview paints with this module too (through the loader's
-// `firstLayerPainter`), so the preview and visitors' pages cannot drift apart.
+// The builder's banner preview paints with this module too (with the loader's `bannerText`),
+// so the preview and visitors' pages cannot drift apart.
 
 // No imports: the loader runs this module from a script element pinned by its hash, and an
 // import of the loader by URL could load a second, unpinned copy of it.
@@ -50,11 +50,12 @@ const CSS = /*@CSS@*/ '';
 /**
  * Paints the first layer of `config` in `lang` into `shadow`: the same DOM, classes,
  * `data-action` hooks and CSS as the widget's, under a strict CSP (an adopted stylesheet, no
- * inline styles). `text(key)` gives a banner text (the config's override or the built-in one);
- * `onAction('accept-all' | 'reject-all' | 'choose', button)`, if given, gets the clicks.
+ * inline styles), with the texts the loader's `bannerText` picks (the config's override or the
+ * built-in one of TEXTS); `onAction('accept-all' | 'reject-all' | 'choose', button)`, if given, gets the clicks.
  * Returns the painted section.
  */
-export function paintFirstLayer(shadow, config, lang, onAction, text) {
+export function paintFirstLayer(shadow, config, lang, onAction, bannerText) {
+  const text = (key) => bannerText(config, key, lang, TEXTS);
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(CSS);
   shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
@@ -93,9 +94,9 @@ export function paintFirstLayer(shadow, config, lang, onAction, text) {
  * loader's (`choose(button)` opens the dialog). Only a first visit needs any of this, so it
  * lives here rather than in the loader every page view downloads.
  */
-export function showFirstLayer({ banner, config, pendingKey, chosen, gpc, paint, choose, record }) {
+export function showFirstLayer({ banner, config, lang, bannerText, pendingKey, chosen, gpc, choose, record }) {
   const asked = config.purposes.filter(needsConsent).map((p) => p.id);
-  const layer = paint(banner.attachShadow({ mode: 'open' }), (action, opener) => {
+  const layer = paintFirstLayer(banner.attachShadow({ mode: 'open' }), config, lang, (action, opener) => {
     if (action === 'choose') return choose(opener);
     const previous = chosen();
     const choice = firstLayerChoice(config, action === 'accept-all' ? asked : [], Date.now(), gpc());
@@ -111,7 +112,7 @@ export function showFirstLayer({ banner, config, pendingKey, chosen, gpc, paint,
     const reload = withdrawn.length > 0 && config.consent?.reload_on_withdrawal !== false;
     dispatchEvent(new CustomEvent('formseal:consent', { detail: { form: config.id, choice, withdrawn, cookies, reload } }));
     record();
-  });
+  }, bannerText);
   banner.setAttribute('data-state', 'banner');
   (window.requestIdleCallback ?? setTimeout)(record);
   for (const type of ['pointerdown', 'keydown', 'focusin']) banner.addEventListener(type, record, { once: true });

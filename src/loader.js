@@ -8,19 +8,24 @@
 // no UI, no forms), fetched when the browser is idle or at the first interaction, then seals the
 // record of that decision. Until it has, the decision waits in this browser's storage
 // (`formseal:pending:FORM_ID`, the stored choice without its record id) and is sealed on this or
-// the next page view. Choose and the privacy settings open the consent build's dialog
+// the next page view. An embed (an iframe, or an element naming its provider) whose purpose is
+// not granted gets a placeholder from the placeholder module (formseal-placeholder.js, pinned
+// likewise, fetched only for a page with such an embed): Load once, or Allow its purpose.
+// Choose and the privacy settings open the consent build's dialog
 // (formseal-consent.js, pinned likewise), loaded when they are opened; it makes records too, so
 // once it is there it serves the JS API as well. Forms come with their own bundle and follow
 // consent through the stored choices. `cargo xtask wasm` copies this file, minified, to
 // pkg/formseal-loader.js with the hashes and the built-in texts (from src/texts.json) written in.
 
-// The two wasm builds the loader may load, and the global each hands its API to.
+// The two wasm builds the loader may load, pinned by their hashes, and the global each hands its
+// API to.
 const BUILDS = {
-  record: { src: new URL('formseal-record.js', import.meta.url).href, integrity: '__RECORD_INTEGRITY__', api: 'recorder' },
-  banner: { src: new URL('formseal-consent.js', import.meta.url).href, integrity: '__WIDGET_INTEGRITY__', api: 'widget' },
+  record: [new URL('formseal-record.js', import.meta.url).href, '__RECORD_INTEGRITY__', 'recorder'],
+  banner: [new URL('formseal-consent.js', import.meta.url).href, '__WIDGET_INTEGRITY__', 'widget'],
 };
-const FIRST_LAYER = new URL('formseal-first-layer.js', import.meta.url).href;
-const FIRST_LAYER_INTEGRITY = '__FIRST_LAYER_INTEGRITY__';
+// The modules only some page views need, `formseal-NAME.js` by name, each pinned by its hash:
+// the first layer (a first visit) and the embeds' placeholders (a page with an inert embed).
+const MODULES = { 'first-layer': '__FIRST_LAYER_INTEGRITY__', placeholder: '__PLACEHOLDER_INTEGRITY__' };
 const CHOICE = 'formseal:consent:';
 const PENDING = 'formseal:pending:';
 const QUEUE = 'formseal:queue:';
@@ -72,12 +77,6 @@ export function bannerText(config, key, lang, builtin = TEXTS) {
   return texts[lang.split('-')[0].toLowerCase()] ?? texts.en;
 }
 
-/** `paintFirstLayer(shadow, config, lang, onAction)` of the first-layer module `module`, with
- * the texts picked by `bannerText`. The builder's banner preview paints with it too. */
-export function firstLayerPainter(module) {
-  return (shadow, config, lang, onAction) =>
-    module.paintFirstLayer(shadow, config, lang, onAction, (key) => bannerText(config, key, lang, module.TEXTS));
-}
 
 // ---- The page: everything below runs only in a browser (the core's tests import the rules).
 
@@ -161,18 +160,20 @@ function loadScript(src, integrity) {
   });
 }
 
-// Loads the first-layer module once and resolves to it. A failed load may be tried again later.
-let firstLayer = null;
-function loadFirstLayer() {
-  firstLayer ??= loadScript(FIRST_LAYER, FIRST_LAYER_INTEGRITY).then(
-    () => globalThis[Symbol.for('formseal.first-layer')],
+// Loads the module `name` of MODULES once and resolves to it. A failed load may be tried again.
+const modules = {};
+function loadModule(name) {
+  modules[name] ??= loadScript(new URL(`formseal-${name}.js`, import.meta.url).href, MODULES[name]).then(
+    () => globalThis[Symbol.for(`formseal.${name}`)],
     (error) => {
-      firstLayer = null;
+      delete modules[name];
       throw error;
     },
   );
-  return firstLayer;
+  return modules[name];
 }
+const loadFirstLayer = () => loadModule('first-layer');
+const placeholders = () => loadModule('placeholder');
 
 // Whether this browser holds a choice (sealed or pending) of any banner: without one, this is
 // a first visit, and the first layer is fetched alongside the config rather than after it.
@@ -183,28 +184,28 @@ function holdsAChoice() {
 // Loads the wasm build `kind` once and resolves to its API when the banner (if any) has
 // mounted and any decision made on the first layer is sealed. A failed load may be tried again.
 function loadBuild(kind) {
-  const build = BUILDS[kind];
+  const [src, integrity, global] = BUILDS[kind];
   loading[kind] ??= new Promise((resolve, reject) => {
     const fail = (error) => {
       delete loading[kind];
       reject(error);
     };
     let failed = false;
-    loadScript(build.src, build.integrity).catch((error) => {
+    loadScript(src, integrity).catch((error) => {
       failed = true;
       fail(error);
     });
     const deadline = Date.now() + 15000;
     const wait = () => {
-      const api = window.formseal?.[build.api];
+      const api = window.formseal?.[global];
       if (failed) return;
-      if (banner?.getAttribute('data-state') === 'error') reject(new Error('formseal: the consent banner could not start'));
+      if (banner?.getAttribute('data-state') === 'error') reject(new Error(`formseal: the ${kind} build did not start`));
       else if (api && (!banner || ready.has(kind))) seal(api).then(resolve, resolve);
-      else if (Date.now() > deadline) fail(new Error('formseal: the widget did not start'));
+      else if (Date.now() > deadline) fail(new Error(`formseal: the ${kind} build did not start`));
       else setTimeout(wait, 25);
     };
     wait();
-  }).then(() => window.formseal[build.api]);
+  }).then(() => window.formseal[global]);
   return loading[kind];
 }
 
@@ -227,29 +228,41 @@ function seal(api) {
   return navigator.locks ? navigator.locks.request(PENDING + config.id, run) : run();
 }
 
-// Runs what the granted purposes allow in `root` (the document, or content added later):
+// Runs what the choice in force allows in `root` (the document, or content added later):
 // gated scripts are re-created as real ones, iframes, images and media get their `data-src`.
-// Nothing is ever undone here: a withdrawal reloads.
-function activate(choice, root) {
-  const allowed = new Set(choice.granted);
+// An embed left inert gets a placeholder (the placeholder module, loaded only then). Nothing
+// is ever undone here: a withdrawal reloads.
+function follow(root) {
+  const allowed = new Set(inForce?.granted);
   for (const p of config.purposes) if (!needsConsent(p)) allowed.add(p.id);
   const gated = [...root.querySelectorAll('[data-formseal-purpose]')];
   if (root.matches?.('[data-formseal-purpose]')) gated.unshift(root);
+  const inert = [];
   for (const el of gated) {
-    const needs = el.dataset.formsealPurpose.split(/[\s,]+/).filter(Boolean);
-    if (el.dataset.formsealActive || !needs.every((p) => allowed.has(p))) continue;
-    el.dataset.formsealActive = 'true';
-    needs.forEach((p) => activated.add(p));
-    if (el.localName === 'script') {
-      const script = document.createElement('script');
-      for (const { name, value } of el.attributes) if (name !== 'type') script.setAttribute(name, value);
-      if (el.dataset.type) script.type = el.dataset.type;
-      script.text = el.text;
-      el.replaceWith(script);
-    } else {
-      if (el.dataset.srcset) el.srcset = el.dataset.srcset;
-      if (el.dataset.src) el.src = el.dataset.src;
-    }
+    if (el.dataset.formsealActive) continue;
+    if (purposesOf(el).every((p) => allowed.has(p))) run(el);
+    else if (el.localName === 'iframe' || el.dataset.formsealProvider) inert.push(el);
+  }
+  // Load once runs the embed; Allow is a grant the record build seals (method `placeholder`),
+  // in force (and the embed activated) through `formseal:consent`.
+  if (inert.length) placeholders().then((m) => m.place(inert, { config, lang: language(), bannerText, run, recorder }), report);
+}
+
+const purposesOf = (el) => el.dataset.formsealPurpose.split(/[\s,]+/).filter(Boolean);
+
+// Activates one gated element, granted or loaded once from its placeholder.
+function run(el) {
+  el.dataset.formsealActive = 'true'; // which also removes its placeholder
+  purposesOf(el).forEach((p) => activated.add(p));
+  if (el.localName === 'script') {
+    const script = document.createElement('script');
+    for (const { name, value } of el.attributes) if (name !== 'type') script.setAttribute(name, value);
+    if (el.dataset.type) script.type = el.dataset.type;
+    script.text = el.text;
+    el.replaceWith(script);
+  } else {
+    if (el.dataset.srcset) el.srcset = el.dataset.srcset;
+    if (el.dataset.src) el.src = el.dataset.src;
   }
 }
 
@@ -260,16 +273,15 @@ let inForce = null;
 function apply(choice) {
   inForce = choice;
   if (signals().length && choice.signals) consentUpdate(choice.signals);
-  activate(choice, document);
+  follow(document);
 }
 
 // Gated content a single-page site adds after start (a framework's render, innerHTML, a new
 // route) follows the choice in force: activated when granted, left inert otherwise.
 function watchLateContent() {
   new MutationObserver((mutations) => {
-    if (!inForce) return;
     for (const mutation of mutations)
-      for (const node of mutation.addedNodes) if (node.nodeType === 1 && node.isConnected) activate(inForce, node);
+      for (const node of mutation.addedNodes) if (node.nodeType === 1 && node.isConnected) follow(node);
   }).observe(document.documentElement, { childList: true, subtree: true });
 }
 
@@ -323,7 +335,8 @@ async function paint() {
     pendingKey: PENDING + config.id,
     chosen,
     gpc,
-    paint: (shadow, onAction) => firstLayerPainter(module)(shadow, config, language(), onAction),
+    lang: language(),
+    bannerText,
     choose: openSettings,
     record: () => recorder().then(seal).catch(report),
   });
@@ -377,10 +390,11 @@ async function start() {
   if (current(choice)) {
     apply(choice);
     showButton();
-  } else if (!banner.shadowRoot) {
+  } else {
+    follow(document);
     // The widget may already have mounted (a page with a form loads it at once): then the
     // first layer is its own.
-    paint();
+    if (!banner.shadowRoot) paint();
   }
   const pending = read(PENDING + config.id);
   if (pending || gpcPending(choice) || (read(QUEUE + config.id) ?? []).length > 0) {

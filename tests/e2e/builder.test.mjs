@@ -226,14 +226,14 @@ test('public keys: a PEM is read with its key id, a private key is refused', asy
 
 test('the consent banner template previews its record', async () => {
   const page = await openBuilder('Consent banner');
-  // The preview's first layer is the one visitors see: painted by the loader's own painter
-  // and first-layer module from the same config, node for node.
+  // The preview's first layer is the one visitors see: painted by the first-layer module with
+  // the loader's texts from the same config, node for node.
   const [preview, painted] = await page.evaluate(async () => {
-    const { firstLayerPainter } = await import('/pkg/formseal-loader.js');
-    const paintFirstLayer = firstLayerPainter(await import('/pkg/formseal-first-layer.js'));
+    const { bannerText } = await import('/pkg/formseal-loader.js');
+    const { paintFirstLayer } = await import('/pkg/formseal-first-layer.js');
     const config = JSON.parse(localStorage.getItem('formseal:builder'));
     const host = document.createElement('div');
-    const section = paintFirstLayer(host.attachShadow({ mode: 'open' }), config, config.languages[0]);
+    const section = paintFirstLayer(host.attachShadow({ mode: 'open' }), config, config.languages[0], undefined, bannerText);
     const shown = document.querySelector('#b-preview').shadowRoot.querySelectorAll('section.fs-banner');
     return [[...shown].map((s) => s.outerHTML), section.outerHTML];
   });

@@ -70,7 +70,10 @@ pub(crate) const SURVEY: Bundle = Bundle {
 pub(crate) const RECORD: Bundle = Bundle {
     name: "formseal-record",
     features: "record",
-    consent_api: Some(("recorder", "consentSet, consentWithdrawAll, consentSeal")),
+    consent_api: Some((
+        "recorder",
+        "consentSet, consentAllow, consentWithdrawAll, consentSeal",
+    )),
 };
 
 /// The consent build the loader loads for Choose and the privacy settings: the banner's dialog
@@ -80,7 +83,7 @@ pub(crate) const CONSENT: Bundle = Bundle {
     features: "banner",
     consent_api: Some((
         "widget",
-        "consentShow, consentSet, consentWithdrawAll, consentSeal",
+        "consentShow, consentSet, consentAllow, consentWithdrawAll, consentSeal",
     )),
 };
 
@@ -93,6 +96,10 @@ pub(crate) const LOADER: &str = "pkg/formseal-loader.js";
 
 /// The banner's first layer, relative to the project root: the loader loads it on first visits.
 pub(crate) const FIRST_LAYER: &str = "pkg/formseal-first-layer.js";
+
+/// The embeds' placeholders, relative to the project root: the loader loads them on a page with
+/// an inert embed.
+pub(crate) const PLACEHOLDER: &str = "pkg/formseal-placeholder.js";
 
 /// The Consent Mode script a banner's snippet puts first in `<head>`, relative to the project root.
 pub(crate) const CONSENT_MODE: &str = "pkg/formseal-consent-mode.js";
@@ -109,6 +116,9 @@ const LOADER_SOURCE: &str = "src/loader.js";
 /// The first layer's source; likewise.
 const FIRST_LAYER_SOURCE: &str = "src/first-layer.js";
 
+/// The placeholders' source; likewise.
+const PLACEHOLDER_SOURCE: &str = "src/placeholder.js";
+
 /// The placeholder in the loader's source for the consent glue's SRI hash.
 const WIDGET_PLACEHOLDER: &str = "'__WIDGET_INTEGRITY__'";
 
@@ -117,6 +127,9 @@ const RECORD_PLACEHOLDER: &str = "'__RECORD_INTEGRITY__'";
 
 /// The placeholder in the loader's source for the first layer's SRI hash.
 const FIRST_LAYER_PLACEHOLDER: &str = "'__FIRST_LAYER_INTEGRITY__'";
+
+/// The placeholder in the loader's source for the embed placeholders' SRI hash.
+const PLACEHOLDER_PLACEHOLDER: &str = "'__PLACEHOLDER_INTEGRITY__'";
 
 /// The widget's built-in texts, the one source of the loader's texts too (see `build.rs`).
 const TEXTS_SOURCE: &str = "src/texts.json";
@@ -440,7 +453,7 @@ fn write_precompressed() -> Result<()> {
     let outputs = BUNDLES
         .iter()
         .flat_map(|b| b.files())
-        .chain([LOADER, FIRST_LAYER, CONSENT_MODE].map(str::to_owned));
+        .chain([LOADER, FIRST_LAYER, PLACEHOLDER, CONSENT_MODE].map(str::to_owned));
     for file in outputs {
         let path = project_root().join(file);
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -508,12 +521,31 @@ fn write_loader() -> Result<()> {
     fs::write(root.join(FIRST_LAYER), &first_layer)
         .with_context(|| format!("writing {FIRST_LAYER}"))?;
 
+    let placeholder = read_source(PLACEHOLDER_SOURCE)?;
+    let placeholder = fill(
+        &placeholder,
+        PLACEHOLDER_SOURCE,
+        TEXTS_PLACEHOLDER,
+        &builtin_texts("placeholder")?,
+    )?;
+    let placeholder = minify(&placeholder, PLACEHOLDER_SOURCE)?;
+    fs::write(root.join(PLACEHOLDER), &placeholder)
+        .with_context(|| format!("writing {PLACEHOLDER}"))?;
+
     let loader = read_source(LOADER_SOURCE)?;
-    for file in [RECORD.glue(), CONSENT.glue(), FIRST_LAYER.to_owned()] {
+    for file in [RECORD.glue(), CONSENT.glue()] {
         let name = file.trim_start_matches("pkg/");
         ensure!(
             loader.contains(&format!("'{name}'")),
             "{LOADER_SOURCE} must load {name}"
+        );
+    }
+    // The modules it loads by name (`formseal-NAME.js`).
+    for file in [FIRST_LAYER, PLACEHOLDER] {
+        let name = file.trim_start_matches("pkg/formseal-").trim_end_matches(".js");
+        ensure!(
+            loader.contains(&format!("'{name}'")) || loader.contains(&format!(" {name}: ")),
+            "{LOADER_SOURCE} must load {file} (MODULES.{name})"
         );
     }
     let pin = |bytes: &[u8]| format!("'sha256-{}'", base64(&sha256(bytes)));
@@ -531,6 +563,12 @@ fn write_loader() -> Result<()> {
         LOADER_SOURCE,
         FIRST_LAYER_PLACEHOLDER,
         &pin(first_layer.as_bytes()),
+    )?;
+    let loader = fill(
+        &loader,
+        LOADER_SOURCE,
+        PLACEHOLDER_PLACEHOLDER,
+        &pin(placeholder.as_bytes()),
     )?;
     let loader = fill(
         &loader,
@@ -581,13 +619,15 @@ fn builtin_texts(file: &str) -> Result<String> {
             .context("src/texts.json: a text without `key`")?;
         match &entry["loader"] {
             serde_json::Value::Null => continue,
-            serde_json::Value::String(wanted) if wanted == "loader" || wanted == "first-layer" => {
+            serde_json::Value::String(wanted)
+                if ["loader", "first-layer", "placeholder"].contains(&wanted.as_str()) =>
+            {
                 if wanted != file {
                     continue;
                 }
             }
             other => bail!(
-                "src/texts.json: {key}: `loader` must be \"loader\" or \"first-layer\", not {other}"
+                "src/texts.json: {key}: `loader` must be \"loader\", \"first-layer\" or \"placeholder\", not {other}"
             ),
         }
         let mut by_language = serde_json::Map::new();

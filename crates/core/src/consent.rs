@@ -128,6 +128,9 @@ pub const BANNER_TEXTS: &[&str] = &[
     "close",
     "gpc_note",
     "privacy_notice",
+    "placeholder_notice",
+    "placeholder_once",
+    "placeholder_allow",
 ];
 
 /// Settings of a consent banner, the `consent` object of a config with `kind: consent`.
