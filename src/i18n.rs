@@ -299,9 +299,13 @@ mod tests {
         // And those only the loader's modules show (`"widget": false`), which the wasm lacks.
         let source: serde_json::Value =
             serde_json::from_str(include_str!("texts.json")).expect("src/texts.json");
-        let loader_only = source["texts"].as_array().expect("texts").iter().filter(|t| {
-            t["widget"].as_bool() == Some(false) && t["override"].as_bool() == Some(true)
-        });
+        let loader_only = source["texts"]
+            .as_array()
+            .expect("texts")
+            .iter()
+            .filter(|t| {
+                t["widget"].as_bool() == Some(false) && t["override"].as_bool() == Some(true)
+            });
         keys.extend(loader_only.map(|t| t["key"].as_str().expect("key")));
         let mut expected = formseal_core::consent::BANNER_TEXTS.to_vec();
         keys.sort_unstable();

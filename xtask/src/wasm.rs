@@ -542,7 +542,9 @@ fn write_loader() -> Result<()> {
     }
     // The modules it loads by name (`formseal-NAME.js`).
     for file in [FIRST_LAYER, PLACEHOLDER] {
-        let name = file.trim_start_matches("pkg/formseal-").trim_end_matches(".js");
+        let name = file
+            .trim_start_matches("pkg/formseal-")
+            .trim_end_matches(".js");
         ensure!(
             loader.contains(&format!("'{name}'")) || loader.contains(&format!(" {name}: ")),
             "{LOADER_SOURCE} must load {file} (MODULES.{name})"
