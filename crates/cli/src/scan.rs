@@ -241,7 +241,7 @@ fn scan_site(
     let origin = start.origin();
     let mut site = Site::default();
     let mut known = HashSet::new();
-    let mut queued = BTreeSet::from([page_key(start)]);
+    let mut queued = BTreeSet::from([start.to_string()]);
     let mut queue = VecDeque::from([start.clone()]);
     while let Some(url) = queue.pop_front() {
         if site.pages.len() >= args.pages as usize {
@@ -250,8 +250,12 @@ fn scan_site(
         let view = tab.visit(&url)?;
         site.pages.push(url.to_string());
         for link in &view.links {
-            let Ok(link) = Url::parse(link) else { continue };
-            if link.origin() == origin && queued.insert(page_key(&link)) {
+            let Ok(mut link) = Url::parse(link) else {
+                continue;
+            };
+            // `/#top` is the page `/`.
+            link.set_fragment(None);
+            if link.origin() == origin && queued.insert(link.to_string()) {
                 queue.push_back(link);
             }
         }
@@ -278,13 +282,6 @@ fn scan_site(
     }
     tab.close()?;
     Ok(site)
-}
-
-/// A page's address without its fragment: `/#top` is the page `/`.
-fn page_key(url: &Url) -> String {
-    let mut url = url.clone();
-    url.set_fragment(None);
-    url.to_string()
 }
 
 /// The host of the site being scanned, as [`authority`] writes it.
