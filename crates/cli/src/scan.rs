@@ -558,7 +558,12 @@ impl<'b> Tab<'b> {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|c| Some((c["name"].as_str()?.to_owned(), c["domain"].as_str()?.to_owned())))
+            .filter_map(|c| {
+                Some((
+                    c["name"].as_str()?.to_owned(),
+                    c["domain"].as_str()?.to_owned(),
+                ))
+            })
             .collect();
         Ok(View {
             requests,
@@ -613,9 +618,10 @@ impl Report {
         // After Accept all, per purpose.
         after.sort_by(|a, b| a.purpose.cmp(&b.purpose));
         let suggested_cookies = config.map(|_| {
-            let unknown = findings.iter().chain(&after).filter(|f| {
-                f.purpose == UNKNOWN && f.kind != Kind::Request
-            });
+            let unknown = findings
+                .iter()
+                .chain(&after)
+                .filter(|f| f.purpose == UNKNOWN && f.kind != Kind::Request);
             let patterns: BTreeSet<String> = unknown.map(|f| suggested_pattern(&f.name)).collect();
             patterns.into_iter().collect()
         });
@@ -777,8 +783,14 @@ mod tests {
     #[test]
     fn hosts_keep_their_port_unless_it_is_the_schemes_own() {
         let host = |url: &str| authority(&Url::parse(url).unwrap());
-        assert_eq!(host("http://127.0.0.1:8080/a"), Some("127.0.0.1:8080".into()));
-        assert_eq!(host("https://shop.example:443/"), Some("shop.example".into()));
+        assert_eq!(
+            host("http://127.0.0.1:8080/a"),
+            Some("127.0.0.1:8080".into())
+        );
+        assert_eq!(
+            host("https://shop.example:443/"),
+            Some("shop.example".into())
+        );
         assert_eq!(host("data:image/gif;base64,R0lG"), None);
     }
 

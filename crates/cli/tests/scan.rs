@@ -195,7 +195,10 @@ fn pages_follows_links_within_the_site_only() {
     let (other, other_port) = listen();
     serve(
         other,
-        &[("/away", "<script>localStorage.setItem('away', '1')</script>".into())],
+        &[(
+            "/away",
+            "<script>localStorage.setItem('away', '1')</script>".into(),
+        )],
     );
     let (listener, port) = listen();
     let first = format!(
@@ -209,7 +212,10 @@ fn pages_follows_links_within_the_site_only() {
         &[
             ("/", first),
             ("/second", second.into()),
-            ("/third", "<script>document.cookie = 'third=1'</script>".into()),
+            (
+                "/third",
+                "<script>document.cookie = 'third=1'</script>".into(),
+            ),
         ],
     );
     let start = format!("http://127.0.0.1:{port}/");
@@ -232,7 +238,8 @@ fn pages_follows_links_within_the_site_only() {
 /// The example banner config with `necessary` (legitimate interests) claiming `session`.
 fn banner_config(dir: &Path) -> String {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/consent.json");
-    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(example).unwrap()).unwrap();
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(example).unwrap()).unwrap();
     let necessary = config["purposes"]
         .as_array_mut()
         .unwrap()
@@ -273,7 +280,12 @@ fn the_config_attributes_cookies_and_gated_hosts_to_their_purposes() {
             finding("cookie", "_ga", "analytics", true),
             finding("cookie", "session", "necessary", false),
             finding("cookie", "visitor_A1B2C3D4", "unknown", true),
-            finding("request", &format!("127.0.0.1:{other_port}"), "marketing", true),
+            finding(
+                "request",
+                &format!("127.0.0.1:{other_port}"),
+                "marketing",
+                true
+            ),
         ]
     );
     assert_eq!(report["findings_needing_consent"], 3);
@@ -287,7 +299,10 @@ fn a_cookie_of_a_purpose_without_consent_passes() {
     let (listener, port) = listen();
     serve(
         listener,
-        &[("/", "<script>document.cookie = 'session=abc'</script>".into())],
+        &[(
+            "/",
+            "<script>document.cookie = 'session=abc'</script>".into(),
+        )],
     );
     let (code, stdout, stderr) = scan(&["--config", &config, &format!("http://127.0.0.1:{port}/")]);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -332,7 +347,12 @@ fn accept_all_reports_what_each_purpose_brings() {
         findings(&report, "accept_all"),
         [
             finding("cookie", "_gid", "analytics", true),
-            finding("request", &format!("127.0.0.1:{other_port}"), "analytics", true),
+            finding(
+                "request",
+                &format!("127.0.0.1:{other_port}"),
+                "analytics",
+                true
+            ),
         ]
     );
 }

@@ -125,7 +125,8 @@ impl Browser {
                     self.timeout.as_secs()
                 ),
                 Some(Incoming::Answer(answered, result)) if answered == id => {
-                    return result.map_err(|message| anyhow!("Chromium refused {method}: {message}"));
+                    return result
+                        .map_err(|message| anyhow!("Chromium refused {method}: {message}"));
                 }
                 // The answer to a command sent without waiting for it.
                 Some(Incoming::Answer(..)) => {}
@@ -268,8 +269,7 @@ mod tests {
 
     #[test]
     fn answers_and_events_are_told_apart() {
-        let Incoming::Answer(7, Ok(result)) = parse(r#"{"id":7,"result":{"a":1}}"#).unwrap()
-        else {
+        let Incoming::Answer(7, Ok(result)) = parse(r#"{"id":7,"result":{"a":1}}"#).unwrap() else {
             panic!("not an answer");
         };
         assert_eq!(result, json!({"a": 1}));
