@@ -27,7 +27,7 @@ use cdp::Browser;
 /// cookie, localStorage and sessionStorage key and every host other than the page's own that
 /// was requested, with the purpose it belongs to: a purpose whose `cookies` (in --config) match
 /// the cookie's or key's name, or the purpose of a gated element
-/// (`data-formseal-purpose` with a `data-src`) on that host; else `unknown`.
+/// (`data-formseal-purpose` with a `src` or `data-src`) on that host; else `unknown`.
 ///
 /// Something needs consent unless it belongs to a purpose whose legal basis is not `consent`.
 /// An unknown cookie, key or host needs consent too, first-party ones included: to mark one as
@@ -305,7 +305,7 @@ fn authority(url: &Url) -> Option<String> {
 impl Site {
     /// Notes the host of each gated element's source (resolved against `page`).
     fn add_gated(&mut self, gated: &[Gated], page: &Url) {
-        for element in gated {
+        for element in gated.iter().filter(|e| !e.src.is_empty()) {
             let Some(host) = page.join(&element.src).ok().as_ref().and_then(authority) else {
                 continue;
             };
