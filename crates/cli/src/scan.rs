@@ -247,7 +247,21 @@ fn scan_site(
         if site.pages.len() >= args.pages as usize {
             break;
         }
-        let view = tab.visit(&url)?;
+        let view = match tab.visit(&url) {
+            Ok(view) => view,
+            // A link to a page that is gone, or to a download, costs only that page.
+            Err(err) if err.is::<Unreachable>() && url != *start => {
+                eprintln!("skipped: {err}");
+                continue;
+            }
+            Err(err) if err.is::<Unreachable>() => {
+                return Err(err.context(Hinted::context(
+                    "the first page did not open",
+                    "is the site up, and the address right?",
+                )));
+            }
+            Err(err) => return Err(err),
+        };
         site.pages.push(url.to_string());
         for link in &view.links {
             let Ok(mut link) = Url::parse(link) else {
@@ -267,10 +281,14 @@ fn scan_site(
         site.add_gated(&view.gated, &url);
     }
     if args.accept_all {
-        // The first page again, to see the banner and to know what it shows without a choice.
+        // The first page again, to see the banner; whatever is new still came before consent.
         let view = tab.visit(start)?;
         let host = start_host(start);
-        known.extend(view.seen(start, &host).iter().map(Seen::key));
+        for seen in view.seen(start, &host) {
+            if known.insert(seen.key()) {
+                site.before.push(seen);
+            }
+        }
         site.add_gated(&view.gated, start);
         let view = tab.accept_all(start)?;
         for seen in view.seen(start, &host) {
@@ -375,6 +393,14 @@ impl View {
     }
 }
 
+/// A page the browser could not open (`net::ERR_CONNECTION_REFUSED`, a download).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open {url}: {reason}")]
+struct Unreachable {
+    url: String,
+    reason: String,
+}
+
 /// How long the network must be quiet before a page counts as settled.
 const QUIET: Duration = Duration::from_millis(500);
 
@@ -426,11 +452,12 @@ impl<'b> Tab<'b> {
             "Page.navigate",
             json!({"url": url.as_str()}),
         )?;
-        if let Some(error) = navigated["errorText"].as_str() {
-            return Err(Hinted::error(
-                format!("cannot open {url}: {error}"),
-                "is the site up, and the address right?",
-            ));
+        if let Some(reason) = navigated["errorText"].as_str() {
+            return Err(Unreachable {
+                url: url.to_string(),
+                reason: reason.to_owned(),
+            }
+            .into());
         }
         let requests = self
             .settle(true)
@@ -528,7 +555,9 @@ impl<'b> Tab<'b> {
     /// The storage, links and gated elements of the page now, and the visitor's cookies.
     fn view(&mut self, requests: Vec<String>) -> anyhow::Result<View> {
         const READ: &str = "(() => {
-            const keys = (name) => { try { return Object.keys(window[name]); } catch { return []; } };
+            const keys = (name) => {
+              try { return Object.keys(window[name]); } catch { return []; }
+            };
             return {
               localStorage: keys('localStorage'),
               sessionStorage: keys('sessionStorage'),
