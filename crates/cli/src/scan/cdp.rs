@@ -41,7 +41,7 @@ pub(crate) struct Browser {
     /// How long a command may take to be answered.
     timeout: Duration,
     // Last: the connection closes before the process is killed and its profile removed.
-    _process: Process,
+    process: Process,
 }
 
 /// Something the browser announced (`Network.requestWillBeSent`), from the page or frame
@@ -64,6 +64,20 @@ impl Drop for Process {
         // Already gone is fine; there is nobody to tell if it cannot be killed.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Browser {
+    /// Asks Chromium to close and gives it a moment: killed at once, its helper processes can
+    /// still be writing into the profile as it is removed, and leave it behind.
+    fn drop(&mut self) {
+        if self.send(None, "Browser.close", json!({})).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while matches!(self.process.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -105,7 +119,7 @@ impl Browser {
             next_id: 0,
             events: VecDeque::new(),
             timeout,
-            _process: process,
+            process,
         })
     }
 
