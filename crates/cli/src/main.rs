@@ -20,6 +20,7 @@ mod passphrase;
 mod progress;
 mod purge;
 mod requests;
+mod scan;
 mod schema;
 mod seal;
 mod shares;
@@ -58,6 +59,7 @@ Examples:
   formseal erase --subject SUBJECT-ID --db collector.sqlite --key keys/private.pem
   formseal consent-log --key keys/private.pem --db collector.sqlite --format csv
   formseal backup --db collector.sqlite --out backup.sqlite
+  formseal scan https://shop.example/ --pages 20 --config consent.json
 
 Exit status: 0 when everything worked; 1 when problems were found, some records could not be
 opened, or anything else failed; 2 when the command line itself is wrong.";
@@ -71,7 +73,8 @@ opened, or anything else failed; 2 when the command line itself is wrong.";
 /// `export` and the history of each visitor's consent to an auditor with `consent-log`, and copy
 /// the collector's store with `backup` and `restore`. `purge` deletes what has outlived its
 /// retention; `audit` shows who did what. `requests` lists open privacy requests, `subject`
-/// exports one visitor's records and `erase` deletes them.
+/// exports one visitor's records and `erase` deletes them. `scan` opens a site as a new visitor
+/// and reports what it stores and requests before consent.
 #[derive(Debug, Parser)]
 #[command(name = "formseal", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -99,6 +102,7 @@ enum Command {
     ConsentLog(consent_log::Args),
     Backup(backup::BackupArgs),
     Restore(backup::RestoreArgs),
+    Scan(scan::Args),
 }
 
 fn main() -> ExitCode {
@@ -133,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ConsentLog(args) => consent_log::run(&args),
         Command::Backup(args) => backup::backup(&args),
         Command::Restore(args) => backup::restore(&args),
+        Command::Scan(args) => scan::run(&args),
     }
 }
 

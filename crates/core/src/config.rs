@@ -495,6 +495,20 @@ pub struct Field {
     pub max_bytes: Option<u64>,
 }
 
+impl Purpose {
+    /// Whether `name` is one of this purpose's [`cookies`](Self::cookies): an exact name, or a
+    /// name starting with a pattern's prefix before its `*`. The first layer's `removeCookies`
+    /// (src/first-layer.js) applies the same rule when a purpose is withdrawn.
+    pub fn claims_cookie(&self, name: &str) -> bool {
+        self.cookies
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == pattern,
+            })
+    }
+}
+
 impl Field {
     /// The largest file this field accepts, in bytes.
     pub fn max_file_bytes(&self) -> u64 {
@@ -939,6 +953,11 @@ impl FormConfig {
     /// The purpose with this id.
     pub fn purpose(&self, id: &str) -> Option<&Purpose> {
         self.purposes.iter().find(|p| p.id == id)
+    }
+
+    /// The first purpose that claims the cookie `name` ([`Purpose::claims_cookie`]).
+    pub fn purpose_of_cookie(&self, name: &str) -> Option<&Purpose> {
+        self.purposes.iter().find(|p| p.claims_cookie(name))
     }
 
     /// The field with this id.
@@ -1805,6 +1824,23 @@ mod tests {
         assert_eq!(host_of("example.com:8443"), "example.com");
         assert_eq!(host_of("u:p@localhost:3000"), "localhost");
         assert_eq!(host_of("[::1]:8080"), "::1");
+    }
+
+    #[test]
+    fn cookie_patterns_are_exact_names_or_prefixes() {
+        let purpose: Purpose = serde_json::from_value(serde_json::json!({
+            "id": "statistics",
+            "label": {"en": "Statistics"},
+            "description": {"en": "Counting visits."},
+            "legal_basis": "consent",
+            "cookies": ["_ga", "_ga_*"]
+        }))
+        .unwrap();
+        assert!(purpose.claims_cookie("_ga"));
+        assert!(purpose.claims_cookie("_ga_ABC123"));
+        assert!(purpose.claims_cookie("_ga_"));
+        assert!(!purpose.claims_cookie("_gat"));
+        assert!(!purpose.claims_cookie("_g"));
     }
 
     #[test]
