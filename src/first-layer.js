@@ -118,6 +118,11 @@ export function showFirstLayer({ banner, config, lang, bannerText, pendingKey, c
   for (const type of ['pointerdown', 'keydown', 'focusin']) banner.addEventListener(type, record, { once: true });
 }
 
+/** The core's `Purpose::claims_cookie`: whether one of `patterns` (exact names, or a prefix
+ * ending in `*`) names the cookie `name`. */
+export const claimsCookie = (patterns, name) =>
+  patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+
 // Expires each cookie by exact name or `prefix*`, on this host and every parent domain.
 export function removeCookies(patterns) {
   const names = document.cookie.split(';').map((c) => c.split('=')[0].trim()).filter(Boolean);
@@ -125,8 +130,7 @@ export function removeCookies(patterns) {
   const domains = [''];
   for (let i = 0; i < parts.length - 1; i++) domains.push(`; domain=.${parts.slice(i).join('.')}`);
   for (const name of names) {
-    const hit = patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
-    if (!hit) continue;
+    if (!claimsCookie(patterns, name)) continue;
     for (const domain of domains)
       document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/${domain}`;
   }

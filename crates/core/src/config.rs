@@ -497,8 +497,9 @@ pub struct Field {
 
 impl Purpose {
     /// Whether `name` is one of this purpose's [`cookies`](Self::cookies): an exact name, or a
-    /// name starting with a pattern's prefix before its `*`. The first layer's `removeCookies`
-    /// (src/first-layer.js) applies the same rule when a purpose is withdrawn.
+    /// name starting with a pattern's prefix before its `*`. The first layer's `claimsCookie`
+    /// (src/first-layer.js, which removes a withdrawn purpose's cookies) is held against this
+    /// one by tests/loader_rules.rs.
     pub fn claims_cookie(&self, name: &str) -> bool {
         self.cookies
             .iter()

@@ -1,8 +1,9 @@
 //! The consent loader (`src/loader.js`) applies a stored choice and its first layer
 //! (`src/first-layer.js`) makes the first layer's choice without wasm, so they carry JS copies
-//! of two core rules: `Choice::is_current` (the loader) and the choice `consent::record` keeps
+//! of core rules: `Choice::is_current` (the loader), the choice `consent::record` keeps
 //! (the first layer) (granted/refused, expiry from `expiry_days`, the Consent Mode
-//! signals). This test runs both on the same inputs, many of them, and wants the same answers:
+//! signals) and `Purpose::claims_cookie` (the first layer's cookie removal; `formseal scan`
+//! uses the core's). This test runs both on the same inputs, many of them, and wants the same answers:
 //! the core stays the one source of truth. It runs `tests/interop/loader.mjs` with node and
 //! fails, never skips, when node is missing.
 
@@ -146,11 +147,53 @@ fn the_loaders_rules_answer_as_the_core_does() {
         }
     }
 
+    // Cookie patterns: every example pattern and edge case against names around them.
+    let patterns = [
+        vec!["_ga", "_ga_*"],
+        vec!["*"],
+        vec!["basket"],
+        vec!["_fbp*", "fr"],
+        vec![],
+    ];
+    let names = [
+        "_ga",
+        "_ga_",
+        "_ga_ABC123",
+        "_gat",
+        "_g",
+        "",
+        "basket",
+        "basket2",
+        "_fbp",
+        "_fbpx",
+        "fr",
+        "f",
+    ];
+    let mut cookies = Vec::new();
+    let mut expected_cookies = Vec::new();
+    for list in &patterns {
+        let purpose: formseal_core::config::Purpose = serde_json::from_value(json!({
+            "id": "p", "label": {"en": "P"}, "description": {"en": "P."},
+            "legal_basis": "consent", "cookies": list,
+        }))
+        .unwrap();
+        for name in names {
+            cookies.push(json!({"patterns": list, "name": name}));
+            expected_cookies.push(json!(purpose.claims_cookie(name)));
+        }
+    }
+
     let answers = node::run(
         "loader.mjs",
         &[],
-        &json!({"configs": values, "current": current, "decisions": decisions}),
+        &json!({"configs": values, "current": current, "decisions": decisions, "cookies": cookies}),
     );
+    assert_eq!(
+        answers["cookies"].as_array().unwrap(),
+        &expected_cookies,
+        "claimsCookie differs from Purpose::claims_cookie for {cookies:?}"
+    );
+    assert!(expected_cookies.contains(&json!(true)) && expected_cookies.contains(&json!(false)));
     let got_choices = answers["decisions"].as_array().unwrap();
     assert_eq!(got_choices.len(), expected_choices.len());
     for ((got, want), case) in got_choices.iter().zip(&expected_choices).zip(&decisions) {
