@@ -1,7 +1,8 @@
 //! Calendar dates and coarse timestamps, without a clock: callers pass the current time in.
 //!
 //! The core never reads the system clock (it runs in the browser and natively alike); this file
-//! only converts between Unix time and the proleptic Gregorian calendar.
+//! only converts between Unix time and the proleptic Gregorian calendar, and writes a date as
+//! `YYYY-MM-DD` (serde, and the JSON Schema with the `schema` feature).
 
 use std::fmt;
 
@@ -92,6 +93,42 @@ impl fmt::Display for Date {
     }
 }
 
+/// A date is written `YYYY-MM-DD` in configs and JSON, as [`Date::parse`] reads it.
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Date::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("{text:?} is not a date (write it YYYY-MM-DD)"))
+        })
+    }
+}
+
+/// In the JSON Schema a date is a string of format `date` (RFC 3339's `full-date`).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Date {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Date".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+        })
+    }
+}
+
 /// A Unix timestamp cut down to the hour, as RFC 3339 (`2026-11-24T10:00:00Z`).
 ///
 /// Envelopes carry only this coarse time: precise timestamps help re-identify a visitor.
@@ -149,6 +186,23 @@ mod tests {
         for days in [-800_000, -1, 0, 59, 60, 365, 10_000, 2_932_896] {
             assert_eq!(Date::from_unix(days * 86_400).days_since_epoch(), days);
         }
+    }
+
+    #[test]
+    fn dates_are_written_and_read_as_yyyy_mm_dd() {
+        let date = Date::parse("2026-12-31").unwrap();
+        assert_eq!(serde_json::to_string(&date).unwrap(), "\"2026-12-31\"");
+        assert_eq!(
+            serde_json::from_str::<Date>("\"2026-12-31\"").unwrap(),
+            date
+        );
+        let err = serde_json::from_str::<Date>("\"2026-02-30\"").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("\"2026-02-30\" is not a date (write it YYYY-MM-DD)"),
+            "{err}"
+        );
+        assert!(serde_json::from_str::<Date>("20261231").is_err());
     }
 
     #[test]
