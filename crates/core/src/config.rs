@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::consent::ConsentSettings;
 use crate::keys::{PublicJwk, RecipientKey};
 use crate::logic::Condition;
+use crate::time::Date;
 use crate::{Error, Result};
 
 /// The only config schema version this build understands (the `formseal` key of a config).
@@ -117,6 +118,17 @@ pub struct FormConfig {
     /// Files and rankings are never kept.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub save_draft: bool,
+    /// The last day the form takes submissions, `YYYY-MM-DD` in UTC: it is open through the end
+    /// of that day and closed from the next, when the widget shows a closed message instead of
+    /// the form and the collector refuses new submissions. Not for a consent banner or a privacy
+    /// request form, which never close.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<Date>,
+    /// The most submissions the collector stores for this form id (1 or more); once it holds
+    /// that many it refuses new ones. Not for a consent banner, a privacy request form, or a
+    /// survey with a reward (whose entries are stored as submissions of their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_responses: Option<u32>,
     /// How `formseal export --format hubspot|mailchimp` names this form's fields in a CRM's
     /// contact import: per CRM, field id → column. Only the data team's `formseal` reads it.
     #[cfg(feature = "export-columns")]
@@ -126,6 +138,23 @@ pub struct FormConfig {
     #[cfg(not(feature = "export-columns"))]
     #[serde(default, skip_serializing)]
     pub export: serde::de::IgnoredAny,
+}
+
+/// When a form stops taking submissions: its config's `closes_at` and `max_responses`, and the
+/// one rule the widget and the collector both apply to them ([`Closing::is_closed`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Closing {
+    /// The last day submissions are taken (UTC).
+    pub closes_at: Option<Date>,
+    /// The most submissions stored for the form.
+    pub max_responses: Option<u32>,
+}
+
+impl Closing {
+    /// Whether the form is closed on `today` (a UTC date): from the day after `closes_at` on.
+    pub fn is_closed(self, today: Date) -> bool {
+        self.closes_at.is_some_and(|last_day| today > last_day)
+    }
 }
 
 /// The parts of a config that a build of the widget leaves out, refused unread so that it links
@@ -892,6 +921,20 @@ impl FormConfig {
         })
     }
 
+    /// When this form stops taking submissions (see [`Closing`]).
+    pub fn closing(&self) -> Closing {
+        Closing {
+            closes_at: self.closes_at,
+            max_responses: self.max_responses,
+        }
+    }
+
+    /// Whether the form is closed on `today` (a UTC date): from the day after `closes_at` on.
+    /// The widget shows its closed message instead of the form then; the collector refuses.
+    pub fn is_closed(&self, today: Date) -> bool {
+        self.closing().is_closed(today)
+    }
+
     /// The pages in display order. A form without `pages` has one page, [`SINGLE_PAGE_ID`],
     /// titled like the form, with every field.
     pub fn pages(&self) -> Cow<'_, [Page]> {
@@ -982,6 +1025,44 @@ struct Checker<'c> {
 }
 
 impl Checker<'_> {
+    /// `closes_at` and `max_responses`: only for forms that may close, and a limit of one or
+    /// more that the collector can count.
+    fn closing(&mut self, config: &FormConfig) {
+        let never_closes = match config.kind {
+            FormKind::Consent => Some("a consent banner never closes"),
+            FormKind::AccessRequest | FormKind::ErasureRequest => {
+                Some("a privacy request form never closes: visitors may ask at any time")
+            }
+            FormKind::Signup | FormKind::Survey => None,
+        };
+        let present = [
+            ("closes_at", config.closes_at.is_some()),
+            ("max_responses", config.max_responses.is_some()),
+        ];
+        if let Some(reason) = never_closes {
+            for (key, _) in present.into_iter().filter(|(_, present)| *present) {
+                self.push_hint(key, reason, format!("remove \"{key}\""));
+            }
+            return;
+        }
+        match config.max_responses {
+            Some(0) => self.push_hint(
+                "max_responses",
+                "max_responses must be 1 or more",
+                "leave it out for no limit".into(),
+            ),
+            // The collector counts envelopes, and cannot tell answers from reward entries
+            // without decrypting them.
+            Some(_) if config.reward.is_some() => self.push_hint(
+                "max_responses",
+                "a survey with a reward cannot have max_responses: its reward entries are \
+                 stored as submissions of their own",
+                "remove \"max_responses\" or the reward".into(),
+            ),
+            _ => {}
+        }
+    }
+
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
@@ -1050,6 +1131,7 @@ impl Checker<'_> {
                 self.push_hint(key, not_in_a_banner(key), format!("remove \"{key}\""));
             }
         }
+        self.closing(config);
         let purpose_ids: Vec<&str> = config.purposes.iter().map(|p| p.id.as_str()).collect();
         if config.fields.is_empty() && config.kind != FormKind::Consent {
             self.push("fields", "a form needs at least one field");
@@ -1865,6 +1947,20 @@ mod tests {
         assert!(remove_key(&mut doc, "fields[0].requird", "requird"));
         assert_eq!(doc, serde_json::json!({"fields": [{"id": "a"}]}));
         assert!(!remove_key(&mut doc, "fields[5]", "x"));
+    }
+
+    #[test]
+    fn a_form_is_open_through_its_closing_day_and_closed_from_the_next() {
+        let day = |s| Date::parse(s).unwrap();
+        let closing = Closing {
+            closes_at: Some(day("2026-12-31")),
+            max_responses: None,
+        };
+        assert!(!closing.is_closed(day("2026-01-01")));
+        assert!(!closing.is_closed(day("2026-12-31")));
+        assert!(closing.is_closed(day("2027-01-01")));
+        assert!(closing.is_closed(day("2030-06-15")));
+        assert!(!Closing::default().is_closed(day("9999-12-31")));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! with its JSON path, all at once.
 
 use formseal_core::Error;
-use formseal_core::config::{FormConfig, Problem};
+use formseal_core::config::{Closing, FormConfig, Problem};
+use formseal_core::time::Date;
 use serde_json::{Value, json};
 
 const EXAMPLE: &str = include_str!("../../../examples/newsletter.json");
@@ -257,4 +258,95 @@ fn from_deserializer_fails_closed_like_from_json() {
     }
     let err = FormConfig::from_deserializer(json!({"formseal": 2})).unwrap_err();
     assert!(matches!(err, Error::ConfigSyntax { .. }), "{err}");
+}
+
+#[test]
+fn closing_date_and_response_limit_are_read_and_written_back() {
+    let mut config = example();
+    config["closes_at"] = json!("2026-12-31");
+    config["max_responses"] = json!(500);
+    let parsed = FormConfig::from_json(&config.to_string()).unwrap();
+    let last_day = Date::parse("2026-12-31").unwrap();
+    assert_eq!(parsed.closes_at, Some(last_day));
+    assert_eq!(parsed.max_responses, Some(500));
+    assert!(!parsed.is_closed(last_day));
+    assert!(parsed.is_closed(last_day.plus_days(1)));
+    let written = serde_json::to_value(&parsed).unwrap();
+    assert_eq!(written["closes_at"], "2026-12-31");
+    assert_eq!(written["max_responses"], 500);
+
+    let open = FormConfig::from_json(EXAMPLE).unwrap();
+    assert_eq!(open.closing(), Closing::default());
+    let written = serde_json::to_value(&open).unwrap();
+    assert!(written.get("closes_at").is_none() && written.get("max_responses").is_none());
+}
+
+#[test]
+fn a_closing_date_that_is_no_date_is_named_by_its_path() {
+    for bad in [json!("2026-02-30"), json!("31-12-2026"), json!(20261231)] {
+        let mut config = example();
+        config["closes_at"] = bad.clone();
+        let (path, message) = syntax_error(&config);
+        assert_eq!(path, "closes_at", "{bad}: {message}");
+        assert!(message.starts_with("closes_at: "), "{message}");
+    }
+    let mut config = example();
+    config["closes_at"] = json!("2026-02-30");
+    assert_eq!(
+        syntax_error(&config).1,
+        "closes_at: \"2026-02-30\" is not a date (write it YYYY-MM-DD)"
+    );
+}
+
+#[test]
+fn a_response_limit_must_be_one_or_more() {
+    let mut config = example();
+    config["max_responses"] = json!(0);
+    let problems = problems(&config);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        problems[0].to_string(),
+        "max_responses: max_responses must be 1 or more (leave it out for no limit)"
+    );
+    config["max_responses"] = json!(-3);
+    assert_eq!(syntax_error(&config).0, "max_responses");
+}
+
+#[test]
+fn banners_and_privacy_requests_never_close() {
+    for (example, reason) in [
+        (
+            include_str!("../../../examples/consent.json"),
+            "a consent banner never closes",
+        ),
+        (
+            include_str!("../../../examples/privacy-request.json"),
+            "a privacy request form never closes: visitors may ask at any time",
+        ),
+    ] {
+        let mut config: Value = serde_json::from_str(example).unwrap();
+        config["closes_at"] = json!("2026-12-31");
+        config["max_responses"] = json!(10);
+        let text: Vec<String> = problems(&config).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                format!("closes_at: {reason} (remove \"closes_at\")"),
+                format!("max_responses: {reason} (remove \"max_responses\")"),
+            ]
+        );
+    }
+}
+
+#[test]
+fn a_survey_with_a_reward_may_close_but_has_no_response_limit() {
+    let mut config: Value =
+        serde_json::from_str(include_str!("../../../examples/survey.json")).unwrap();
+    config["closes_at"] = json!("2026-12-31");
+    FormConfig::from_json(&config.to_string()).unwrap();
+    config["max_responses"] = json!(100);
+    let problems = problems(&config);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "max_responses");
+    assert!(problems[0].message.contains("reward"), "{}", problems[0]);
 }
