@@ -73,6 +73,9 @@ pub(crate) enum Outcome {
     Retrying,
     /// The endpoint refused an envelope for good; it was dropped.
     Failed,
+    /// The endpoint refused an envelope because the form is closed (its closing date passed or
+    /// it has all the responses it takes: HTTP 409); it was dropped.
+    Closed,
 }
 
 /// Receives the outcomes of one form's deliveries.
@@ -142,6 +145,7 @@ fn deliver(form_id: String, force: bool) {
 /// The endpoint's verdict on one request.
 enum Verdict {
     Acknowledged,
+    Closed,
     Permanent(String),
     Transient(String),
 }
@@ -150,6 +154,7 @@ async fn attempt(form_id: &str, entry: Entry) {
     notify(form_id, Outcome::Sending);
     let verdict = match post(&entry).await {
         Ok(200 | 201) => Verdict::Acknowledged,
+        Ok(409) => Verdict::Closed,
         Ok(status @ (408 | 429 | 500..=599)) => Verdict::Transient(format!("HTTP {status}")),
         Ok(status) => Verdict::Permanent(format!("HTTP {status}")),
         Err(reason) => Verdict::Transient(reason),
@@ -159,6 +164,14 @@ async fn attempt(form_id: &str, entry: Entry) {
         Verdict::Acknowledged => {
             update(form_id, &entry.id, |_| None);
             notify(form_id, Outcome::Sent);
+        }
+        Verdict::Closed => {
+            update(form_id, &entry.id, |_| None);
+            page::console_error(&format!(
+                "formseal: {} refused submission {}: the form is closed (HTTP 409)",
+                entry.endpoint, entry.id
+            ));
+            notify(form_id, Outcome::Closed);
         }
         Verdict::Permanent(reason) => {
             update(form_id, &entry.id, |_| None);

@@ -8,6 +8,8 @@
 use std::sync::Arc;
 
 use formseal_core::config::{FormConfig, FormKind};
+#[cfg(feature = "forms")]
+use formseal_core::time::Date;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -20,6 +22,10 @@ use web_sys::{
 use crate::components::consent_banner::ConsentBanner;
 #[cfg(feature = "forms")]
 use crate::components::form::Form;
+#[cfg(feature = "forms")]
+use crate::i18n::Builtin;
+#[cfg(feature = "forms")]
+use crate::trust::show_only;
 use crate::trust::{CONSENT_TAG, fail_closed, load};
 use crate::{delivery, i18n, page};
 
@@ -226,6 +232,19 @@ fn render(host: Element, shadow: ShadowRoot, config: FormConfig) {
     } else {
         #[cfg(feature = "forms")]
         {
+            // Past its closing date the form is a sentence saying so, in the form's language
+            // (the collector refuses it too).
+            if config.is_closed(Date::from_unix(crate::seal::now_unix())) {
+                show_only(
+                    &host,
+                    &shadow,
+                    &lang,
+                    Builtin::FormClosed,
+                    "fs-closed",
+                    "closed",
+                );
+                return;
+            }
             mount_to(container, move || {
                 view! { <Form config=config lang=lang host=host/> }.into_any()
             })

@@ -100,15 +100,36 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 pub(crate) fn fail_closed(host: &Element, shadow: &ShadowRoot, reason: &str) {
     page::console_error(reason);
     // The loader's first layer goes too: no decision made on it could be sealed.
-    shadow.set_inner_html("");
     let lang = host.get_attribute("lang").or_else(page::html_lang);
-    let sentence = i18n::builtin(lang.as_deref().unwrap_or("en"), Builtin::Unavailable);
+    let lang = lang.as_deref().unwrap_or("en");
+    show_only(
+        host,
+        shadow,
+        lang,
+        Builtin::Unavailable,
+        "fs-unavailable",
+        "error",
+    );
+}
+
+/// Replaces what `shadow` shows with the one built-in sentence `text` in `lang` (a `<p>` of
+/// class `class`) and sets the element's `data-state` to `state`.
+pub(crate) fn show_only(
+    host: &Element,
+    shadow: &ShadowRoot,
+    lang: &str,
+    text: Builtin,
+    class: &str,
+    state: &str,
+) {
+    shadow.set_inner_html("");
+    let sentence = i18n::builtin(lang, text);
     if let Some(document) = web_sys::window().and_then(|w| w.document())
         && let Ok(p) = document.create_element("p")
     {
-        p.set_class_name("fs-unavailable");
+        p.set_class_name(class);
         p.set_text_content(Some(sentence));
         let _ = shadow.append_child(&p);
     }
-    let _ = host.set_attribute("data-state", "error");
+    let _ = host.set_attribute("data-state", state);
 }

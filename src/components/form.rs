@@ -161,6 +161,7 @@ pub(crate) fn Form(
                 Outcome::Sent => Phase::Sent,
                 Outcome::Retrying => Phase::Retrying,
                 Outcome::Failed => Phase::Failed,
+                Outcome::Closed => Phase::Closed,
             };
             let _ = phase.try_set(next);
         }),

@@ -20,6 +20,9 @@ pub(crate) enum Phase {
     Failed,
     /// The answers have problems.
     Error,
+    /// The form is closed: past its closing date, or the collector has all the responses it
+    /// takes.
+    Closed,
 }
 
 impl Phase {
@@ -32,12 +35,16 @@ impl Phase {
             Self::Retrying => "retrying",
             Self::Failed => "failed",
             Self::Error => "error",
+            Self::Closed => "closed",
         }
     }
 
     /// Whether the submit button is disabled: a submission is under way or done.
     pub(crate) fn busy(self) -> bool {
-        matches!(self, Self::Sending | Self::Retrying | Self::Sent)
+        matches!(
+            self,
+            Self::Sending | Self::Retrying | Self::Sent | Self::Closed
+        )
     }
 }
 
@@ -60,6 +67,7 @@ pub(crate) fn Status(
         Phase::Retrying => i18n::builtin(&lang, Builtin::WillRetry).to_owned(),
         Phase::Failed => i18n::builtin(&lang, Builtin::Failed).to_owned(),
         Phase::Error => i18n::builtin(&lang, Builtin::FixErrors).to_owned(),
+        Phase::Closed => i18n::builtin(&lang, Builtin::FormClosed).to_owned(),
     };
     view! { <p role="status" aria-live="polite" class="fs-status">{text}</p> }
 }
