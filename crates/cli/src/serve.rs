@@ -267,6 +267,7 @@ impl Settings {
                 rate_limit: Some(rate_limit),
                 www: args.www.clone().or_else(|| file.www.map(relative)),
                 pkg: args.pkg.clone().or_else(|| file.pkg.map(relative)),
+                today: app::today,
             },
         })
     }

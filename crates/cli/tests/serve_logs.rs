@@ -61,6 +61,9 @@ impl Store for BrokenStore {
     fn insert(&self, _: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
         Err(anyhow::anyhow!("disk on fire"))
     }
+    fn insert_at_most(&self, _: &NewEnvelope<'_>, _: u64) -> anyhow::Result<Inserted> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
     fn for_each_selected(
         &self,
         _: Selection,

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64ct::{Base64UrlUnpadded, Encoding};
+use formseal_core::config::Closing;
 use formseal_core::time::Date;
 use formseal_core::{jwe, retention};
 use serde::Serialize;
@@ -62,6 +63,8 @@ pub struct AppOptions {
     pub pkg: Option<PathBuf>,
     /// Queue every new envelope for webhook delivery, in the transaction that stores it.
     pub queue_deliveries: bool,
+    /// Today's date in UTC ([`today`]); tests set another day to see a form close.
+    pub today: fn() -> Date,
 }
 
 impl Default for AppOptions {
@@ -74,6 +77,7 @@ impl Default for AppOptions {
             www: None,
             pkg: None,
             queue_deliveries: false,
+            today,
         }
     }
 }
@@ -243,7 +247,7 @@ async fn submit(
     // authenticated until someone decrypts, so it is held to the form's own policy: no envelope
     // is kept longer than the form's longest retention from the day it arrived. An earlier date
     // (a visitor's clock running late) is kept as it is: deleting early is lawful.
-    let received = today();
+    let received = (options.today)();
     let expires = retention::from_header(&peeked.header)
         .map_err(|e| AppError::bad(format!("not a sealed envelope: {e}")))?
         .min(received.plus_days(i64::from(form.longest_retention_days)));
@@ -260,17 +264,42 @@ async fn submit(
         jwe: text.to_string(),
         deliver: state.inner.options.queue_deliveries,
     };
+    // A closed form stores nothing new, as if its limit were 0; the store answers a duplicate of
+    // a stored envelope before it counts, so a retry of one that made it in still gets 200.
+    let closing = form.closing;
+    let closed = closing.is_closed(received);
+    let limit = if closed {
+        Some(0)
+    } else {
+        closing.max_responses.map(u64::from)
+    };
     let store = Arc::clone(&state.inner.store);
     let (record, inserted) = tokio::task::spawn_blocking(move || {
-        let inserted = store.insert(&record.borrowed());
+        let envelope = record.borrowed();
+        let inserted = match limit {
+            Some(max) => store.insert_at_most(&envelope, max),
+            None => store.insert(&envelope),
+        };
         (record, inserted)
     })
     .await?;
     let status = match inserted? {
         Inserted::New => StatusCode::CREATED,
         Inserted::Duplicate => StatusCode::OK,
+        Inserted::Full => return Err(AppError::Closed(refusal(form_id, closing, closed))),
     };
     Ok((status, Json(Receipt { id: record.id })).into_response())
+}
+
+/// Why a form refuses a new envelope: it closed, or it holds its `max_responses`.
+fn refusal(form_id: &str, closing: Closing, closed: bool) -> String {
+    match (closing.closes_at, closing.max_responses) {
+        (Some(last_day), _) if closed => {
+            format!("form {form_id:?} closed at the end of {last_day} (UTC)")
+        }
+        (_, Some(max)) => format!("form {form_id:?} has reached its limit of {max} responses"),
+        _ => format!("form {form_id:?} takes no more responses"),
+    }
 }
 
 /// An envelope moved into the blocking store task.

@@ -19,6 +19,9 @@ pub enum AppError {
     TooLarge(usize),
     /// The `Content-Type` is not `application/jose` or `application/jose+json`.
     UnsupportedMediaType,
+    /// The form takes no more submissions: it closed, or it holds as many as it may. The reason
+    /// is one line.
+    Closed(String),
     /// This client sent too many submissions; retry after the duration.
     RateLimited(Duration),
     /// A fault on our side (the store failed, a task panicked).
@@ -36,6 +39,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Closed(_) => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -59,7 +63,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = match &self {
-            Self::BadRequest(reason) => reason.clone(),
+            Self::BadRequest(reason) | Self::Closed(reason) => reason.clone(),
             Self::TooLarge(limit) => format!("the envelope is larger than {limit} bytes"),
             Self::UnsupportedMediaType => {
                 "send the envelope as application/jose (compact) or application/jose+json".into()

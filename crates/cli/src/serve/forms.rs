@@ -1,13 +1,13 @@
-//! The forms a collector accepts: their ids, the key ids their envelopes may be sealed to, and
-//! the config text it serves at `/forms/<id>.json`. Read from the marketer's form configs and
-//! checked by the core; nothing here decides what a valid form is.
+//! The forms a collector accepts: their ids, the key ids their envelopes may be sealed to, when
+//! they close, and the config text it serves at `/forms/<id>.json`. Read from the marketer's
+//! form configs and checked by the core; nothing here decides what a valid form is.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use axum::body::Bytes;
-use formseal_core::config::FormConfig;
+use formseal_core::config::{Closing, FormConfig};
 use formseal_core::retention;
 use formseal_core::upload;
 
@@ -32,6 +32,9 @@ pub struct AcceptedForm {
     /// Bytes an envelope of this form may have beyond the collector's body limit, for its file
     /// fields (the largest of any accepted version).
     pub upload_allowance: usize,
+    /// When the form stops taking submissions: the closing date and response limit of the
+    /// highest version, the config the widget is served.
+    pub closing: Closing,
     version: u32,
 }
 
@@ -107,6 +110,7 @@ impl AcceptedForms {
                 longest_retention_days: 0,
                 config: ConfigText::new(&json),
                 upload_allowance: 0,
+                closing: config.closing(),
                 version: config.version,
             });
         entry.kids.extend(kids);
@@ -117,6 +121,7 @@ impl AcceptedForms {
         if config.version >= entry.version {
             entry.version = config.version;
             entry.config = ConfigText::new(&json);
+            entry.closing = config.closing();
         }
         Ok(())
     }

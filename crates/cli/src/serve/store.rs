@@ -61,6 +61,9 @@ pub enum Inserted {
     New,
     /// The same envelope was stored before; nothing changed.
     Duplicate,
+    /// A new envelope, but its form holds as many as [`Store::insert_at_most`] allows; nothing
+    /// changed.
+    Full,
 }
 
 /// One line of the audit log, as written.
@@ -172,6 +175,13 @@ pub trait Store: Send + Sync {
     /// Stores an envelope unless one with the same id exists. Returns only after the write is
     /// durable, so the caller may acknowledge it.
     fn insert(&self, envelope: &NewEnvelope<'_>) -> anyhow::Result<Inserted>;
+
+    /// Stores an envelope as [`Store::insert`] does while its form holds fewer than `max`
+    /// envelopes (a form's `max_responses`; 0 for a closed form). A duplicate of a stored
+    /// envelope is still [`Inserted::Duplicate`], whatever the count; a new one beyond the limit
+    /// is [`Inserted::Full`] and is not stored. The count and the insert are one transaction, so
+    /// collectors sharing the store never take the form past its limit.
+    fn insert_at_most(&self, envelope: &NewEnvelope<'_>, max: u64) -> anyhow::Result<Inserted>;
 
     /// Calls `each` for every envelope received on or after `since` (all when `None`), in the
     /// order they arrived; stops at the first error `each` returns.

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_retention_audit.sql"),
     include_str!("../../../migrations/postgres/0003_outbox.sql"),
     include_str!("../../../migrations/postgres/0004_export_cursors.sql"),
+    include_str!("../../../migrations/postgres/0005_form_index.sql"),
 ];
 
 /// Connections one store keeps open at most; statements on one connection queue up. Several
@@ -245,6 +246,69 @@ impl Store for PostgresStore {
         } else {
             Inserted::Duplicate
         })
+    }
+
+    fn insert_at_most(&self, envelope: &NewEnvelope<'_>, max: u64) -> anyhow::Result<Inserted> {
+        let row = [
+            envelope.id.to_string(),
+            envelope.form.to_string(),
+            envelope.kids.join(" "),
+            envelope.received.to_string(),
+            envelope.expires.to_string(),
+            envelope.jwe.to_string(),
+        ];
+        let deliver = envelope.deliver;
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.block(|pool| async move {
+            // Its own connection: a transaction needs one to itself. Only forms with a limit or
+            // a closing date pay for it.
+            let mut client = pool.open().await?;
+            let tx = client.transaction().await?;
+            // One lock per form id, held until the commit: collectors storing envelopes of the
+            // same form take turns, and each statement after it sees what the others stored
+            // (read committed takes a new snapshot per statement).
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('formseal form ' || $1, 0))",
+                &[&row[1]],
+            )
+            .await?;
+            let stored: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM envelopes WHERE id = $1)",
+                    &[&row[0]],
+                )
+                .await?
+                .try_get(0)?;
+            if stored {
+                return Ok(Inserted::Duplicate);
+            }
+            let count: i64 = tx
+                .query_one("SELECT count(*) FROM envelopes WHERE form = $1", &[&row[1]])
+                .await?
+                .try_get(0)?;
+            if count >= max {
+                return Ok(Inserted::Full);
+            }
+            let changed = tx
+                .execute(
+                    "INSERT INTO envelopes (id, form, kids, received, expires, jwe)
+                     VALUES ($1, $2, $3, $4::text::date, $5::text::date, $6)
+                     ON CONFLICT (id) DO NOTHING",
+                    &[&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]],
+                )
+                .await?;
+            if changed == 1 && deliver {
+                tx.execute("INSERT INTO outbox (envelope_id) VALUES ($1)", &[&row[0]])
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(if changed == 1 {
+                Inserted::New
+            } else {
+                Inserted::Duplicate
+            })
+        })
+        .context("cannot store the envelope")
     }
 
     fn for_each_selected(

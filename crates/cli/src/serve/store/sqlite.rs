@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0002_retention_audit.sql"),
     include_str!("../../../migrations/0003_outbox.sql"),
     include_str!("../../../migrations/0004_export_cursors.sql"),
+    include_str!("../../../migrations/0005_form_index.sql"),
 ];
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL`, one connection behind a mutex
@@ -98,12 +99,35 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
 
-impl Store for SqliteStore {
-    fn insert(&self, envelope: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
+    /// Stores an envelope unless it is stored already or its form holds `max` envelopes.
+    fn insert_limited(
+        &self,
+        envelope: &NewEnvelope<'_>,
+        max: Option<u64>,
+    ) -> anyhow::Result<Inserted> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        // IMMEDIATE takes the write lock before the count: another process writing to the same
+        // file waits, so it cannot store the form's last envelope between our count and insert.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(max) = max {
+            let stored: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM envelopes WHERE id = ?1)",
+                params![envelope.id],
+                |row| row.get(0),
+            )?;
+            if stored {
+                return Ok(Inserted::Duplicate);
+            }
+            let count: i64 = tx.query_row(
+                "SELECT count(*) FROM envelopes WHERE form = ?1",
+                params![envelope.form],
+                |row| row.get(0),
+            )?;
+            if u64::try_from(count).unwrap_or(0) >= max {
+                return Ok(Inserted::Full);
+            }
+        }
         let changed = tx
             .execute(
                 "INSERT INTO envelopes (id, form, kids, received, expires, jwe)
@@ -132,6 +156,16 @@ impl Store for SqliteStore {
         } else {
             Inserted::Duplicate
         })
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, envelope: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
+        self.insert_limited(envelope, None)
+    }
+
+    fn insert_at_most(&self, envelope: &NewEnvelope<'_>, max: u64) -> anyhow::Result<Inserted> {
+        self.insert_limited(envelope, Some(max))
     }
 
     fn for_each_selected(
