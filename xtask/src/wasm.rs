@@ -502,35 +502,27 @@ fn append_start(bundle: &Bundle) -> Result<()> {
     fs::write(&glue_path, glue).with_context(|| format!("writing {glue_file}"))
 }
 
-/// Writes the first layer and the loader to `pkg/`, each with its placeholders filled in from
-/// the widget's own sources and minified: the first layer pinned by the loader, the consent
-/// glue too, so the loader (pinned by the page) pins everything it loads.
+/// Writes the loader's modules (the first layer, the placeholders) and the loader to `pkg/`,
+/// each with its placeholders filled in from the widget's own sources and minified: the modules
+/// pinned by the loader, the consent glue too, so the loader (pinned by the page) pins
+/// everything it loads.
 fn write_loader() -> Result<()> {
     let root = project_root();
     let css = fs::read_to_string(root.join(CSS_SOURCE)).context("reading src/widget.css")?;
     let css = serde_json::Value::from(first_layer_css(&css)?).to_string();
-    let first_layer = read_source(FIRST_LAYER_SOURCE)?;
-    let first_layer = fill(&first_layer, FIRST_LAYER_SOURCE, CSS_PLACEHOLDER, &css)?;
-    let first_layer = fill(
-        &first_layer,
+    let first_layer = write_module(
         FIRST_LAYER_SOURCE,
-        TEXTS_PLACEHOLDER,
-        &builtin_texts("first-layer")?,
+        FIRST_LAYER,
+        &[
+            (CSS_PLACEHOLDER, css),
+            (TEXTS_PLACEHOLDER, builtin_texts("first-layer")?),
+        ],
     )?;
-    let first_layer = minify(&first_layer, FIRST_LAYER_SOURCE)?;
-    fs::write(root.join(FIRST_LAYER), &first_layer)
-        .with_context(|| format!("writing {FIRST_LAYER}"))?;
-
-    let placeholder = read_source(PLACEHOLDER_SOURCE)?;
-    let placeholder = fill(
-        &placeholder,
+    let placeholder = write_module(
         PLACEHOLDER_SOURCE,
-        TEXTS_PLACEHOLDER,
-        &builtin_texts("placeholder")?,
+        PLACEHOLDER,
+        &[(TEXTS_PLACEHOLDER, builtin_texts("placeholder")?)],
     )?;
-    let placeholder = minify(&placeholder, PLACEHOLDER_SOURCE)?;
-    fs::write(root.join(PLACEHOLDER), &placeholder)
-        .with_context(|| format!("writing {PLACEHOLDER}"))?;
 
     let loader = read_source(LOADER_SOURCE)?;
     for file in [RECORD.glue(), CONSENT.glue()] {
@@ -587,6 +579,18 @@ fn write_loader() -> Result<()> {
         minify_as(&consent_mode, CONSENT_MODE_SOURCE, "iife")?,
     )
     .with_context(|| format!("writing {CONSENT_MODE}"))
+}
+
+/// Writes the module `source` to `out` with each `(placeholder, value)` of `fills` filled in,
+/// minified; returns what it wrote (for the loader to pin).
+fn write_module(source: &str, out: &str, fills: &[(&str, String)]) -> Result<String> {
+    let mut module = read_source(source)?;
+    for (placeholder, value) in fills {
+        module = fill(&module, source, placeholder, value)?;
+    }
+    let module = minify(&module, source)?;
+    fs::write(project_root().join(out), &module).with_context(|| format!("writing {out}"))?;
+    Ok(module)
 }
 
 /// A source file of the project, relative to its root.
