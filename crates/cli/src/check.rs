@@ -69,6 +69,12 @@ fn summary(config: &FormConfig) -> anyhow::Result<String> {
     )?;
     writeln!(out, "languages: {}", config.languages.join(", "))?;
     writeln!(out, "endpoint: {}", config.endpoint)?;
+    if let Some(last_day) = config.closes_at {
+        writeln!(out, "closes: at the end of {last_day} (UTC)")?;
+    }
+    if let Some(max) = config.max_responses {
+        writeln!(out, "responses: at most {max}")?;
+    }
     writeln!(
         out,
         "privacy notice: {} (version {})",

@@ -289,6 +289,54 @@ fn check_lists_every_problem_of_a_broken_config_with_its_path() {
 }
 
 #[test]
+fn check_shows_when_a_form_closes_and_refuses_a_bad_date_or_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = form_copy(dir.path(), |f| {
+        f["closes_at"] = json!("2026-12-31");
+        f["max_responses"] = json!(500);
+    });
+    let out = stdout(&run(formseal().arg("check").arg(&form), 0));
+    for expected in [
+        "closes: at the end of 2026-12-31 (UTC)",
+        "responses: at most 500",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+
+    // Each sets one key of the example it names.
+    let broken = [
+        (
+            "newsletter.json",
+            "closes_at",
+            json!("2026-31-12"),
+            "closes_at: \"2026-31-12\" is not a date (write it YYYY-MM-DD)",
+        ),
+        (
+            "newsletter.json",
+            "max_responses",
+            json!(0),
+            "max_responses: max_responses must be 1 or more (leave it out for no limit)",
+        ),
+        (
+            "consent.json",
+            "closes_at",
+            json!("2026-12-31"),
+            "closes_at: a consent banner never closes (remove \"closes_at\")",
+        ),
+    ];
+    for (name, key, value, expected) in broken {
+        let mut config: Value =
+            serde_json::from_str(&fs::read_to_string(example(name)).unwrap()).unwrap();
+        config[key] = value;
+        let path = dir.path().join(name);
+        fs::write(&path, config.to_string()).unwrap();
+        let err = stderr(&run(formseal().arg("check").arg(&path), 1));
+        let line = format!("{}: {expected}", path.display());
+        assert!(err.contains(&line), "{line:?} missing from:\n{err}");
+    }
+}
+
+#[test]
 fn check_shows_where_a_syntax_error_is() {
     let dir = tempfile::tempdir().unwrap();
     let form = form_copy(dir.path(), |f| f["fields"][2]["type"] = json!(7));

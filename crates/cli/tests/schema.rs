@@ -111,6 +111,18 @@ fn a_config_naming_the_schema_validates_and_passes_check() {
 }
 
 #[test]
+fn a_closing_date_and_a_response_limit_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(dir.path());
+    let closing = variant(dir.path(), "closing.json", |c| {
+        c["closes_at"] = json!("2026-12-31");
+        c["max_responses"] = json!(500);
+    });
+    assert_eq!(validate(&schema, std::slice::from_ref(&closing)), ["ok"]);
+    run(formseal().arg("check").arg(&closing), 0);
+}
+
+#[test]
 fn a_misspelt_key_or_a_wrong_type_fails_the_schema_as_it_fails_check() {
     let dir = tempfile::tempdir().unwrap();
     let schema = schema_file(dir.path());
@@ -138,6 +150,18 @@ fn a_misspelt_key_or_a_wrong_type_fails_the_schema_as_it_fails_check() {
                 c["kind"] = json!("newsleter")
             }),
             "kind",
+        ),
+        (
+            variant(dir.path(), "bad-closing-date.json", |c| {
+                c["closes_at"] = json!("31-12-2026")
+            }),
+            "closes_at",
+        ),
+        (
+            variant(dir.path(), "zero-limit.json", |c| {
+                c["max_responses"] = json!(0)
+            }),
+            "max_responses",
         ),
         (
             variant(dir.path(), "wrong-rule.json", |c| {

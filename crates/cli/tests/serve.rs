@@ -884,3 +884,158 @@ async fn the_body_limit_leaves_room_for_a_forms_uploads_and_only_for_that_form()
     );
     assert_eq!(c.store.count().unwrap(), 1);
 }
+
+/// The accepted forms: the example form changed by `change` (e.g. given a closing date).
+fn newsletter_with(change: impl Fn(&mut Value)) -> AcceptedForms {
+    let mut config: Value = serde_json::from_str(common::FORM).unwrap();
+    change(&mut config);
+    let mut forms = AcceptedForms::default();
+    forms.add(config.to_string()).unwrap();
+    forms
+}
+
+fn last_open_day() -> Date {
+    Date::parse("2026-12-31").unwrap()
+}
+
+fn day_after_closing() -> Date {
+    Date::parse("2027-01-01").unwrap()
+}
+
+/// A collector over `store` whose newsletter closes at the end of 2026-12-31, on `today`.
+fn closing_collector(store: &Arc<dyn Store>, today: fn() -> Date) -> Router {
+    let options = options(|o| {
+        o.forms = newsletter_with(|c| c["closes_at"] = json!("2026-12-31"));
+        o.today = today;
+    });
+    app(AppState::new(Arc::clone(store), options))
+}
+
+#[tokio::test]
+async fn a_closed_form_refuses_new_envelopes_but_answers_a_retry_of_a_stored_one() {
+    for c in collectors(|_| {}) {
+        let on_the_last_day = closing_collector(&c.store, last_open_day);
+        let stored = send(&on_the_last_day, post(seal(1), COMPACT)).await;
+        assert_eq!(stored.status, StatusCode::CREATED, "{}", c.kind);
+
+        let closed = closing_collector(&c.store, day_after_closing);
+        let refused = send(&closed, post(seal(2), COMPACT)).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", c.kind);
+        assert_eq!(
+            refused.error(),
+            "form \"newsletter\" closed at the end of 2026-12-31 (UTC)"
+        );
+        assert_eq!(c.store.count().unwrap(), 1, "{}: nothing stored", c.kind);
+
+        // The visitor's retry of an envelope that made it in before the closing.
+        let retry = send(&closed, post(seal(1), COMPACT)).await;
+        assert_eq!(retry.status, StatusCode::OK, "{}: {}", c.kind, retry.body);
+        assert_eq!(retry.json()["id"], stored.json()["id"]);
+        assert_eq!(c.store.count().unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_form_at_its_response_limit_refuses_new_envelopes_but_answers_retries() {
+    for c in collectors(|o| o.forms = newsletter_with(|c| c["max_responses"] = json!(2))) {
+        for seed in [1, 2] {
+            let stored = send(&c.app, post(seal(seed), COMPACT)).await;
+            assert_eq!(stored.status, StatusCode::CREATED, "{}", c.kind);
+        }
+        let refused = send(&c.app, post(seal(3), COMPACT)).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", c.kind);
+        assert_eq!(
+            refused.error(),
+            "form \"newsletter\" has reached its limit of 2 responses"
+        );
+        let retry = send(&c.app, post(seal(2), COMPACT)).await;
+        assert_eq!(retry.status, StatusCode::OK, "{}: {}", c.kind, retry.body);
+        assert_eq!(c.store.count().unwrap(), 2, "{}", c.kind);
+    }
+}
+
+/// Two collectors sharing a store, each sent the same burst: the form never goes past its limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn collectors_sharing_a_store_never_take_a_form_past_its_limit() {
+    for test_store in test_stores() {
+        let apps: Vec<Router> = (0..2)
+            .map(|_| {
+                let store = test_store.db.open().unwrap();
+                let options = options(|o| {
+                    o.rate_limit = None;
+                    o.forms = newsletter_with(|c| c["max_responses"] = json!(5));
+                });
+                app(AppState::new(store, options))
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for jwe in (300..320).map(seal) {
+            for app in &apps {
+                let (app, jwe) = (app.clone(), jwe.clone());
+                tasks.push(tokio::spawn(async move {
+                    send(&app, post(jwe, COMPACT)).await.status
+                }));
+            }
+        }
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        let count = |status| statuses.iter().filter(|s| **s == status).count();
+        assert_eq!(count(StatusCode::CREATED), 5, "{}", test_store.kind);
+        assert_eq!(
+            count(StatusCode::CREATED) + count(StatusCode::OK) + count(StatusCode::CONFLICT),
+            40,
+            "{}: {statuses:?}",
+            test_store.kind
+        );
+        let store = test_store.db.open_existing().unwrap();
+        assert_eq!(store.count().unwrap(), 5, "{}", test_store.kind);
+    }
+}
+
+/// A consent banner never closes: a config that tries is refused when the collector starts, and
+/// the banner's records are stored on any day.
+#[tokio::test]
+async fn a_consent_banner_is_never_closed() {
+    let banner_json = std::fs::read_to_string(repo().join("examples/consent.json")).unwrap();
+    let mut closing: Value = serde_json::from_str(&banner_json).unwrap();
+    closing["closes_at"] = json!("2026-12-31");
+    let err = AcceptedForms::default()
+        .add(closing.to_string())
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("closes_at: a consent banner never closes"),
+        "{err:#}"
+    );
+
+    let banner = FormConfig::from_json(&banner_json).unwrap();
+    let granted = ["analytics".to_string()].into();
+    let decision = formseal_core::consent::Decision {
+        granted: &granted,
+        method: formseal_core::consent::ConsentMethod::Banner,
+        gpc: false,
+        previous: None,
+        subject: "subject-1",
+        now_unix: common::NOW,
+    };
+    let mut rng = <chacha20::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7);
+    let (record, _) = formseal_core::consent::record(&banner, &decision, &mut rng).unwrap();
+    let jwe = record
+        .seal(&banner, &banner.recipient_keys().unwrap(), &mut rng)
+        .unwrap();
+    let c = collector(|o| {
+        o.forms = newsletter_with(|c| c["closes_at"] = json!("2026-12-31"));
+        o.forms.add(banner_json.clone()).unwrap();
+        o.today = day_after_closing;
+    });
+    let newsletter = send(&c.app, post(seal(1), COMPACT)).await;
+    assert_eq!(
+        newsletter.status,
+        StatusCode::CONFLICT,
+        "{}",
+        newsletter.body
+    );
+    let consent = send(&c.app, post(jwe.0, COMPACT)).await;
+    assert_eq!(consent.status, StatusCode::CREATED, "{}", consent.body);
+}

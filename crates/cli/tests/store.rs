@@ -1,7 +1,7 @@
 //! The store behind the collector, the same suite on SQLite and on PostgreSQL (see
 //! `common/stores.rs`): idempotent inserts, order and `--since`, reopening, refusing a database
 //! formseal did not make, two collectors on one store, purge, erasure and the append-only audit
-//! log, the webhook queue, and
+//! log, the webhook queue, a form's response limit, and
 //! `formseal backup` while envelopes keep arriving, then `formseal restore` into a new store with
 //! every record back.
 
@@ -46,6 +46,47 @@ fn envelope<'a>(id: &'a str, jwe: &'a str, kids: &'a [String], day: &str) -> New
         expires: date("2028-01-01"),
         jwe,
         deliver: false,
+    }
+}
+
+#[test]
+fn insert_at_most_counts_the_form_and_answers_a_duplicate_first() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = Vec::new();
+        let of_form = |id, form| NewEnvelope {
+            form,
+            deliver: true,
+            ..envelope(id, "x.y", &kids, "2026-01-02")
+        };
+        assert_eq!(store.insert(&of_form("other", "g")).unwrap(), Inserted::New);
+        for id in ["a", "b"] {
+            let inserted = store.insert_at_most(&of_form(id, "f"), 2).unwrap();
+            assert_eq!(inserted, Inserted::New, "{}", t.kind);
+        }
+        // Full for a new envelope, while a stored one is still a duplicate: also for a closed
+        // form (a limit of 0).
+        let third = store.insert_at_most(&of_form("c", "f"), 2).unwrap();
+        assert_eq!(third, Inserted::Full, "{}", t.kind);
+        assert_eq!(
+            store.insert_at_most(&of_form("b", "f"), 2).unwrap(),
+            Inserted::Duplicate
+        );
+        assert_eq!(
+            store.insert_at_most(&of_form("a", "f"), 0).unwrap(),
+            Inserted::Duplicate
+        );
+        assert_eq!(
+            store.insert_at_most(&of_form("d", "g"), 0).unwrap(),
+            Inserted::Full
+        );
+        // Only envelopes of the form count, and what is stored is queued as `insert` queues it.
+        assert_eq!(
+            store.insert_at_most(&of_form("e", "g"), 2).unwrap(),
+            Inserted::New
+        );
+        assert_eq!(store.count().unwrap(), 4, "{}", t.kind);
+        assert_eq!(store.queued_deliveries().unwrap(), 4, "{}", t.kind);
     }
 }
 

@@ -128,6 +128,7 @@ pub struct FormConfig {
     /// that many it refuses new ones. Not for a consent banner, a privacy request form, or a
     /// survey with a reward (whose entries are stored as submissions of their own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub max_responses: Option<u32>,
     /// How `formseal export --format hubspot|mailchimp` names this form's fields in a CRM's
     /// contact import: per CRM, field id → column. Only the data team's `formseal` reads it.
