@@ -191,16 +191,21 @@ impl PostgresStore {
     }
 }
 
+/// The columns of `envelopes` for `envelope`, owned for the database task.
+fn row_of(envelope: &NewEnvelope<'_>) -> [String; 6] {
+    [
+        envelope.id.to_string(),
+        envelope.form.to_string(),
+        envelope.kids.join(" "),
+        envelope.received.to_string(),
+        envelope.expires.to_string(),
+        envelope.jwe.to_string(),
+    ]
+}
+
 impl Store for PostgresStore {
     fn insert(&self, envelope: &NewEnvelope<'_>) -> anyhow::Result<Inserted> {
-        let row = [
-            envelope.id.to_string(),
-            envelope.form.to_string(),
-            envelope.kids.join(" "),
-            envelope.received.to_string(),
-            envelope.expires.to_string(),
-            envelope.jwe.to_string(),
-        ];
+        let row = row_of(envelope);
         let deliver = envelope.deliver;
         let changed: i64 = self
             .block(|pool| async move {
@@ -249,14 +254,7 @@ impl Store for PostgresStore {
     }
 
     fn insert_at_most(&self, envelope: &NewEnvelope<'_>, max: u64) -> anyhow::Result<Inserted> {
-        let row = [
-            envelope.id.to_string(),
-            envelope.form.to_string(),
-            envelope.kids.join(" "),
-            envelope.received.to_string(),
-            envelope.expires.to_string(),
-            envelope.jwe.to_string(),
-        ];
+        let row = row_of(envelope);
         let deliver = envelope.deliver;
         let max = i64::try_from(max).unwrap_or(i64::MAX);
         self.block(|pool| async move {
