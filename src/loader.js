@@ -77,7 +77,6 @@ export function bannerText(config, key, lang, builtin = TEXTS) {
   return texts[lang.split('-')[0].toLowerCase()] ?? texts.en;
 }
 
-
 // ---- The page: everything below runs only in a browser (the core's tests import the rules).
 
 const banner = globalThis.document?.querySelector('formseal-consent');

@@ -79,6 +79,15 @@ fn leaky_page(other: u16) -> String {
     )
 }
 
+/// Serves the leaky page and the second origin it calls; returns both ports (page, other).
+fn leaky_site() -> (u16, u16) {
+    let (other, other_port) = listen();
+    serve(other, &[]);
+    let (listener, port) = listen();
+    serve(listener, &[("/", leaky_page(other_port))]);
+    (port, other_port)
+}
+
 /// Runs `formseal scan ARGS` and returns its exit code, stdout and stderr.
 fn scan(args: &[&str]) -> (i32, String, String) {
     let output = formseal().arg("scan").args(args).output().unwrap();
@@ -135,10 +144,7 @@ fn a_clean_page_has_nothing_to_report() {
 
 #[test]
 fn a_cookie_and_a_request_to_another_origin_before_consent_fail_the_scan() {
-    let (other, other_port) = listen();
-    serve(other, &[]);
-    let (listener, port) = listen();
-    serve(listener, &[("/", leaky_page(other_port))]);
+    let (port, other_port) = leaky_site();
     let (code, stdout, stderr) = scan(&[&format!("http://127.0.0.1:{port}/")]);
     assert_eq!(code, 1, "{stdout}{stderr}");
     let rows: Vec<Vec<&str>> = stdout
@@ -165,10 +171,7 @@ fn a_cookie_and_a_request_to_another_origin_before_consent_fail_the_scan() {
 
 #[test]
 fn the_json_report_has_a_stable_shape() {
-    let (other, other_port) = listen();
-    serve(other, &[]);
-    let (listener, port) = listen();
-    serve(listener, &[("/", leaky_page(other_port))]);
+    let (port, other_port) = leaky_site();
     let page = format!("http://127.0.0.1:{port}/");
     let (code, report) = scan_json(&[&page]);
     assert_eq!(code, 1, "{report}");
