@@ -242,6 +242,22 @@ impl Solved {
     }
 }
 
+impl Challenge {
+    /// Finds the number by trying each from 0, as a visitor's browser (and `altcha-lib`'s
+    /// `solveChallenge`) does; `None` when none up to `maxnumber` solves it. The collector never
+    /// solves: this is for its tests and benchmarks.
+    pub fn solve(&self) -> Option<Solution> {
+        let number = (0..=self.maxnumber).find(|n| hash_hex(&self.salt, *n) == self.challenge)?;
+        Some(Solution {
+            algorithm: self.algorithm.clone(),
+            challenge: self.challenge.clone(),
+            number,
+            salt: self.salt.clone(),
+            signature: self.signature.clone(),
+        })
+    }
+}
+
 impl Solution {
     /// The header value a client sends: base64 (standard, padded: as `btoa`) of the JSON.
     pub fn to_header(&self) -> String {
@@ -359,16 +375,7 @@ mod tests {
     const NOW: i64 = 1_795_516_199;
 
     fn solve(challenge: &Challenge) -> Solution {
-        let number = (0..=challenge.maxnumber)
-            .find(|n| hash_hex(&challenge.salt, *n) == challenge.challenge)
-            .unwrap();
-        Solution {
-            algorithm: challenge.algorithm.clone(),
-            challenge: challenge.challenge.clone(),
-            number,
-            salt: challenge.salt.clone(),
-            signature: challenge.signature.clone(),
-        }
+        challenge.solve().unwrap()
     }
 
     fn header(solution: &Solution) -> HeaderValue {

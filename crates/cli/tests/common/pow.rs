@@ -40,16 +40,9 @@ pub(crate) async fn solution(app: &Router) -> String {
 
 /// Finds the number by trying each from 0, as `altcha-lib`'s `solveChallenge` does.
 pub(crate) fn solve(challenge: &Challenge) -> Solution {
-    let number = (0..=challenge.maxnumber)
-        .find(|n| hash_hex(&challenge.salt, *n) == challenge.challenge)
-        .unwrap_or_else(|| panic!("no number up to {} solves it", challenge.maxnumber));
-    Solution {
-        algorithm: challenge.algorithm.clone(),
-        challenge: challenge.challenge.clone(),
-        number,
-        salt: challenge.salt.clone(),
-        signature: challenge.signature.clone(),
-    }
+    challenge
+        .solve()
+        .unwrap_or_else(|| panic!("no number up to {} solves it", challenge.maxnumber))
 }
 
 /// A solved challenge signed with `key` whose salt (`salt` then `?expires=...&`) expires at
