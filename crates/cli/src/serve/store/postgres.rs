@@ -324,15 +324,20 @@ impl Store for PostgresStore {
                             // envelope it was spent on; a plain DO NOTHING would read nothing.
                             // Expired rows go in small batches that skip rows another
                             // collector is deleting, so no spend ever waits on a clean-up.
+                            // `async` commits without waiting for the disk: the envelope's
+                            // insert right after it flushes the log, spend included, and a
+                            // spend lost in a crash only lets that solution through once more.
                             client
                                 .query_typed(
-                                    "WITH gone AS (
+                                    "WITH async AS (
+                                         SELECT set_config('synchronous_commit', 'off', true)),
+                                     gone AS (
                                          DELETE FROM spent_solutions WHERE challenge IN (
                                              SELECT challenge FROM spent_solutions
                                              WHERE expires < $4 AND challenge <> $1
                                              LIMIT 100 FOR UPDATE SKIP LOCKED))
                                      INSERT INTO spent_solutions (challenge, envelope, expires)
-                                     VALUES ($1, $2, $3)
+                                     SELECT $1, $2, $3 FROM async
                                      ON CONFLICT (challenge)
                                          DO UPDATE SET envelope = spent_solutions.envelope
                                      RETURNING envelope",

@@ -171,29 +171,14 @@ impl Store for SqliteStore {
 
     fn spend_solution(&self, spend: &Spend, now: i64) -> anyhow::Result<Spent> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // The index on `expires` makes this a short range scan: most calls delete nothing.
-        tx.execute(
-            "DELETE FROM spent_solutions WHERE expires < ?1",
-            params![now],
-        )?;
-        tx.execute(
-            "INSERT INTO spent_solutions (challenge, envelope, expires) VALUES (?1, ?2, ?3)
-             ON CONFLICT (challenge) DO NOTHING",
-            params![spend.challenge, spend.envelope, spend.expires],
-        )
-        .context("cannot spend the proof of work")?;
-        let envelope: String = tx.query_row(
-            "SELECT envelope FROM spent_solutions WHERE challenge = ?1",
-            params![spend.challenge],
-            |row| row.get(0),
-        )?;
-        tx.commit().context("cannot spend the proof of work")?;
-        Ok(if envelope == spend.envelope {
-            Spent::OnThisEnvelope
-        } else {
-            Spent::OnAnother
-        })
+        // A spend is not worth a sync of its own: the envelope's insert right after it syncs
+        // the log, spend included, and a spend lost in a power cut only lets that solution
+        // through once more. So this one commit is NORMAL (in WAL mode: consistent, not
+        // synced), and the connection is FULL again for every other.
+        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        let spent = spend_once(&mut conn, spend, now);
+        conn.execute_batch("PRAGMA synchronous = FULL")?;
+        spent
     }
 
     fn for_each_selected(
@@ -501,6 +486,34 @@ impl Store for SqliteStore {
             .context("cannot requeue")?;
         Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
+}
+
+/// Records `spend` unless its challenge was spent before, in one transaction that also deletes
+/// the rows of challenges expired by `now`; says on which envelope it is spent.
+fn spend_once(conn: &mut Connection, spend: &Spend, now: i64) -> anyhow::Result<Spent> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // The index on `expires` makes this a short range scan: most calls delete nothing.
+    tx.execute(
+        "DELETE FROM spent_solutions WHERE expires < ?1",
+        params![now],
+    )?;
+    tx.execute(
+        "INSERT INTO spent_solutions (challenge, envelope, expires) VALUES (?1, ?2, ?3)
+         ON CONFLICT (challenge) DO NOTHING",
+        params![spend.challenge, spend.envelope, spend.expires],
+    )
+    .context("cannot spend the proof of work")?;
+    let envelope: String = tx.query_row(
+        "SELECT envelope FROM spent_solutions WHERE challenge = ?1",
+        params![spend.challenge],
+        |row| row.get(0),
+    )?;
+    tx.commit().context("cannot spend the proof of work")?;
+    Ok(if envelope == spend.envelope {
+        Spent::OnThisEnvelope
+    } else {
+        Spent::OnAnother
+    })
 }
 
 /// The parameters of a [`Selection`]: the day as `YYYY-MM-DD` (text order is date order; empty
@@ -885,6 +898,16 @@ mod tests {
     fn journal_is_wal() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("c.sqlite")).unwrap();
+        // A spend commits without a sync of its own and leaves the connection synced again.
+        let spend = Spend {
+            challenge: "c".into(),
+            envelope: "e".into(),
+            expires: 2,
+        };
+        assert_eq!(
+            store.spend_solution(&spend, 1).unwrap(),
+            Spent::OnThisEnvelope
+        );
         let conn = store.conn();
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
