@@ -42,8 +42,7 @@ Examples:
   formseal serve --form forms/newsletter.json --allow-origin https://shop.example
   formseal serve --config collector.json
   formseal serve --form forms/newsletter.json --www www --pkg pkg
-  formseal serve --form forms/newsletter.json --database postgres://collector@db.internal/formseal \
-      --pow-key /etc/formseal/pow.key
+  formseal serve --form forms/newsletter.json --db postgres://db.internal/formseal --pow-key pow.key
 
 The config file is JSON with the same names: {\"listen\": \"127.0.0.1:8080\", \"db\":
 \"collector.sqlite\", \"forms\": [\"newsletter.json\"], \"allow_origins\": [...], \"max_body\":
