@@ -6,6 +6,7 @@ pub mod app;
 pub mod error;
 pub mod forms;
 pub mod limits;
+pub mod pow;
 pub mod purge;
 pub mod store;
 pub mod webhook;
@@ -24,6 +25,7 @@ use tokio::net::TcpListener;
 pub use app::{AppOptions, AppState, app, now_rfc3339, today};
 pub use forms::AcceptedForms;
 pub use limits::RateLimit;
+pub use pow::ProofOfWork;
 pub use store::{Database, PostgresStore, SqliteStore, Store};
 
 /// Run the collector: accept sealed envelopes over HTTP and store them, still sealed.
@@ -31,19 +33,23 @@ pub use store::{Database, PostgresStore, SqliteStore, Store};
 /// Accepts `POST /v1/submissions` with a JWE (`application/jose` or `application/jose+json`)
 /// for one of the given forms, sealed to that form's keys. Answers 201 with the record id, 200
 /// when the same envelope was stored before, 4xx with a reason otherwise. Never decrypts, never
-/// logs bodies or client addresses. Settings come from `--config` and/or flags (flags win).
+/// logs bodies or client addresses. Every submission must carry a proof of work (header `Altcha`,
+/// solving a challenge from `GET /v1/challenge`) unless `--no-pow`. Settings come from
+/// `--config` and/or flags (flags win).
 #[derive(Debug, Default, clap::Args)]
 #[command(after_help = "\
 Examples:
   formseal serve --form forms/newsletter.json --allow-origin https://shop.example
   formseal serve --config collector.json
   formseal serve --form forms/newsletter.json --www www --pkg pkg
-  formseal serve --form forms/newsletter.json --database postgres://collector@db.internal/formseal
+  formseal serve --form forms/newsletter.json --database postgres://collector@db.internal/formseal \
+      --pow-key /etc/formseal/pow.key
 
 The config file is JSON with the same names: {\"listen\": \"127.0.0.1:8080\", \"db\":
 \"collector.sqlite\", \"forms\": [\"newsletter.json\"], \"allow_origins\": [...], \"max_body\":
 \"64KiB\", \"rate_limit\": \"30/min\", \"www\": \"www\", \"pkg\": \"pkg\", \"purge_every\": \"1d\", \"webhook\":
-\"https://crm.example/formseal\", \"webhook_secret_file\": \"webhook.secret\", \"webhook_max_attempts\": 20};
+\"https://crm.example/formseal\", \"webhook_secret_file\": \"webhook.secret\", \"webhook_max_attempts\": 20,
+\"require_pow\": true, \"pow_key_file\": \"pow.key\", \"pow_difficulty\": 50000};
 its paths are relative to the file; \"db\" (or \"database\") may be a postgres:// URL. Log level:
 FORMSEAL_LOG (e.g. debug).")]
 pub struct Args {
@@ -106,6 +112,25 @@ pub struct Args {
     /// Attempts before an envelope becomes a dead letter [default: 20, about eleven hours].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub webhook_max_attempts: Option<u32>,
+
+    /// File holding the proof-of-work key (ALTCHA's HMAC key, as text), created with mode 0600
+    /// when missing [default: beside the SQLite file, its name plus .pow-key; a PostgreSQL store
+    /// needs it given, the same file for every collector].
+    #[arg(long, value_name = "FILE")]
+    pub pow_key: Option<PathBuf>,
+
+    /// The largest number a challenge hides; a visitor's browser tries half as many SHA-256
+    /// hashes on average [default: 50000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=pow::MAX_DIFFICULTY))]
+    pub pow_difficulty: Option<u64>,
+
+    /// Every submission must carry a proof of work (the default).
+    #[arg(long, conflicts_with = "no_pow")]
+    pub require_pow: bool,
+
+    /// Ask for no proof of work: /v1/challenge answers 404 and submissions need no Altcha header.
+    #[arg(long, conflicts_with_all = ["pow_key", "pow_difficulty"])]
+    pub no_pow: bool,
 }
 
 /// The settings file (`--config`); every key optional, paths relative to the file.
@@ -127,6 +152,9 @@ struct ConfigFile {
     webhook: Option<String>,
     webhook_secret_file: Option<PathBuf>,
     webhook_max_attempts: Option<u32>,
+    require_pow: Option<bool>,
+    pow_key_file: Option<PathBuf>,
+    pow_difficulty: Option<u64>,
 }
 
 /// `"64KiB"` or `65536`.
@@ -150,8 +178,20 @@ pub struct Settings {
     pub purge_every: Option<Duration>,
     /// Where stored envelopes are forwarded; nowhere when `None`.
     pub webhook: Option<webhook::WebhookOptions>,
+    /// The proof-of-work key's file, and whether it was created just now; `None` when the
+    /// collector asks for no proof of work.
+    pub pow_key: Option<PowKeyFile>,
     /// What the app does.
     pub options: AppOptions,
+}
+
+/// Where the proof-of-work key was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PowKeyFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Whether this start created it.
+    pub created: bool,
 }
 
 impl Settings {
@@ -246,19 +286,56 @@ impl Settings {
                 "no form to accept: give --form FORM.json (or \"forms\" in --config)"
             ));
         }
+        let db = args
+            .db
+            .clone()
+            .or_else(|| file.db.map(|db| db.relative_to(&base)))
+            .unwrap_or_else(|| Database::Sqlite(PathBuf::from("collector.sqlite")));
+
+        // Last of all, once every other setting is known good: it may create the key's file.
+        let require_pow = match (args.no_pow, args.require_pow) {
+            (true, _) => false,
+            (false, true) => true,
+            (false, false) => file.require_pow.unwrap_or(true),
+        };
+        let (pow, pow_key) = if require_pow {
+            let difficulty = match args.pow_difficulty.or(file.pow_difficulty) {
+                Some(n) if !(1..=pow::MAX_DIFFICULTY).contains(&n) => {
+                    return Err(anyhow!(
+                        "pow_difficulty must be from 1 to {}",
+                        pow::MAX_DIFFICULTY
+                    ));
+                }
+                Some(n) => n,
+                None => pow::DEFAULT_DIFFICULTY,
+            };
+            let path = match args
+                .pow_key
+                .clone()
+                .or_else(|| file.pow_key_file.map(relative))
+            {
+                Some(path) => path,
+                None => default_pow_key(&db)?,
+            };
+            let key = pow::read_or_create_key(&path)?;
+            let pow = ProofOfWork::new(key.text(), difficulty)
+                .with_context(|| format!("the proof-of-work key {}", path.display()))?;
+            let created = key.created;
+            (Some(pow), Some(PowKeyFile { path, created }))
+        } else {
+            (None, None)
+        };
+
         Ok(Self {
             listen: args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            db: args
-                .db
-                .clone()
-                .or_else(|| file.db.map(|db| db.relative_to(&base)))
-                .unwrap_or_else(|| Database::Sqlite(PathBuf::from("collector.sqlite"))),
+            db,
             forms,
             purge_every,
             webhook,
+            pow_key,
             options: AppOptions {
                 queue_deliveries,
                 forms: accepted,
@@ -267,9 +344,27 @@ impl Settings {
                 rate_limit: Some(rate_limit),
                 www: args.www.clone().or_else(|| file.www.map(relative)),
                 pkg: args.pkg.clone().or_else(|| file.pkg.map(relative)),
+                pow,
                 today: app::today,
             },
         })
+    }
+}
+
+/// Where the proof-of-work key is kept when no file is given: beside a SQLite store, named after
+/// it. Collectors sharing a PostgreSQL store must share a key, so it must be given.
+fn default_pow_key(db: &Database) -> anyhow::Result<PathBuf> {
+    match db {
+        Database::Sqlite(path) => {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            name.push(".pow-key");
+            Ok(path.with_file_name(name))
+        }
+        Database::Postgres(_) => Err(anyhow!(
+            "a PostgreSQL store needs --pow-key FILE (or \"pow_key_file\"): every collector \
+             sharing the database must use the same proof-of-work key, or each refuses the others' \
+             challenges (or give --no-pow to ask for no proof of work)"
+        )),
     }
 }
 
@@ -310,6 +405,19 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
         // The URL is the data: scripts can read it (e.g. with --listen 127.0.0.1:0).
         println!("http://{address}/");
+        match &settings.pow_key {
+            Some(key) => eprintln!(
+                "formseal collector: asking for proof of work (difficulty {}, key {}{})",
+                settings
+                    .options
+                    .pow
+                    .as_ref()
+                    .map_or(0, ProofOfWork::difficulty),
+                key.path.display(),
+                if key.created { ", created now" } else { "" }
+            ),
+            None => eprintln!("formseal collector: asking for no proof of work (--no-pow)"),
+        }
         if let Some(every) = settings.purge_every {
             tokio::spawn(purge::every(Arc::clone(&store), every));
         }

@@ -301,8 +301,14 @@ fn the_collectors_schedule_purges_the_same_way_and_says_so_in_the_log() {
     let file = dir.path().join("collector.json");
     std::fs::write(
         &file,
-        json!({"forms": [common::repo().join("examples/newsletter.json")], "purge_every": "6h"})
-            .to_string(),
+        // No proof of work: its key would be made beside the default database, in the working
+        // directory.
+        json!({
+            "forms": [common::repo().join("examples/newsletter.json")],
+            "purge_every": "6h",
+            "require_pow": false
+        })
+        .to_string(),
     )
     .unwrap();
     let args = formseal_cli::serve::Args {

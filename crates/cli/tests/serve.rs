@@ -5,18 +5,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use assert_cmd::Command;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use formseal_cli::serve::store::StoredEnvelope;
-use formseal_cli::serve::{
-    self, AcceptedForms, AppOptions, AppState, Database, RateLimit, Store, app,
-};
+use formseal_cli::serve::{self, AcceptedForms, AppState, Database, RateLimit, Store, app};
 use formseal_core::config::FormConfig;
 use formseal_core::keys::PublicJwk;
 use formseal_core::time::Date;
@@ -25,11 +21,9 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod common;
-use common::stores::{TestStore, sqlite, test_stores};
+use common::collector::{COMPACT, JSON, collector, collectors, from, options, post, send};
+use common::stores::{TestStore, test_stores};
 use common::{FORM, answers, newsletter, repo, seal_answers, test_key};
-
-const COMPACT: &str = "application/jose";
-const JSON: &str = "application/jose+json";
 
 fn jwk(name: &str) -> PublicJwk {
     serde_json::from_str(&std::fs::read_to_string(test_key(name)).unwrap()).unwrap()
@@ -37,94 +31,6 @@ fn jwk(name: &str) -> PublicJwk {
 
 fn seal(seed: u64) -> String {
     seal_answers(&newsletter(), &answers(), seed)
-}
-
-/// A collector over a new store that accepts the example form.
-struct Collector {
-    /// Which kind of store, for assertion messages.
-    kind: &'static str,
-    store: Arc<dyn Store>,
-    app: Router,
-    /// Keeps the store's file or database until the test ends.
-    _test_store: TestStore,
-}
-
-/// A collector over a new SQLite file, for tests that do not depend on the store.
-fn collector(change: impl Fn(&mut AppOptions)) -> Collector {
-    on(sqlite(), change)
-}
-
-/// One collector over each kind of store (see `common/stores.rs`).
-fn collectors(change: impl Fn(&mut AppOptions)) -> Vec<Collector> {
-    test_stores()
-        .into_iter()
-        .map(|test_store| on(test_store, &change))
-        .collect()
-}
-
-fn options(change: impl Fn(&mut AppOptions)) -> AppOptions {
-    let mut forms = AcceptedForms::default();
-    forms.add(FORM.to_string()).unwrap();
-    let mut options = AppOptions {
-        forms,
-        ..AppOptions::default()
-    };
-    change(&mut options);
-    options
-}
-
-fn on(test_store: TestStore, change: impl Fn(&mut AppOptions)) -> Collector {
-    let store = test_store.db.open().unwrap();
-    let app = app(AppState::new(store.clone(), options(change)));
-    Collector {
-        kind: test_store.kind,
-        store,
-        app,
-        _test_store: test_store,
-    }
-}
-
-fn post(body: impl Into<Body>, content_type: &str) -> Request<Body> {
-    Request::post("/v1/submissions")
-        .header(header::CONTENT_TYPE, content_type)
-        .body(body.into())
-        .unwrap()
-}
-
-/// The same request as coming from `peer` (what `into_make_service_with_connect_info` adds).
-fn from(peer: &str, mut request: Request<Body>) -> Request<Body> {
-    let addr: SocketAddr = peer.parse().unwrap();
-    request.extensions_mut().insert(ConnectInfo(addr));
-    request
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: not JSON: {:?}", self.body))
-    }
-
-    fn error(&self) -> String {
-        self.json()["error"].as_str().unwrap().to_string()
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
 }
 
 #[tokio::test]
@@ -581,11 +487,15 @@ async fn end_to_end(test_store: &TestStore) {
     std::fs::write(&form_path, &form_json).unwrap();
     let db = test_store.arg();
 
-    // The same settings `formseal serve --form ... --db ... --listen 127.0.0.1:0` would use.
+    // The same settings `formseal serve --form ... --db ... --listen 127.0.0.1:0` would use,
+    // with proof of work on (the default): beside a SQLite file its key is found by default, a
+    // PostgreSQL store needs it named.
     let args = serve::Args {
         forms: vec![form_path.clone()],
         db: Some(db.parse().unwrap()),
         listen: Some("127.0.0.1:0".parse().unwrap()),
+        pow_key: (test_store.kind == "postgres").then(|| dir.path().join("pow.key")),
+        pow_difficulty: Some(common::pow::DIFFICULTY),
         ..serve::Args::default()
     };
     let settings = serve::Settings::resolve(&args).unwrap();
@@ -593,7 +503,8 @@ async fn end_to_end(test_store: &TestStore) {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .unwrap();
-    let url = format!("http://{}/v1/submissions", listener.local_addr().unwrap());
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("{origin}/v1/submissions");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve::serve(
         listener,
@@ -612,10 +523,21 @@ async fn end_to_end(test_store: &TestStore) {
     let mut ids = Vec::new();
     for (seed, answers) in [(40, answers()), (41, tricky)] {
         let jwe = seal_answers(&config, &answers, seed);
+        let challenge = client
+            .get(format!("{origin}/v1/challenge"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let altcha = common::pow::solve(&serde_json::from_str(&challenge).unwrap()).to_header();
+        // The retry is the same request again, solution and all.
         for expected in [201, 200] {
             let response = client
                 .post(&url)
                 .header("content-type", COMPACT)
+                .header("altcha", &altcha)
                 .body(jwe.clone())
                 .send()
                 .await
@@ -716,6 +638,7 @@ async fn end_to_end(test_store: &TestStore) {
 async fn settings_come_from_a_file_and_flags_override_them() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("newsletter.json"), FORM).unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
     let config = dir.path().join("collector.json");
     std::fs::write(
         &config,
@@ -747,6 +670,10 @@ async fn settings_come_from_a_file_and_flags_override_them() {
     assert_eq!(settings.options.www, Some(dir.path().join("www")));
     assert_eq!(settings.options.allow_origins, ["https://shop.example"]);
     assert!(settings.options.forms.get("newsletter").is_some());
+    // Proof of work is on, its key beside the SQLite file.
+    let key = settings.pow_key.unwrap();
+    assert_eq!(key.path, dir.path().join("data/c.sqlite.pow-key"));
+    assert!(settings.options.pow.is_some());
 
     let none = serve::Settings::resolve(&serve::Args::default()).unwrap_err();
     assert!(none.to_string().contains("--form"), "{none}");
@@ -755,7 +682,8 @@ async fn settings_come_from_a_file_and_flags_override_them() {
     let url = "postgres://collector:s3cret@db.internal/formseal";
     std::fs::write(
         &config,
-        json!({ "database": url, "forms": ["newsletter.json"] }).to_string(),
+        json!({ "database": url, "forms": ["newsletter.json"], "pow_key_file": "pow.key" })
+            .to_string(),
     )
     .unwrap();
     let args = serve::Args {
@@ -764,8 +692,14 @@ async fn settings_come_from_a_file_and_flags_override_them() {
     };
     let settings = serve::Settings::resolve(&args).unwrap();
     assert_eq!(settings.db, Database::Postgres(url.into()));
+    assert_eq!(
+        settings.pow_key.as_ref().unwrap().path,
+        dir.path().join("pow.key")
+    );
     let shown = format!("{settings:?} {}", settings.db);
     assert!(!shown.contains("s3cret"), "{shown}");
+    let key = std::fs::read_to_string(dir.path().join("pow.key")).unwrap();
+    assert!(!shown.contains(key.trim()), "{shown}");
 }
 
 /// Unix only: it stops the server with `kill -TERM`.
@@ -814,6 +748,16 @@ fn the_binary_prints_its_url_serves_and_stops_on_sigterm() {
     assert!(stderr.contains("accepting forms newsletter"), "{stderr}");
     assert!(stderr.contains("stopping"), "{stderr}");
     assert!(stderr.contains("path=/healthz"), "{stderr}");
+    // Proof of work by default, its key made beside the database and never printed.
+    let key = dir.path().join("collector.sqlite.pow-key");
+    assert!(
+        stderr.contains(
+            "asking for proof of work (difficulty 50000, key collector.sqlite.pow-key, created now)"
+        ),
+        "{stderr}"
+    );
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    assert!(!stderr.contains(key_text.trim()), "{stderr}");
     assert!(
         !stderr.contains("127.0.0.1:"),
         "no client address: {stderr}"

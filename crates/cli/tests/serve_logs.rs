@@ -14,27 +14,31 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use formseal_cli::serve::store::{
     AuditEntry, AuditRecord, Cursor, DeadLetter, Delivery, Expired, Inserted, NewEnvelope,
-    Selection, StoredEnvelope,
+    Selection, Spend, Spent, StoredEnvelope,
 };
-use formseal_cli::serve::{AcceptedForms, AppOptions, AppState, SqliteStore, Store, app};
+use formseal_cli::serve::{
+    AcceptedForms, AppOptions, AppState, ProofOfWork, SqliteStore, Store, app,
+};
 use formseal_core::time::Date;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 mod common;
+use common::pow::{POW_KEY, solution, test_pow, with_pow};
 use common::{FORM, answers, newsletter, seal_answers};
 
 fn seal(seed: u64) -> String {
     seal_answers(&newsletter(), &answers(), seed)
 }
 
-fn collector(store: Arc<dyn Store>) -> Router {
+fn collector(store: Arc<dyn Store>, pow: Option<ProofOfWork>) -> Router {
     let mut forms = AcceptedForms::default();
     forms.add(FORM.to_string()).unwrap();
     app(AppState::new(
         store,
         AppOptions {
             forms,
+            pow,
             ..AppOptions::default()
         },
     ))
@@ -42,10 +46,23 @@ fn collector(store: Arc<dyn Store>) -> Router {
 
 /// A POST from `peer`, as `into_make_service_with_connect_info` would hand it to the app.
 async fn post_from(app: &Router, peer: &str, body: String) -> (StatusCode, String) {
+    post_with(app, peer, body, None).await
+}
+
+/// The same with the proof of work `altcha` in its header.
+async fn post_with(
+    app: &Router,
+    peer: &str,
+    body: String,
+    altcha: Option<&str>,
+) -> (StatusCode, String) {
     let mut request = Request::post("/v1/submissions")
         .header(header::CONTENT_TYPE, "application/jose")
         .body(Body::from(body))
         .unwrap();
+    if let Some(altcha) = altcha {
+        request = with_pow(request, altcha);
+    }
     let addr: SocketAddr = peer.parse().unwrap();
     request.extensions_mut().insert(ConnectInfo(addr));
     let response = app.clone().oneshot(request).await.unwrap();
@@ -62,6 +79,9 @@ impl Store for BrokenStore {
         Err(anyhow::anyhow!("disk on fire"))
     }
     fn insert_at_most(&self, _: &NewEnvelope<'_>, _: u64) -> anyhow::Result<Inserted> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn spend_solution(&self, _: &Spend, _: i64) -> anyhow::Result<Spent> {
         Err(anyhow::anyhow!("disk on fire"))
     }
     fn for_each_selected(
@@ -155,7 +175,7 @@ async fn logs_name_method_path_and_status_but_never_a_body_or_an_address() {
     let peer = "203.0.113.77:51515";
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("collector.sqlite")).unwrap();
-    let good = collector(Arc::new(store));
+    let good = collector(Arc::new(store), None);
     let jwe = seal(30);
     let secret = "visitor.secret@example.com";
     let (status, _) = post_from(&good, peer, jwe.clone()).await;
@@ -164,10 +184,21 @@ async fn logs_name_method_path_and_status_but_never_a_body_or_an_address() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // An internal fault is logged (its cause), and answered with a generic 500.
-    let broken = collector(Arc::new(BrokenStore));
+    let broken = collector(Arc::new(BrokenStore), None);
     let (status, body) = post_from(&broken, peer, jwe.clone()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body, r#"{"error":"internal error"}"#);
+
+    // Neither the proof-of-work key nor a solution reaches the log, refused or accepted.
+    let store = SqliteStore::open(&dir.path().join("pow.sqlite")).unwrap();
+    let guarded = collector(Arc::new(store), Some(test_pow()));
+    let altcha = solution(&guarded).await;
+    let (status, _) = post_from(&guarded, peer, seal(31)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post_with(&guarded, peer, seal(31), Some(&altcha)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = post_with(&guarded, peer, seal(32), Some(&altcha)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "spent");
 
     let logs = captured.text();
     assert!(logs.contains("/v1/submissions"), "captured: {logs}");
@@ -176,6 +207,11 @@ async fn logs_name_method_path_and_status_but_never_a_body_or_an_address() {
     assert!(!logs.contains("203.0.113.77"), "{logs}");
     assert!(!logs.contains("51515"), "{logs}");
     assert!(!logs.contains(secret), "{logs}");
+    assert!(
+        logs.contains("/v1/challenge") && logs.contains("403"),
+        "{logs}"
+    );
+    assert!(!logs.contains(POW_KEY) && !logs.contains(&altcha), "{logs}");
     for part in jwe.split('.').filter(|p| p.len() > 8) {
         assert!(
             !logs.contains(part),

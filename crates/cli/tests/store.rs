@@ -1,7 +1,7 @@
 //! The store behind the collector, the same suite on SQLite and on PostgreSQL (see
 //! `common/stores.rs`): idempotent inserts, order and `--since`, reopening, refusing a database
 //! formseal did not make, two collectors on one store, purge, erasure and the append-only audit
-//! log, the webhook queue, a form's response limit, and
+//! log, the webhook queue, a form's response limit, proof-of-work solutions spent once, and
 //! `formseal backup` while envelopes keep arriving, then `formseal restore` into a new store with
 //! every record back.
 
@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use formseal_cli::serve::Database;
 use formseal_cli::serve::store::{
-    AuditEntry, Cursor, CursorMoved, Expired, Inserted, NewEnvelope, Selection, Store,
-    StoredEnvelope,
+    AuditEntry, Cursor, CursorMoved, Expired, Inserted, NewEnvelope, Selection, Spend, Spent,
+    Store, StoredEnvelope,
 };
 use formseal_core::time::Date;
 
@@ -184,6 +184,95 @@ fn two_collectors_share_one_store_and_each_envelope_is_stored_once() {
         assert_eq!(created, expected, "{}: each id New exactly once", t.kind);
         assert_eq!(one.count().unwrap(), 200);
         assert_eq!(two.count().unwrap(), 200);
+    }
+}
+
+/// A solution's spend as `pow::Solved::spend` makes it (here with readable stand-ins).
+fn spend(challenge: &str, envelope: &str, expires: i64) -> Spend {
+    Spend {
+        challenge: challenge.into(),
+        envelope: envelope.into(),
+        expires,
+    }
+}
+
+#[test]
+fn a_solution_is_spent_once_but_again_on_the_same_envelope() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let now = 1_000;
+        let first = store.spend_solution(&spend("c1", "a", 2_000), now).unwrap();
+        assert_eq!(first, Spent::OnThisEnvelope, "{}", t.kind);
+        // The widget's retry of the same bytes after a lost answer.
+        let retry = store.spend_solution(&spend("c1", "a", 2_000), now).unwrap();
+        assert_eq!(retry, Spent::OnThisEnvelope, "{}", t.kind);
+        let replay = store.spend_solution(&spend("c1", "b", 2_000), now).unwrap();
+        assert_eq!(replay, Spent::OnAnother, "{}", t.kind);
+        let other = store.spend_solution(&spend("c2", "b", 2_000), now).unwrap();
+        assert_eq!(other, Spent::OnThisEnvelope, "{}", t.kind);
+        // A replay changed nothing: the first envelope still owns it after reopening.
+        drop(store);
+        let store = t.db.open().unwrap();
+        assert_eq!(
+            store.spend_solution(&spend("c1", "a", 2_000), now).unwrap(),
+            Spent::OnThisEnvelope
+        );
+        assert_eq!(
+            store.spend_solution(&spend("c1", "c", 2_000), now).unwrap(),
+            Spent::OnAnother
+        );
+    }
+}
+
+#[test]
+fn spent_solutions_are_forgotten_once_their_challenge_expired() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        store.spend_solution(&spend("old", "a", 100), 50).unwrap();
+        store.spend_solution(&spend("young", "a", 300), 50).unwrap();
+        // A spend at 200 clears what expired before it: "old", not "young".
+        store.spend_solution(&spend("new", "a", 400), 200).unwrap();
+        // Seen from before the clean-up (no collector would ask: the challenge expired), "old"
+        // is free again and "young" still spent.
+        let old = store.spend_solution(&spend("old", "b", 100), 50).unwrap();
+        assert_eq!(old, Spent::OnThisEnvelope, "{}: its row is gone", t.kind);
+        let young = store.spend_solution(&spend("young", "b", 300), 50).unwrap();
+        assert_eq!(young, Spent::OnAnother, "{}", t.kind);
+    }
+}
+
+/// Collectors sharing a store receive one solution with different envelopes at once (an
+/// attacker fanning it out): exactly one envelope gets it, whichever collector it reached.
+#[test]
+fn of_collectors_spending_one_solution_at_once_exactly_one_wins() {
+    for t in test_stores() {
+        let one = t.db.open().unwrap();
+        let two = t.db.open().unwrap();
+        let workers: Vec<_> = [one.clone(), two.clone(), one, two]
+            .into_iter()
+            .enumerate()
+            .map(|(worker, store)| {
+                std::thread::spawn(move || {
+                    (0..100)
+                        .filter(|i| {
+                            let mine = spend(&format!("c{i}"), &format!("e{worker}"), 2_000);
+                            store.spend_solution(&mine, 1_000).unwrap() == Spent::OnThisEnvelope
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut won: Vec<i32> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect();
+        won.sort();
+        assert_eq!(
+            won,
+            (0..100).collect::<Vec<_>>(),
+            "{}: one winner each",
+            t.kind
+        );
     }
 }
 

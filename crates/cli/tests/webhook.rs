@@ -347,6 +347,8 @@ async fn the_binary_forwards_what_it_stores() {
         .args(["serve", "--listen", "127.0.0.1:0", "--form"])
         .arg(repo().join("examples/newsletter.json"))
         .args(["--webhook", &url, "--webhook-secret-file", "webhook.secret"])
+        // The proof of work is tested in pow.rs; this post carries none.
+        .arg("--no-pow")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -385,6 +387,8 @@ fn webhook_settings_are_checked_before_anything_is_sent() {
         forms: vec![repo().join("examples/newsletter.json")],
         webhook: url.map(String::from),
         webhook_secret_file: secret.map(std::path::Path::to_path_buf),
+        // Else its key would be made beside the default database, in the working directory.
+        no_pow: true,
         ..Args::default()
     };
     let error = |args: Args| Settings::resolve(&args).unwrap_err().to_string();

@@ -1,6 +1,6 @@
-//! The collector's HTTP app: routes, limits as layers, and the submission handler. It checks an
-//! envelope's shape with the core's key-less `jwe::peek` and stores the ciphertext; it never
-//! decrypts, and neither bodies nor client addresses reach a log line.
+//! The collector's HTTP app: routes, limits and the proof of work as layers, and the submission
+//! handler. It checks an envelope's shape with the core's key-less `jwe::peek` and stores the
+//! ciphertext; it never decrypts, and neither bodies nor client addresses reach a log line.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,7 +30,8 @@ use tracing::Level;
 use super::error::AppError;
 use super::forms::AcceptedForms;
 use super::limits::{DEFAULT_MAX_BODY, RateLimit, RateLimiter};
-use super::store::{Inserted, NewEnvelope, Store};
+use super::pow::{self, ProofOfWork, Refusal, Solved};
+use super::store::{Inserted, NewEnvelope, Spent, Store};
 
 /// Where submissions are posted.
 pub const SUBMISSIONS_PATH: &str = "/v1/submissions";
@@ -63,6 +64,10 @@ pub struct AppOptions {
     pub pkg: Option<PathBuf>,
     /// Queue every new envelope for webhook delivery, in the transaction that stores it.
     pub queue_deliveries: bool,
+    /// The proof of work every submission must carry, and the challenges for it at
+    /// `/v1/challenge`; `None` (the default here) asks for none. `formseal serve` asks for it
+    /// unless given `--no-pow` (see `Settings::resolve`).
+    pub pow: Option<ProofOfWork>,
     /// Today's date in UTC ([`today`]); tests set another day to see a form close.
     pub today: fn() -> Date,
 }
@@ -77,6 +82,7 @@ impl Default for AppOptions {
             www: None,
             pkg: None,
             queue_deliveries: false,
+            pow: None,
             today,
         }
     }
@@ -117,15 +123,20 @@ pub fn app(state: AppState) -> Router {
     let body_limit = options
         .max_body
         .saturating_add(options.forms.max_upload_allowance());
+    // The last layer runs first: the proof of work is checked before the rate limit, so a
+    // flood without solutions takes no tokens from the buckets of the real visitors who share
+    // its address (a NAT, an IPv6 /64). Both run before the body is read.
     let submissions = Router::new()
         .route(
             SUBMISSIONS_PATH,
             post(submit).layer(DefaultBodyLimit::max(body_limit)),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .route_layer(middleware::from_fn_with_state(state.clone(), proof_of_work));
 
     let mut router = Router::new()
         .merge(submissions)
+        .route(pow::CHALLENGE_PATH, get(challenge))
         .route("/healthz", get(healthz))
         .route("/forms/{file}", get(form_config));
     let mut statics = Router::new();
@@ -144,7 +155,7 @@ pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(options.allow_origins.clone()))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
+        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static(pow::HEADER)])
         .expose_headers([header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
 
@@ -184,11 +195,17 @@ enum Serialization {
 
 async fn submit(
     State(state): State<AppState>,
+    solved: Option<Extension<Solved>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let serialization = serialization(&headers)?;
     let options = &state.inner.options;
+    // [`proof_of_work`] has checked the header; without its verdict nothing is stored.
+    let solved = solved.map(|Extension(solved)| solved);
+    if options.pow.is_some() && solved.is_none() {
+        return Err(Refusal::Missing.into());
+    }
+    let serialization = serialization(&headers)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge(
@@ -276,10 +293,15 @@ async fn submit(
     let store = Arc::clone(&state.inner.store);
     let (record, inserted) = tokio::task::spawn_blocking(move || {
         let envelope = record.borrowed();
-        let inserted = match limit {
-            Some(max) => store.insert_at_most(&envelope, max),
-            None => store.insert(&envelope),
-        };
+        // The solution is spent first: a retry of the same envelope may spend it again, so an
+        // insert that fails after it (or a 409) leaves the visitor's retry free to succeed.
+        let inserted = spend(&*store, solved.as_ref(), envelope.id).and_then(|()| {
+            let inserted = match limit {
+                Some(max) => store.insert_at_most(&envelope, max),
+                None => store.insert(&envelope),
+            };
+            Ok(inserted?)
+        });
         (record, inserted)
     })
     .await?;
@@ -289,6 +311,17 @@ async fn submit(
         Inserted::Full => return Err(AppError::Closed(refusal(form_id, closing, closed))),
     };
     Ok((status, Json(Receipt { id: record.id })).into_response())
+}
+
+/// Spends the submission's solution on the envelope `id`; refused when another envelope spent it.
+fn spend(store: &dyn Store, solved: Option<&Solved>, id: &str) -> Result<(), AppError> {
+    let Some(solved) = solved else {
+        return Ok(());
+    };
+    match store.spend_solution(&solved.spend(id), unix_now())? {
+        Spent::OnThisEnvelope => Ok(()),
+        Spent::OnAnother => Err(Refusal::Used.into()),
+    }
 }
 
 /// Why a form refuses a new envelope: it closed, or it holds its `max_responses`.
@@ -346,19 +379,20 @@ fn serialization(headers: &HeaderMap) -> Result<Serialization, AppError> {
 
 /// Today in UTC: the only time the collector records, to the day.
 pub fn today() -> Date {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    Date::from_unix(seconds)
+    Date::from_unix(unix_now())
 }
 
 /// The current time, UTC, to the second (`2026-11-24T10:11:12Z`): for the audit log of the data
 /// team's actions, never for a visitor's record.
 pub fn now_rfc3339() -> String {
-    let seconds = SystemTime::now()
+    rfc3339(unix_now())
+}
+
+/// Unix seconds now: for the proof of work's expiry, which no record keeps.
+fn unix_now() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    rfc3339(seconds)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn rfc3339(unix_seconds: i64) -> String {
@@ -385,6 +419,38 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
         }
     }
     next.run(request).await
+}
+
+/// Checks the submission's proof of work (header `Altcha`) before its body is read: a 403 with
+/// the reason, or the verdict passed on to [`submit`], which spends it once it knows the
+/// envelope's id.
+async fn proof_of_work(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(pow) = &state.inner.options.pow {
+        match pow.verify(request.headers().get(pow::HEADER), unix_now()) {
+            Ok(solved) => {
+                request.extensions_mut().insert(solved);
+            }
+            Err(refusal) => return AppError::from(refusal).into_response(),
+        }
+    }
+    next.run(request).await
+}
+
+/// `/v1/challenge`: a new challenge, never cached; a 404 when the collector asks for none.
+async fn challenge(State(state): State<AppState>) -> Result<Response, AppError> {
+    let Some(pow) = &state.inner.options.pow else {
+        return Ok((
+            StatusCode::NOT_FOUND,
+            "this collector asks for no proof of work\n",
+        )
+            .into_response());
+    };
+    let challenge = pow.challenge(unix_now())?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(challenge)).into_response())
 }
 
 /// Adds [`CONTENT_SECURITY_POLICY`] to a static file's response.

@@ -9,12 +9,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::pow::Refusal;
+
 /// Why a request failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum AppError {
     /// The body is not an envelope this collector accepts; the reason is one line.
     BadRequest(String),
+    /// The submission carries no valid proof of work (or a spent one); the reason is one line.
+    Forbidden(String),
     /// The body is larger than the limit (in bytes).
     TooLarge(usize),
     /// The `Content-Type` is not `application/jose` or `application/jose+json`.
@@ -38,12 +42,19 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Closed(_) => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Forbidden(refusal.to_string())
     }
 }
 
@@ -63,7 +74,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = match &self {
-            Self::BadRequest(reason) | Self::Closed(reason) => reason.clone(),
+            Self::BadRequest(reason) | Self::Forbidden(reason) | Self::Closed(reason) => {
+                reason.clone()
+            }
             Self::TooLarge(limit) => format!("the envelope is larger than {limit} bytes"),
             Self::UnsupportedMediaType => {
                 "send the envelope as application/jose (compact) or application/jose+json".into()

@@ -66,6 +66,28 @@ pub enum Inserted {
     Full,
 }
 
+/// A proof-of-work solution spent on an envelope ([`Store::spend_solution`]), as
+/// `pow::Solved::spend` makes it: hashes only, so that the row points at no stored envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spend {
+    /// Lowercase hex SHA-256 of the challenge: the row's key.
+    pub challenge: String,
+    /// Lowercase hex SHA-256 of the challenge and the envelope's id: tells a retry of the same
+    /// envelope from another envelope.
+    pub envelope: String,
+    /// When the challenge expires (Unix seconds); after it the row is of no use.
+    pub expires: i64,
+}
+
+/// What spending a solution found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spent {
+    /// It is spent on this envelope: just now, or before by an earlier try of the same bytes.
+    OnThisEnvelope,
+    /// It was spent on another envelope; nothing changed.
+    OnAnother,
+}
+
 /// One line of the audit log, as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -182,6 +204,12 @@ pub trait Store: Send + Sync {
     /// is [`Inserted::Full`] and is not stored. The count and the insert are one transaction, so
     /// collectors sharing the store never take the form past its limit.
     fn insert_at_most(&self, envelope: &NewEnvelope<'_>, max: u64) -> anyhow::Result<Inserted>;
+
+    /// Records that a proof-of-work solution is spent on an envelope, unless it was spent on
+    /// another one, and deletes the rows of challenges expired by `now` (Unix seconds). Atomic
+    /// across collectors sharing the store: of two envelopes spending one solution at once,
+    /// one gets [`Spent::OnAnother`].
+    fn spend_solution(&self, spend: &Spend, now: i64) -> anyhow::Result<Spent>;
 
     /// Calls `each` for every envelope received on or after `since` (all when `None`), in the
     /// order they arrived; stops at the first error `each` returns.

@@ -1,7 +1,8 @@
 //! What several of the command's test files share: the repository's example form and answers,
 //! the committed TEST keys, sealing a submission the way the widget would, a collector store
-//! holding given envelopes, running the `formseal` binary, and the stores to run against
-//! (`stores.rs`).
+//! holding given envelopes, running the `formseal` binary, the stores to run against
+//! (`stores.rs`), a collector app to send requests to (`collector.rs`) and proofs of work for it
+//! (`pow.rs`).
 
 #![allow(dead_code, reason = "each test file uses its own part of this module")]
 
@@ -20,6 +21,8 @@ use formseal_core::time::Date;
 use rand_core::SeedableRng;
 use tempfile::TempDir;
 
+pub(crate) mod collector;
+pub(crate) mod pow;
 pub(crate) mod stores;
 
 /// The example form (sealed to the committed rsa2048 TEST key).

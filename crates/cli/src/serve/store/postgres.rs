@@ -20,7 +20,7 @@ use tokio_postgres::{Client, Config, NoTls};
 
 use super::{
     AuditEntry, AuditRecord, Cursor, CursorMoved, DeadLetter, Delivery, Expired, Inserted,
-    NewEnvelope, Selection, Span, Store, StoredEnvelope,
+    NewEnvelope, Selection, Span, Spend, Spent, Store, StoredEnvelope,
 };
 
 /// Schema migrations, applied in order; the table `formseal_schema` records the ones done.
@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0003_outbox.sql"),
     include_str!("../../../migrations/postgres/0004_export_cursors.sql"),
     include_str!("../../../migrations/postgres/0005_form_index.sql"),
+    include_str!("../../../migrations/postgres/0006_spent_solutions.sql"),
 ];
 
 /// Connections one store keeps open at most; statements on one connection queue up. Several
@@ -307,6 +308,56 @@ impl Store for PostgresStore {
             })
         })
         .context("cannot store the envelope")
+    }
+
+    fn spend_solution(&self, spend: &Spend, now: i64) -> anyhow::Result<Spent> {
+        let row = [spend.challenge.clone(), spend.envelope.clone()];
+        let expires = spend.expires;
+        let envelope: String = self
+            .block(|pool| async move {
+                let (row, expires) = (&row, &expires);
+                let spent = pool
+                    .run(|client| {
+                        Box::pin(async move {
+                            // One statement. The upsert locks the challenge's row, so a second
+                            // spend of it waits for the first to commit and reads back the
+                            // envelope it was spent on; a plain DO NOTHING would read nothing.
+                            // Expired rows go in small batches that skip rows another
+                            // collector is deleting, so no spend ever waits on a clean-up.
+                            client
+                                .query_typed(
+                                    "WITH gone AS (
+                                         DELETE FROM spent_solutions WHERE challenge IN (
+                                             SELECT challenge FROM spent_solutions
+                                             WHERE expires < $4 AND challenge <> $1
+                                             LIMIT 100 FOR UPDATE SKIP LOCKED))
+                                     INSERT INTO spent_solutions (challenge, envelope, expires)
+                                     VALUES ($1, $2, $3)
+                                     ON CONFLICT (challenge)
+                                         DO UPDATE SET envelope = spent_solutions.envelope
+                                     RETURNING envelope",
+                                    &[
+                                        (&row[0], Type::TEXT),
+                                        (&row[1], Type::TEXT),
+                                        (expires, Type::INT8),
+                                        (&now, Type::INT8),
+                                    ],
+                                )
+                                .await
+                        })
+                    })
+                    .await?;
+                match spent.first() {
+                    Some(row) => Ok(row.try_get(0)?),
+                    None => Err(anyhow!("the spend returned no row")),
+                }
+            })
+            .context("cannot spend the proof of work")?;
+        Ok(if envelope == spend.envelope {
+            Spent::OnThisEnvelope
+        } else {
+            Spent::OnAnother
+        })
     }
 
     fn for_each_selected(

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 use super::{
     AuditEntry, AuditRecord, Cursor, CursorMoved, DeadLetter, Delivery, Expired, Inserted,
-    NewEnvelope, Selection, Span, Store, StoredEnvelope,
+    NewEnvelope, Selection, Span, Spend, Spent, Store, StoredEnvelope,
 };
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the ones done.
@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0003_outbox.sql"),
     include_str!("../../../migrations/0004_export_cursors.sql"),
     include_str!("../../../migrations/0005_form_index.sql"),
+    include_str!("../../../migrations/0006_spent_solutions.sql"),
 ];
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL`, one connection behind a mutex
@@ -166,6 +167,33 @@ impl Store for SqliteStore {
 
     fn insert_at_most(&self, envelope: &NewEnvelope<'_>, max: u64) -> anyhow::Result<Inserted> {
         self.insert_limited(envelope, Some(max))
+    }
+
+    fn spend_solution(&self, spend: &Spend, now: i64) -> anyhow::Result<Spent> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The index on `expires` makes this a short range scan: most calls delete nothing.
+        tx.execute(
+            "DELETE FROM spent_solutions WHERE expires < ?1",
+            params![now],
+        )?;
+        tx.execute(
+            "INSERT INTO spent_solutions (challenge, envelope, expires) VALUES (?1, ?2, ?3)
+             ON CONFLICT (challenge) DO NOTHING",
+            params![spend.challenge, spend.envelope, spend.expires],
+        )
+        .context("cannot spend the proof of work")?;
+        let envelope: String = tx.query_row(
+            "SELECT envelope FROM spent_solutions WHERE challenge = ?1",
+            params![spend.challenge],
+            |row| row.get(0),
+        )?;
+        tx.commit().context("cannot spend the proof of work")?;
+        Ok(if envelope == spend.envelope {
+            Spent::OnThisEnvelope
+        } else {
+            Spent::OnAnother
+        })
     }
 
     fn for_each_selected(
