@@ -75,19 +75,25 @@ struct Payload<'a> {
 }
 
 thread_local! {
-    /// Per endpoint, the solving started by [`prepare`]: a promise of a [`Proof`] as
+    /// Per endpoint, the solving started by [`prepare`]: promises of a [`Proof`] as
     /// `[payload, expires]`, or of `null` when the collector wants none.
-    static AHEAD: RefCell<BTreeMap<String, js_sys::Promise>> = RefCell::default();
+    static AHEAD: RefCell<BTreeMap<String, Vec<js_sys::Promise>>> = RefCell::default();
 }
 
-/// Starts solving a challenge of `endpoint` now (the visitor started a form), unless one is
-/// already being solved or waiting.
+/// Solutions solved ahead per endpoint: a survey with a reward sends two envelopes at once, and
+/// both should leave before the visitor moves on.
+#[cfg(feature = "forms")]
+const AHEAD_COUNT: usize = 2;
+
+/// Starts solving challenges of `endpoint` now (the visitor started a form), unless
+/// [`AHEAD_COUNT`] are already being solved or waiting.
 #[cfg(feature = "forms")]
 pub(crate) fn prepare(endpoint: &str) {
     AHEAD.with_borrow_mut(|ahead| {
-        ahead.entry(endpoint.to_owned()).or_insert_with(|| {
+        let pending = ahead.entry(endpoint.to_owned()).or_default();
+        while pending.len() < AHEAD_COUNT {
             let endpoint = endpoint.to_owned();
-            wasm_bindgen_futures::future_to_promise(async move {
+            pending.push(wasm_bindgen_futures::future_to_promise(async move {
                 match solve(&endpoint).await {
                     Ok(Some(proof)) => {
                         Ok(js_sys::Array::of2(&proof.payload.into(), &proof.expires.into()).into())
@@ -95,15 +101,15 @@ pub(crate) fn prepare(endpoint: &str) {
                     Ok(None) => Ok(JsValue::NULL),
                     Err(reason) => Err(reason.into()),
                 }
-            })
-        });
+            }));
+        }
     });
 }
 
 /// A fresh solution for a post to `endpoint`: the one solved ahead if there is one, else a new
 /// one. `None` when the collector offers no challenge.
 pub(crate) async fn proof(endpoint: &str) -> Result<Option<Proof>, String> {
-    let ahead = AHEAD.with_borrow_mut(|ahead| ahead.remove(endpoint));
+    let ahead = AHEAD.with_borrow_mut(|ahead| ahead.get_mut(endpoint).and_then(Vec::pop));
     if let Some(ahead) = ahead
         && let Ok(value) = JsFuture::from(ahead).await
     {
