@@ -2,8 +2,10 @@
 //! of `formseal serve`'s app on SQLite and on PostgreSQL, next to a bare axum handler that stores
 //! the same bytes (id = SHA-256, `ON CONFLICT DO NOTHING`, the same durability) in the same kind
 //! of database. The load generator is in here too, on 127.0.0.1 only, bounded in requests and
-//! seconds. Run it with `cargo xtask bench-collector`, which starts a throwaway PostgreSQL.
-//! Nothing is asserted: it prints a table (and JSON with `--json FILE`).
+//! seconds. Next to it, on one thread, what the proof of work adds to each request: verifying a
+//! solution (in memory) and spending it (a write to the store), beside a plain insert into the
+//! same store as the baseline. Run it with `cargo xtask bench-collector`, which starts a
+//! throwaway PostgreSQL. Nothing is asserted: it prints a table (and JSON with `--json FILE`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,7 +21,11 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use chacha20::ChaCha20Rng;
-use formseal_cli::serve::{self, AcceptedForms, AppOptions, AppState, Database};
+use axum::http::HeaderValue;
+use formseal_cli::serve::pow::{Challenge, Solution};
+use formseal_cli::serve::store::{NewEnvelope, Spend};
+use formseal_cli::serve::{self, AcceptedForms, AppOptions, AppState, Database, ProofOfWork};
+use formseal_core::time::Date;
 use formseal_core::answers::Answers;
 use formseal_core::config::FormConfig;
 use formseal_core::consent::ConsentState;
@@ -34,6 +40,12 @@ const ANSWERS: &str = include_str!("../../../examples/answers.json");
 const NOW: i64 = 1_795_516_199;
 /// The admin URL of a PostgreSQL server; without it only SQLite is measured.
 const POSTGRES_ENV: &str = "FORMSEAL_BENCH_POSTGRES";
+/// Solutions verified in memory.
+const VERIFIES: usize = 20_000;
+/// Spends and inserts per store, one after the other (each waits for its commit), at most.
+const WRITES: usize = 1_000;
+/// A fixed proof-of-work key: the bench's own, never a real one.
+const POW_KEY: &str = "formseal bench proof-of-work key";
 
 /// How much load: `--requests N --concurrency C --seconds S [--json FILE]`.
 struct Load {
@@ -98,7 +110,7 @@ fn main() {
         eprintln!("note: {POSTGRES_ENV} is not set; measuring SQLite only");
     }
     let mut rows = Vec::new();
-    for kind in kinds {
+    for &kind in &kinds {
         let mut results: BTreeMap<&str, Measured> = BTreeMap::new();
         // Two rounds in opposite orders, keeping each server's better one: whatever the
         // machine or the database does in between (other load, a checkpoint) hits both alike.
@@ -122,6 +134,7 @@ fn main() {
         }
         rows.push((kind, results));
     }
+    let pow_costs = measure_pow(&kinds, &envelopes, &load);
 
     println!(
         "collector vs bare axum insert, same database kind, same run ({} requests max, {} concurrent, {} s max each; better of 2 rounds)",
@@ -163,14 +176,158 @@ fn main() {
     println!(
         "ratio = collector / bare axum (req/s: below 1 is slower; latency: above 1 is slower)"
     );
+    println!();
+    println!(
+        "proof of work per request, one thread: verify {:.2} µs (in memory, {} solutions)",
+        pow_costs.verify_us, pow_costs.verified
+    );
+    println!(
+        "{:<9} {:>12} {:>12} {:>10}",
+        "store", "spend µs", "insert µs", "writes"
+    );
+    for (kind, writes) in &pow_costs.writes {
+        println!(
+            "{kind:<9} {:>12.1} {:>12.1} {:>10}",
+            writes.spend_us, writes.insert_us, writes.count
+        );
+    }
+    println!("spend = recording a solution as used (the replay check); insert = storing an envelope");
     if let Some(path) = &load.json {
-        let text = serde_json::to_string_pretty(&json!({ "rows": json_rows })).expect("JSON");
+        let per_store = |value: fn(&Writes) -> f64| -> serde_json::Map<String, serde_json::Value> {
+            pow_costs
+                .writes
+                .iter()
+                .map(|(kind, writes)| (kind.to_string(), json!(value(writes))))
+                .collect()
+        };
+        let pow = json!({
+            "verify_us": pow_costs.verify_us,
+            "verified": pow_costs.verified,
+            "spend_us": per_store(|w| w.spend_us),
+            "insert_us": per_store(|w| w.insert_us),
+            "writes": per_store(|w| w.count as f64),
+        });
+        let text = serde_json::to_string_pretty(&json!({ "rows": json_rows, "pow": pow }))
+            .expect("JSON");
         std::fs::write(path, text + "\n").expect("writing the JSON");
     }
 }
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// What the proof of work costs per request.
+struct PowCosts {
+    verify_us: f64,
+    verified: usize,
+    writes: Vec<(&'static str, Writes)>,
+}
+
+/// One store's writes, one after the other.
+struct Writes {
+    spend_us: f64,
+    insert_us: f64,
+    count: usize,
+}
+
+/// Verifies [`VERIFIES`] solutions as the collector's middleware does (the header's base64 and
+/// JSON, the HMAC, the hash, the expiry), then spends and inserts up to [`WRITES`] into a new
+/// store of each kind, each write waiting for its commit as a request does.
+fn measure_pow(kinds: &[&'static str], envelopes: &[Bytes], load: &Load) -> PowCosts {
+    // Verifying costs the same at any difficulty (one hash); a small one solves quickly here.
+    let pow = ProofOfWork::new(POW_KEY, 100).expect("the bench's proof of work");
+    let now = 1_800_000_000;
+    eprintln!("==> proof of work: solving {VERIFIES} challenges...");
+    let headers: Vec<HeaderValue> = (0..VERIFIES)
+        .map(|_| {
+            let challenge = pow.challenge(now).expect("a challenge");
+            HeaderValue::from_str(&solve(&challenge).to_header()).expect("a header")
+        })
+        .collect();
+    let start = Instant::now();
+    let solved: Vec<_> = headers
+        .iter()
+        .map(|header| pow.verify(Some(header), now).expect("a valid solution"))
+        .collect();
+    let verify_us = start.elapsed().as_secs_f64() * 1e6 / VERIFIES as f64;
+
+    let mut writes = Vec::new();
+    for &kind in kinds {
+        let scratch = Scratch::new(kind);
+        let store = scratch.db.open().expect("opening the store");
+        let deadline = Instant::now() + Duration::from_secs(load.seconds);
+        let spends: Vec<Spend> = solved
+            .iter()
+            .zip(envelopes)
+            .take(WRITES)
+            .map(|(solved, jwe)| solved.spend(&id_of(jwe)))
+            .collect();
+        eprintln!("==> {kind}: spending, then inserting, one at a time");
+        let start = Instant::now();
+        let mut spent = 0;
+        for spend in &spends {
+            if Instant::now() >= deadline {
+                break;
+            }
+            store.spend_solution(spend, now).expect("a spend");
+            spent += 1;
+        }
+        let spend_us = start.elapsed().as_secs_f64() * 1e6 / spent.max(1) as f64;
+        let kids = vec!["bench".to_string()];
+        let deadline = Instant::now() + Duration::from_secs(load.seconds);
+        let start = Instant::now();
+        let mut inserted = 0;
+        for jwe in envelopes.iter().take(spent) {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let id = id_of(jwe);
+            let text = std::str::from_utf8(jwe).expect("a JWE is text");
+            let envelope = NewEnvelope {
+                id: &id,
+                form: "newsletter",
+                kids: &kids,
+                received: Date::from_unix(NOW),
+                expires: Date::from_unix(NOW + 86_400),
+                jwe: text,
+                deliver: false,
+            };
+            store.insert(&envelope).expect("an insert");
+            inserted += 1;
+        }
+        let insert_us = start.elapsed().as_secs_f64() * 1e6 / inserted.max(1) as f64;
+        writes.push((
+            kind,
+            Writes {
+                spend_us,
+                insert_us,
+                count: spent.min(inserted),
+            },
+        ));
+    }
+    PowCosts {
+        verify_us,
+        verified: VERIFIES,
+        writes,
+    }
+}
+
+/// Finds the challenge's number by trying each from 0, as a visitor's browser does.
+fn solve(challenge: &Challenge) -> Solution {
+    let number = (0..=challenge.maxnumber)
+        .find(|n| {
+            let hash = Sha256::digest(format!("{}{n}", challenge.salt).as_bytes());
+            base16ct::lower::encode_string(&hash) == challenge.challenge
+        })
+        .expect("a number solves the challenge");
+    Solution {
+        algorithm: challenge.algorithm.clone(),
+        challenge: challenge.challenge.clone(),
+        number,
+        salt: challenge.salt.clone(),
+        signature: challenge.signature.clone(),
+    }
 }
 
 /// Distinct envelopes for the example form, as the widget would post them.
@@ -251,7 +408,9 @@ fn admin_sql(admin: &str, sql: &str) {
     .expect("the admin thread");
 }
 
-/// The real collector app, as `formseal serve` builds it, without the rate limit.
+/// The real collector app, as `formseal serve` builds it, without the rate limit and without
+/// the proof of work (whose cost per request [`measure_pow`] measures apart: the load generator
+/// would have to solve a challenge per request first).
 fn collector_app(db: &Database) -> Router {
     let store = db.open().expect("opening the store");
     let mut forms = AcceptedForms::default();
@@ -259,6 +418,7 @@ fn collector_app(db: &Database) -> Router {
     let options = AppOptions {
         forms,
         rate_limit: None,
+        pow: None,
         ..AppOptions::default()
     };
     serve::app(AppState::new(store, options))
