@@ -17,19 +17,19 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use axum::routing::post;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use chacha20::ChaCha20Rng;
-use axum::http::HeaderValue;
 use formseal_cli::serve::pow::{Challenge, Solution};
 use formseal_cli::serve::store::{NewEnvelope, Spend};
 use formseal_cli::serve::{self, AcceptedForms, AppOptions, AppState, Database, ProofOfWork};
-use formseal_core::time::Date;
 use formseal_core::answers::Answers;
 use formseal_core::config::FormConfig;
 use formseal_core::consent::ConsentState;
 use formseal_core::envelope::{self, SubmissionInput};
+use formseal_core::time::Date;
 use rand_core::SeedableRng;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -191,7 +191,9 @@ fn main() {
             writes.spend_us, writes.insert_us, writes.count
         );
     }
-    println!("spend = recording a solution as used (the replay check); insert = storing an envelope");
+    println!(
+        "spend = recording a solution as used (the replay check); insert = storing an envelope"
+    );
     if let Some(path) = &load.json {
         let per_store = |value: fn(&Writes) -> f64| -> serde_json::Map<String, serde_json::Value> {
             pow_costs
@@ -207,8 +209,8 @@ fn main() {
             "insert_us": per_store(|w| w.insert_us),
             "writes": per_store(|w| w.count as f64),
         });
-        let text = serde_json::to_string_pretty(&json!({ "rows": json_rows, "pow": pow }))
-            .expect("JSON");
+        let text =
+            serde_json::to_string_pretty(&json!({ "rows": json_rows, "pow": pow })).expect("JSON");
         std::fs::write(path, text + "\n").expect("writing the JSON");
     }
 }
