@@ -17,6 +17,7 @@ use web_sys::{
 };
 
 use crate::page;
+use crate::pow::{self, Proof};
 
 /// How long one request may take before it counts as a network failure.
 const TIMEOUT_MS: f64 = 15_000.0;
@@ -41,6 +42,10 @@ pub(crate) struct Entry {
     pub(crate) attempts: u32,
     /// When the next attempt is due, in milliseconds since the epoch.
     pub(crate) next_attempt_at: f64,
+    /// The collector's proof of work, once solved; kept so that a retry of the same bytes
+    /// sends the same solution (which the collector accepts again for the same envelope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pow: Option<Proof>,
 }
 
 impl Entry {
@@ -58,6 +63,7 @@ impl Entry {
             jwe,
             attempts: 0,
             next_attempt_at: 0.0,
+            pow: None,
         }
     }
 }
@@ -150,14 +156,23 @@ enum Verdict {
     Transient(String),
 }
 
-async fn attempt(form_id: &str, entry: Entry) {
+async fn attempt(form_id: &str, mut entry: Entry) {
     notify(form_id, Outcome::Sending);
-    let verdict = match post(&entry).await {
-        Ok(200 | 201) => Verdict::Acknowledged,
-        Ok(409) => Verdict::Closed,
-        Ok(status @ (408 | 429 | 500..=599)) => Verdict::Transient(format!("HTTP {status}")),
-        Ok(status) => Verdict::Permanent(format!("HTTP {status}")),
+    let verdict = match with_proof(form_id, &mut entry).await {
         Err(reason) => Verdict::Transient(reason),
+        Ok(()) => match post(&entry).await {
+            Ok(200 | 201) => Verdict::Acknowledged,
+            Ok(409) => Verdict::Closed,
+            // The proof of work was refused (expired, or the collector's key changed): the
+            // next attempt solves a new challenge.
+            Ok(403) => {
+                update(form_id, &entry.id, |e| Some(Entry { pow: None, ..e }));
+                Verdict::Transient("HTTP 403: the proof of work was refused".to_owned())
+            }
+            Ok(status @ (408 | 429 | 500..=599)) => Verdict::Transient(format!("HTTP {status}")),
+            Ok(status) => Verdict::Permanent(format!("HTTP {status}")),
+            Err(reason) => Verdict::Transient(reason),
+        },
     };
     IN_FLIGHT.with_borrow_mut(|f| f.remove(&entry.id));
     match verdict {
@@ -201,7 +216,20 @@ async fn attempt(form_id: &str, entry: Entry) {
     }
 }
 
-/// Posts the JWE with nothing else: no cookies, no referrer, no header but its content type.
+/// Gives `entry` a fresh proof of work for its collector (kept in its queue), unless it has one
+/// or its collector wants none.
+async fn with_proof(form_id: &str, entry: &mut Entry) -> Result<(), String> {
+    if entry.pow.as_ref().is_some_and(Proof::is_fresh) {
+        return Ok(());
+    }
+    entry.pow = pow::proof(&entry.endpoint).await?;
+    let pow = entry.pow.clone();
+    update(form_id, &entry.id, |e| Some(Entry { pow, ..e }));
+    Ok(())
+}
+
+/// Posts the JWE with nothing else: no cookies, no referrer, no header but its content type
+/// and the proof of work.
 async fn post(entry: &Entry) -> Result<u16, String> {
     let window = web_sys::window().ok_or("no window")?;
     let controller = AbortController::new().map_err(js_reason)?;
@@ -216,6 +244,12 @@ async fn post(entry: &Entry) -> Result<u16, String> {
         .headers()
         .set("Content-Type", &entry.content_type)
         .map_err(js_reason)?;
+    if let Some(proof) = &entry.pow {
+        request
+            .headers()
+            .set(pow::HEADER, &proof.payload)
+            .map_err(js_reason)?;
+    }
     page::set_timeout(TIMEOUT_MS, move || controller.abort());
     let response = JsFuture::from(window.fetch_with_request(&request))
         .await

@@ -53,6 +53,7 @@ mod i18n;
 #[cfg(any(feature = "forms", feature = "banner"))]
 mod mount;
 mod page;
+mod pow;
 #[cfg(any(feature = "forms", feature = "banner"))]
 pub mod preview;
 #[cfg(not(any(feature = "forms", feature = "banner")))]

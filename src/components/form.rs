@@ -37,7 +37,7 @@ use super::text_field::TextField;
 use crate::delivery::{self, Entry, Outcome};
 use crate::i18n::{self, Builtin};
 use crate::preview::Preview;
-use crate::{consent, page, seal};
+use crate::{consent, page, pow, seal};
 
 /// A submit sooner than this after rendering is taken for a bot: it is acknowledged, not sent.
 const MIN_FILL_MS: f64 = 2_000.0;
@@ -282,6 +282,16 @@ pub(crate) fn Form(
 
     let texts = &config.texts;
     let title_id = format!("fs-{}-title", config.id);
+    // The collector's proof of work is solved once the visitor starts the form, so that sending
+    // waits for nothing; a preview sends nothing.
+    let start_solving = {
+        let endpoint = config.endpoint.clone();
+        move |_| {
+            if !previewing {
+                pow::prepare(&endpoint);
+            }
+        }
+    };
     let title = state.text(&texts.title);
     let intro = texts
         .intro
@@ -410,6 +420,7 @@ pub(crate) fn Form(
             aria-labelledby=title_id.clone()
             node_ref=form_ref
             on:submit=on_submit
+            on:focusin=start_solving
         >
             <h2 id=title_id.clone() class="fs-title">{title}</h2>
             {intro}

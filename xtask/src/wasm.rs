@@ -107,6 +107,14 @@ pub(crate) const CONSENT_MODE: &str = "pkg/formseal-consent-mode.js";
 /// Its source.
 const CONSENT_MODE_SOURCE: &str = "src/consent-mode.js";
 
+/// The proof-of-work solver every bundle runs as a Web Worker, next to its glue, relative to the
+/// project root. A worker cannot be pinned by a hash; it is given only the collector's public
+/// challenge and answers a number the collector verifies.
+pub(crate) const POW_WORKER: &str = "pkg/formseal-pow.js";
+
+/// Its source.
+const POW_WORKER_SOURCE: &str = "src/pow.js";
+
 /// Files of the single build before the per-kind bundles; removed so nothing serves them stale.
 const RETIRED: [&str; 2] = ["pkg/formseal.js", "pkg/formseal_bg.wasm"];
 
@@ -472,7 +480,7 @@ fn write_precompressed() -> Result<()> {
     let outputs = BUNDLES
         .iter()
         .flat_map(|b| b.files())
-        .chain([LOADER, FIRST_LAYER, PLACEHOLDER, CONSENT_MODE].map(str::to_owned));
+        .chain([LOADER, FIRST_LAYER, PLACEHOLDER, CONSENT_MODE, POW_WORKER].map(str::to_owned));
     for file in outputs {
         let path = project_root().join(file);
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -524,7 +532,7 @@ fn append_start(bundle: &Bundle) -> Result<()> {
 /// Writes the loader's modules (the first layer, the placeholders) and the loader to `pkg/`,
 /// each with its placeholders filled in from the widget's own sources and minified: the modules
 /// pinned by the loader, the consent glue too, so the loader (pinned by the page) pins
-/// everything it loads.
+/// everything it loads. Then the Consent Mode script and the proof-of-work worker, minified.
 fn write_loader() -> Result<()> {
     let root = project_root();
     let css = fs::read_to_string(root.join(CSS_SOURCE)).context("reading src/widget.css")?;
@@ -592,12 +600,17 @@ fn write_loader() -> Result<()> {
     fs::write(root.join(LOADER), minify(&loader, LOADER_SOURCE)?)
         .with_context(|| format!("writing {LOADER}"))?;
 
-    let consent_mode = read_source(CONSENT_MODE_SOURCE)?;
-    fs::write(
-        root.join(CONSENT_MODE),
-        minify_as(&consent_mode, CONSENT_MODE_SOURCE, "iife")?,
-    )
-    .with_context(|| format!("writing {CONSENT_MODE}"))
+    for (source, out) in [
+        (CONSENT_MODE_SOURCE, CONSENT_MODE),
+        (POW_WORKER_SOURCE, POW_WORKER),
+    ] {
+        fs::write(
+            root.join(out),
+            minify_as(&read_source(source)?, source, "iife")?,
+        )
+        .with_context(|| format!("writing {out}"))?;
+    }
+    Ok(())
 }
 
 /// Writes the module `source` to `out` with each `(placeholder, value)` of `fills` filled in,
