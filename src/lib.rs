@@ -40,8 +40,9 @@
 //!   saying sending / sent / will retry / failed.
 //! - When the widget fails closed, the shadow root holds only `<p class="fs-unavailable">`.
 //! - Sealed envelopes wait in `localStorage` under `formseal:queue:FORM_ID` (a JSON array of
-//!   `{id, endpoint, contentType, jwe, attempts, nextAttemptAt}`) until the endpoint answers
-//!   200 or 201; the pseudonymous subject id is kept under `formseal:subject`.
+//!   `{id, endpoint, contentType, jwe, attempts, nextAttemptAt, pow?}`, `pow` being the
+//!   collector's solved challenge `{payload, expires}`) until the endpoint answers 200 or 201;
+//!   the pseudonymous subject id is kept under `formseal:subject`.
 
 #[cfg(any(feature = "forms", feature = "banner"))]
 mod components;
