@@ -187,12 +187,13 @@ async fn solve(endpoint: &str) -> Result<Option<Proof>, String> {
 }
 
 /// When a challenge expires: its salt's `expires` parameter (Unix seconds) in milliseconds, or
-/// 0 when it names none.
+/// 0 when it names none. Read as an integer: parsing an `f64` would link the float parser, about
+/// 19 kB brotli of every bundle.
 fn expires_ms(salt: &str) -> f64 {
     salt.split(['?', '&'])
         .find_map(|part| part.strip_prefix("expires="))
-        .and_then(|seconds| seconds.parse::<f64>().ok())
-        .map_or(0.0, |seconds| seconds * 1000.0)
+        .and_then(|seconds| seconds.parse::<u32>().ok())
+        .map_or(0.0, |seconds| f64::from(seconds) * 1000.0)
 }
 
 #[wasm_bindgen]
