@@ -129,6 +129,7 @@ mod enabled {
                 subject: SUBJECT,
                 now_unix: seal::now_unix(),
                 url_params: &BTreeMap::new(),
+                lang: Some(lang),
             };
             let report = match envelope::prepare_envelopes(config, &input, &mut getrandom::SysRng) {
                 Ok(prepared) => plaintext(&prepared.envelopes().collect::<Vec<_>>()),

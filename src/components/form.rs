@@ -271,8 +271,9 @@ pub(crate) fn Form(
                 return;
             }
             phase.set(Phase::Sending);
+            let lang = Arc::clone(&state.lang);
             leptos::task::spawn_local(async move {
-                if let Err(reason) = seal_and_queue(&config, &answers).await {
+                if let Err(reason) = seal_and_queue(&config, &answers, &lang).await {
                     page::console_error(&reason);
                     phase.set(Phase::Failed);
                 }
@@ -469,6 +470,7 @@ fn focus_in(form_ref: NodeRef<html::Form>, selector: &str) {
 async fn seal_and_queue(
     config: &FormConfig,
     answers: &formseal_core::answers::Answers,
+    lang: &str,
 ) -> Result<(), String> {
     let subject = page::subject_id().map_err(|e| format!("formseal: no subject id: {e}"))?;
     let url_params = page::url_params();
@@ -479,6 +481,7 @@ async fn seal_and_queue(
         subject: &subject,
         now_unix: seal::now_unix(),
         url_params: &url_params,
+        lang: Some(lang),
     };
     let sealed = seal::seal(config, &input)
         .await

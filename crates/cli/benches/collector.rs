@@ -330,6 +330,7 @@ fn seal_all(n: usize) -> Vec<Bytes> {
                 subject: "bench-subject",
                 now_unix: NOW,
                 url_params: &params,
+                lang: None,
             };
             let sealed = envelope::seal_submission(&config, &input, &mut rng).expect("sealing");
             Bytes::from(sealed.jwe.0)

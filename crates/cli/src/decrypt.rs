@@ -21,6 +21,7 @@ use formseal_core::time::Date;
 use rayon::prelude::*;
 
 use crate::audit::{self, Actor};
+use crate::confirm::Confirmed;
 use crate::passphrase::KeyArgs;
 use crate::progress::{Progress, ProgressArgs};
 use crate::{Hinted, shown};
@@ -117,6 +118,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         return run_to_dir(args, &key, dir);
     }
+    let confirmed = args.source.db().map(Confirmed::load).transpose()?;
     let mut out = BufWriter::new(io::stdout().lock());
     let tally = open_all(
         &args.source,
@@ -124,8 +126,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         "decrypt",
         String::new(),
         &mut |envelope| {
-            serde_json::to_writer(&mut out, &envelope).context("cannot write to stdout")?;
-            out.write_all(b"\n").context("cannot write to stdout")
+            write_record(&mut out, &envelope, confirmed.as_ref()).context("cannot write to stdout")
         },
     )?;
     out.flush().context("cannot write to stdout")?;
@@ -146,6 +147,7 @@ fn run_to_dir(args: &Args, key: &PrivateKey, dir: &Path) -> anyhow::Result<()> {
                 "give a new or empty directory; formseal never overwrites opened records",
             ))
         })?;
+    let confirmed = args.source.db().map(Confirmed::load).transpose()?;
     let mut out = BufWriter::new(file);
     let mut files = 0;
     let tally = open_all(
@@ -155,8 +157,7 @@ fn run_to_dir(args: &Args, key: &PrivateKey, dir: &Path) -> anyhow::Result<()> {
         format!("files to {}", shown(dir)),
         &mut |mut envelope| {
             files += crate::files::extract(&mut envelope, dir)?;
-            serde_json::to_writer(&mut out, &envelope)
-                .and_then(|()| out.write_all(b"\n").map_err(serde_json::Error::io))
+            write_record(&mut out, &envelope, confirmed.as_ref())
                 .with_context(|| format!("cannot write {}", shown(&path)))
         },
     )?;
@@ -168,6 +169,28 @@ fn run_to_dir(args: &Args, key: &PrivateKey, dir: &Path) -> anyhow::Result<()> {
         shown(dir)
     );
     summarise(&tally, key)
+}
+
+/// Writes one opened record as a line of JSON. Read from the collector's store (`confirmed`), a
+/// sign-up that asks for a double opt-in also says whether and when it was confirmed:
+/// `"confirmed": "2026-12-04T10:00:00Z"` (the hour of the click) or `false`.
+fn write_record(
+    out: &mut impl Write,
+    envelope: &Envelope,
+    confirmed: Option<&Confirmed>,
+) -> anyhow::Result<()> {
+    match confirmed.and_then(|c| c.of(envelope)) {
+        Some(status) => {
+            let mut record = serde_json::to_value(envelope)?;
+            if let Some(object) = record.as_object_mut() {
+                object.insert("confirmed".into(), status);
+            }
+            serde_json::to_writer(&mut *out, &record)?;
+        }
+        None => serde_json::to_writer(&mut *out, envelope)?,
+    }
+    out.write_all(b"\n")?;
+    Ok(())
 }
 
 /// Opens every envelope of `source` and hands each opened one to `each`; failures are reported on

@@ -17,6 +17,7 @@ use formseal_core::keys::PrivateKey;
 use serde_json::Value;
 
 use crate::audit;
+use crate::confirm::Confirmed;
 use crate::crm::{Crm, CrmTable};
 use crate::decrypt::{self, Source, Tally};
 use crate::passphrase::KeyArgs;
@@ -29,7 +30,8 @@ use crate::{Hinted, read_text, shown};
 ///
 /// Opens every envelope like `decrypt` does and writes one row (CSV) or one object (JSON Lines)
 /// per record. Columns: id, form, form_version, kind, at, subject, notice_version, granted,
-/// refused (purposes, joined with `;`), then one column per field: in the form's order with
+/// refused (purposes, joined with `;`), confirmed (for a double opt-in sign-up read with --db:
+/// the hour it was confirmed, or false), then one column per field: in the form's order with
 /// --form (which also keeps only that form's records), else every field id found, sorted.
 /// In CSV, a list of values is joined with `;`.
 ///
@@ -126,7 +128,7 @@ impl ExportFormat {
 }
 
 /// The columns every generic export starts with, in order.
-const RECORD_COLUMNS: [&str; 9] = [
+const RECORD_COLUMNS: [&str; 10] = [
     "id",
     "form",
     "form_version",
@@ -136,6 +138,7 @@ const RECORD_COLUMNS: [&str; 9] = [
     "notice_version",
     "granted",
     "refused",
+    "confirmed",
 ];
 
 /// How records become rows.
@@ -208,6 +211,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         detail.push_str(&format!(", form {}", form.id));
     }
 
+    let confirmed = args.source.db().map(Confirmed::load).transpose()?;
     let mut left_out = LeftOut::default();
     let mut spool = matches!(layout, Layout::EveryField)
         .then(Spool::new)
@@ -220,9 +224,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             return Ok(());
         }
         match &layout {
-            Layout::Fields(fields) => table
-                .as_mut()
-                .map_or(Ok(()), |t| t.row(&generic_row(&envelope, fields))),
+            Layout::Fields(fields) => table.as_mut().map_or(Ok(()), |t| {
+                t.row(&generic_row(&envelope, fields, confirmed.as_ref()))
+            }),
             Layout::EveryField => {
                 fields_found.extend(envelope.values.keys().cloned());
                 match &mut spool {
@@ -274,7 +278,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let fields: Vec<String> = fields_found.iter().cloned().collect();
         let mut table = Table::new(&mut sink, args.format.table(), layout.header(&fields))?;
         spool.for_each_sorted(&mut |envelope: Envelope| {
-            table.row(&generic_row(&envelope, &fields))
+            table.row(&generic_row(&envelope, &fields, confirmed.as_ref()))
         })?;
         rows += table.rows();
         table.finish()?;
@@ -559,8 +563,9 @@ fn field_column(id: &str) -> String {
 }
 
 /// A generic row: the record columns, then `fields`.
-fn generic_row(record: &Envelope, fields: &[String]) -> Vec<Value> {
-    record_values(record)
+fn generic_row(record: &Envelope, fields: &[String], confirmed: Option<&Confirmed>) -> Vec<Value> {
+    let confirmed = confirmed.and_then(|c| c.of(record)).unwrap_or(Value::Null);
+    record_values(record, confirmed)
         .into_iter()
         .chain(
             fields
@@ -570,8 +575,10 @@ fn generic_row(record: &Envelope, fields: &[String]) -> Vec<Value> {
         .collect()
 }
 
-/// The record columns of one envelope, as JSON values in [`RECORD_COLUMNS`] order.
-fn record_values(envelope: &Envelope) -> [Value; 9] {
+/// The record columns of one envelope, as JSON values in [`RECORD_COLUMNS`] order; `confirmed`
+/// is its double opt-in's hour, `false`, or null for a record that asks for none (or read from
+/// files, where no confirmation is known).
+fn record_values(envelope: &Envelope, confirmed: Value) -> [Value; 10] {
     let strings = |list: &[String]| Value::from(list.to_vec());
     [
         envelope.id.clone().into(),
@@ -583,6 +590,7 @@ fn record_values(envelope: &Envelope) -> [Value; 9] {
         envelope.consent.notice_version.clone().into(),
         strings(&envelope.consent.granted),
         strings(&envelope.consent.refused),
+        confirmed,
     ]
 }
 

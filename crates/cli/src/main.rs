@@ -8,6 +8,7 @@
 mod audit;
 mod backup;
 mod check;
+mod confirm;
 mod consent_log;
 mod crm;
 mod decrypt;
@@ -51,6 +52,7 @@ Examples:
   formseal serve --form form.json --allow-origin https://shop.example
   formseal embed form.json --pkg pkg
   formseal export --format csv --key keys/private.pem --db collector.sqlite --form form.json
+  formseal confirm --db collector.sqlite --key keys/private.pem --form form.json --smtp smtps://mailer@smtp.shop.example --from news@shop.example
   formseal purge --db collector.sqlite --dry-run
   formseal audit --db collector.sqlite
   formseal webhook dead-letters --db collector.sqlite
@@ -93,6 +95,7 @@ enum Command {
     Decrypt(decrypt::Args),
     Serve(serve::Args),
     Export(export::Args),
+    Confirm(confirm::Args),
     Purge(purge::Args),
     Audit(audit::Args),
     Webhook(webhook::Args),
@@ -128,6 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Decrypt(args) => decrypt::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Confirm(args) => confirm::run(&args),
         Command::Purge(args) => purge::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Webhook(args) => webhook::run(&args),

@@ -12,6 +12,9 @@ use crate::audit::{self, Actor};
 /// the longest retention of the purposes whose fields it carries. Deletes every envelope whose
 /// date is today (UTC) or earlier, appends the count to the audit log and prints it on stdout.
 /// Envelopes stored before the collector recorded retention dates are kept and counted.
+///
+/// Also deletes every double opt-in sign-up that `formseal confirm` mailed and that was not
+/// confirmed within its purpose's confirm_within_days.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -34,20 +37,24 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let store = audit::open_store(&args.db)?;
     let today = serve::today();
     let found = store.expired(today)?;
+    let what =
+        format!("retention date on or before {today}, or a double opt-in unconfirmed on {today}");
     let deleted = if args.dry_run {
         eprintln!(
-            "would delete {} expired envelope{} (retention date on or before {today}); nothing deleted",
+            "would delete {} expired envelope{} (retention date on or before {today}) and {} \
+             unconfirmed sign-up{} (not confirmed in time); nothing deleted",
             found.expired,
-            plural(found.expired)
+            plural(found.expired),
+            found.unconfirmed,
+            plural(found.unconfirmed)
         );
-        found.expired
+        found.expired + found.unconfirmed
     } else {
-        let entry = args
-            .actor
-            .entry("purge", 0, format!("retention date on or before {today}"));
+        let entry = args.actor.entry("purge", 0, what);
         let deleted = store.purge(today, &entry)?;
         eprintln!(
-            "deleted {deleted} expired envelope{} (retention date on or before {today})",
+            "deleted {deleted} envelope{}: expired (retention date on or before {today}) or \
+             unconfirmed sign-ups not confirmed in time",
             plural(deleted)
         );
         deleted

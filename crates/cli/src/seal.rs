@@ -76,6 +76,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         subject: &subject,
         now_unix: i64::try_from(now_unix).context("the system clock is far in the future")?,
         url_params: &url_params,
+        lang: None,
     };
     let sealed = match seal_envelopes(&config, &input, &mut getrandom::SysRng) {
         Ok(sealed) => sealed,

@@ -3,6 +3,7 @@
 //! serve the demo pages and the built widget. It never decrypts; reading the store is `formseal decrypt`.
 
 pub mod app;
+pub mod confirm;
 pub mod error;
 pub mod forms;
 pub mod limits;

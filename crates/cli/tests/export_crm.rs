@@ -39,6 +39,7 @@ fn seal(seed: u64, name: &str, personalisation: bool) -> String {
         subject: "subject-1",
         now_unix: NOW,
         url_params: &params,
+        lang: None,
     };
     envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
         .unwrap()

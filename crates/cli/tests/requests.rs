@@ -74,6 +74,7 @@ fn store_submission(
         subject,
         now_unix: THEN,
         url_params: &params,
+        lang: None,
     };
     let sealed =
         envelope::seal_envelopes(config, &input, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();

@@ -183,7 +183,7 @@ fn purge_deletes_only_what_expired_dry_run_deletes_nothing_and_both_are_accounta
         0,
     );
     assert_eq!(stdout.trim(), "2");
-    assert!(stderr.contains("deleted 2 expired envelopes"), "{stderr}");
+    assert!(stderr.contains("deleted 2 envelopes: expired"), "{stderr}");
     assert!(
         stderr.contains("kept 1 envelope without a retention date"),
         "{stderr}"
@@ -203,7 +203,7 @@ fn purge_deletes_only_what_expired_dry_run_deletes_nothing_and_both_are_accounta
     let today = today().to_string();
     assert_eq!(
         log[0]["detail"],
-        format!("retention date on or before {today}")
+        format!("retention date on or before {today}, or a double opt-in unconfirmed on {today}")
     );
     assert!(
         log[0]["at"].as_str().unwrap().starts_with(&today),

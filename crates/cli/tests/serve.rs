@@ -795,6 +795,7 @@ async fn the_body_limit_leaves_room_for_a_forms_uploads_and_only_for_that_form()
         subject: "s",
         now_unix: common::NOW,
         url_params: &params,
+        lang: None,
     };
     let sealed =
         envelope::seal_envelopes(&survey, &input, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
@@ -814,6 +815,7 @@ async fn the_body_limit_leaves_room_for_a_forms_uploads_and_only_for_that_form()
         subject: "s".into(),
         consent: ConsentRecord::default(),
         values: [("name".to_string(), json!("x".repeat(1024 * 1024)))].into(),
+        confirm: None,
     };
     let key = newsletter().recipient_keys().unwrap();
     let jwe = big

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -13,8 +14,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use formseal_cli::serve::store::{
-    AuditEntry, AuditRecord, Cursor, DeadLetter, Delivery, Expired, Inserted, NewEnvelope,
-    Selection, Spend, Spent, StoredEnvelope,
+    AuditEntry, AuditRecord, ConfirmMail, Cursor, DeadLetter, Delivery, Expired, Inserted,
+    MailState, NewEnvelope, Selection, Spend, Spent, StoredEnvelope,
 };
 use formseal_cli::serve::{
     AcceptedForms, AppOptions, AppState, ProofOfWork, SqliteStore, Store, app,
@@ -139,6 +140,21 @@ impl Store for BrokenStore {
     fn requeue(&self, _: Option<&str>) -> anyhow::Result<u64> {
         Ok(0)
     }
+    fn confirm(&self, _: &str, _: &str) -> anyhow::Result<bool> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn confirmations(&self) -> anyhow::Result<HashMap<String, String>> {
+        Ok(HashMap::new())
+    }
+    fn claim_mail(&self, _: &ConfirmMail) -> anyhow::Result<bool> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn mail_done(&self, _: &str, _: bool) -> anyhow::Result<()> {
+        Err(anyhow::anyhow!("disk on fire"))
+    }
+    fn mails(&self) -> anyhow::Result<HashMap<String, MailState>> {
+        Ok(HashMap::new())
+    }
 }
 
 /// Collects everything a tracing subscriber writes.
@@ -200,7 +216,26 @@ async fn logs_name_method_path_and_status_but_never_a_body_or_an_address() {
     let (status, _) = post_with(&guarded, peer, seal(32), Some(&altcha)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "spent");
 
+    // A double opt-in click: confirmed on a good store, a 500 on a broken one; its token is
+    // never logged either way.
+    let token = "q83vEjRWeJCrze8SNFZ4kA";
+    for (app, expected) in [
+        (&good, StatusCode::OK),
+        (&broken, StatusCode::INTERNAL_SERVER_ERROR),
+    ] {
+        let mut request = Request::post(format!("/v1/confirm/{token}?lang=nl"))
+            .body(Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), expected);
+    }
+
     let logs = captured.text();
+    assert!(logs.contains("/v1/confirm/…"), "captured: {logs}");
+    assert!(!logs.contains(token), "{logs}");
     assert!(logs.contains("/v1/submissions"), "captured: {logs}");
     assert!(logs.contains("201") && logs.contains("400"), "{logs}");
     assert!(logs.contains("disk on fire"), "{logs}");

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use formseal_cli::serve::Database;
 use formseal_cli::serve::store::{
-    AuditEntry, Cursor, CursorMoved, Expired, Inserted, NewEnvelope, Selection, Spend, Spent,
-    Store, StoredEnvelope,
+    AuditEntry, ConfirmMail, Cursor, CursorMoved, Expired, Inserted, MailState, NewEnvelope,
+    Selection, Spend, Spent, Store, StoredEnvelope,
 };
 use formseal_core::time::Date;
 
@@ -467,6 +467,7 @@ fn purge_deletes_what_expired_and_the_audit_log_is_append_only() {
         let expected = Expired {
             expired: 2,
             undated: 1,
+            unconfirmed: 0,
         };
         assert_eq!(found, expected, "{}", t.kind);
         assert_eq!(store.count().unwrap(), 4, "counting deletes nothing");
@@ -505,6 +506,132 @@ fn purge_deletes_what_expired_and_the_audit_log_is_append_only() {
                 t.kind
             );
         }
+    }
+}
+
+fn mail(record: &str, token: &str, due: Option<&str>) -> ConfirmMail {
+    ConfirmMail {
+        record: record.into(),
+        token: token.into(),
+        due: due.map(date),
+        at: "2026-11-24T10:11:12Z".into(),
+    }
+}
+
+#[test]
+fn a_mail_is_claimed_once_and_a_failed_one_can_be_claimed_again() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        assert!(
+            store.claim_mail(&mail("r1", "t1", None)).unwrap(),
+            "{}",
+            t.kind
+        );
+        assert!(
+            !store.claim_mail(&mail("r1", "t1", None)).unwrap(),
+            "{}",
+            t.kind
+        );
+        assert_eq!(store.mails().unwrap()["r1"], MailState::Sending);
+        // The server certainly did not take it: the claim goes, a later run sends it.
+        store.mail_done("r1", false).unwrap();
+        assert!(store.mails().unwrap().is_empty(), "{}", t.kind);
+        assert!(
+            store.claim_mail(&mail("r1", "t1", None)).unwrap(),
+            "{}",
+            t.kind
+        );
+        store.mail_done("r1", true).unwrap();
+        assert_eq!(store.mails().unwrap()["r1"], MailState::Sent);
+        // A sent mail is never unclaimed, whatever a confused caller says.
+        store.mail_done("r1", false).unwrap();
+        assert_eq!(store.mails().unwrap()["r1"], MailState::Sent, "{}", t.kind);
+    }
+}
+
+#[test]
+fn a_confirmation_keeps_its_first_hour() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        assert!(store.confirm("h1", "2026-11-24T10:00:00Z").unwrap());
+        assert!(!store.confirm("h1", "2026-11-25T11:00:00Z").unwrap());
+        let confirmations = store.confirmations().unwrap();
+        assert_eq!(confirmations.len(), 1, "{}", t.kind);
+        assert_eq!(confirmations["h1"], "2026-11-24T10:00:00Z", "{}", t.kind);
+    }
+}
+
+#[test]
+fn purge_deletes_sign_ups_mailed_and_not_confirmed_in_time_and_nothing_else() {
+    for t in test_stores() {
+        let store = t.db.open().unwrap();
+        let kids = vec!["k1".to_string()];
+        for id in [
+            "confirmed",
+            "late",
+            "waiting",
+            "no-deadline",
+            "unmailed",
+            "unsure",
+        ] {
+            store
+                .insert(&envelope(id, id, &kids, "2026-11-01"))
+                .unwrap();
+        }
+        let claims = [
+            mail("confirmed", "t-confirmed", Some("2026-11-08")),
+            mail("late", "t-late", Some("2026-11-08")),
+            mail("waiting", "t-waiting", Some("2026-11-30")),
+            mail("no-deadline", "t-none", None),
+            mail("unsure", "t-unsure", Some("2026-11-08")),
+        ];
+        for claim in &claims {
+            assert!(store.claim_mail(claim).unwrap());
+        }
+        for record in ["confirmed", "late", "waiting", "no-deadline"] {
+            store.mail_done(record, true).unwrap();
+        }
+        store
+            .confirm("t-confirmed", "2026-11-02T09:00:00Z")
+            .unwrap();
+
+        let today = date("2026-11-24");
+        let found = store.expired(today).unwrap();
+        let expected = Expired {
+            expired: 0,
+            undated: 0,
+            unconfirmed: 1,
+        };
+        assert_eq!(found, expected, "{}", t.kind);
+        assert_eq!(
+            store.purge(today, &audit("purge")).unwrap(),
+            1,
+            "{}",
+            t.kind
+        );
+        let left: Vec<String> = all(store.as_ref(), None)
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        // A mail that may never have gone out ("unsure") does not count against its record.
+        assert_eq!(
+            left,
+            ["confirmed", "waiting", "no-deadline", "unmailed", "unsure"],
+            "{}",
+            t.kind
+        );
+        assert!(!store.mails().unwrap().contains_key("late"), "{}", t.kind);
+
+        // Erasing a confirmed record takes its confirmation with it.
+        store
+            .delete(&["confirmed".to_string()], &audit("erase"))
+            .unwrap();
+        assert!(store.confirmations().unwrap().is_empty(), "{}", t.kind);
+        assert!(
+            !store.mails().unwrap().contains_key("confirmed"),
+            "{}",
+            t.kind
+        );
     }
 }
 

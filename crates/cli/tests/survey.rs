@@ -174,6 +174,7 @@ fn decrypt_out_never_writes_outside_its_directory() {
         subject: "s".into(),
         consent: ConsentRecord::default(),
         values,
+        confirm: None,
     };
     let config = formseal_core::config::FormConfig::from_json(
         &fs::read_to_string(repo().join("examples/survey.json")).unwrap(),

@@ -56,6 +56,7 @@ impl Submission {
             subject: "bench-subject",
             now_unix: NOW,
             url_params: &self.params,
+            lang: None,
         }
     }
 }
@@ -279,6 +280,7 @@ fn large_survey(c: &mut Criterion) {
         subject: "bench-subject",
         now_unix: NOW,
         url_params: &params,
+        lang: None,
     };
     for (n, (config, answers)) in &forms {
         let prepared =

@@ -385,6 +385,15 @@ pub struct FormTexts {
     /// Shown after a successful submission (a built-in text when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success: Option<Text>,
+    /// Subject of the double opt-in mail that `formseal confirm` sends (a built-in text when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_subject: Option<Text>,
+    /// Body of that mail, plain text; `{link}` is replaced by the confirmation link (which is
+    /// put on a line of its own after the text when the body has no `{link}`). A built-in text
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_body: Option<Text>,
 }
 
 /// The privacy notice a form links to.
@@ -427,6 +436,17 @@ pub struct Purpose {
     /// prefix ending in `*` (`_ga_*`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cookies: Vec<String>,
+    /// Double opt-in: a sign-up granting this purpose counts only once the owner of its e-mail
+    /// address has confirmed it. The widget seals a fresh random token with the sign-up
+    /// ([`crate::envelope::Confirmation`]); `formseal confirm` mails the address a link with it,
+    /// and the collector stores only the SHA-256 of a token whose link was clicked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub double_opt_in: bool,
+    /// With `double_opt_in`: `formseal purge` deletes a sign-up that was mailed and not
+    /// confirmed within this many days of being made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
+    pub confirm_within_days: Option<u32>,
 }
 
 /// The lawful bases of Article 6(1) GDPR.
@@ -995,6 +1015,14 @@ impl FormConfig {
         self.recipients.iter().map(RecipientKey::from_jwk).collect()
     }
 
+    /// The e-mail field whose address confirms a double opt-in for purpose `purpose`: the
+    /// first `email` field that serves it.
+    pub fn confirmation_field(&self, purpose: &str) -> Option<&Field> {
+        self.fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Email && f.purposes.iter().any(|p| p == purpose))
+    }
+
     /// The purpose with this id.
     pub fn purpose(&self, id: &str) -> Option<&Purpose> {
         self.purposes.iter().find(|p| p.id == id)
@@ -1091,6 +1119,8 @@ impl Checker<'_> {
             ("texts.intro", &config.texts.intro),
             ("texts.submit", &config.texts.submit),
             ("texts.success", &config.texts.success),
+            ("texts.confirm_subject", &config.texts.confirm_subject),
+            ("texts.confirm_body", &config.texts.confirm_body),
         ];
         for (path, text) in optional_texts {
             if let Some(text) = text {
@@ -1107,6 +1137,7 @@ impl Checker<'_> {
             );
         }
         self.purposes(&config.purposes);
+        self.double_opt_in(config);
         match (&config.consent, config.kind) {
             (Some(settings), FormKind::Consent) => {
                 self.problems.extend(settings.problems(config));
@@ -1481,6 +1512,68 @@ impl Checker<'_> {
                     format!("retention of {d} days is more than {MAX_RETENTION_DAYS}"),
                 ),
                 Some(_) => {}
+            }
+        }
+    }
+
+    /// A double opt-in purpose is a consent that an e-mail field of a sign-up form or survey
+    /// serves: without an address there is nobody to ask, and without consent nothing to prove.
+    fn double_opt_in(&mut self, config: &FormConfig) {
+        for (i, purpose) in config.purposes.iter().enumerate() {
+            let path = format!("purposes[{i}]");
+            if !purpose.double_opt_in {
+                if purpose.confirm_within_days.is_some() {
+                    self.push_hint(
+                        format!("{path}.confirm_within_days"),
+                        format!(
+                            "purpose \"{}\" sets confirm_within_days without double opt-in",
+                            purpose.id
+                        ),
+                        "add \"double_opt_in\": true or remove confirm_within_days".into(),
+                    );
+                }
+                continue;
+            }
+            if purpose.legal_basis != LegalBasis::Consent {
+                self.push(
+                    format!("{path}.double_opt_in"),
+                    format!(
+                        "double opt-in confirms consent, but purpose \"{}\" is not consent-based",
+                        purpose.id
+                    ),
+                );
+            }
+            if !matches!(config.kind, FormKind::Signup | FormKind::Survey) {
+                self.push(
+                    format!("{path}.double_opt_in"),
+                    "double opt-in is for sign-up forms and surveys",
+                );
+            } else if config.confirmation_field(&purpose.id).is_none() {
+                self.push_hint(
+                    format!("{path}.double_opt_in"),
+                    format!(
+                        "no e-mail field serves purpose \"{}\": there is no address to confirm",
+                        purpose.id
+                    ),
+                    format!(
+                        "add an \"email\" field with \"purposes\": [\"{}\"]",
+                        purpose.id
+                    ),
+                );
+            }
+            match purpose.confirm_within_days {
+                Some(0) => self.push(
+                    format!("{path}.confirm_within_days"),
+                    "confirm_within_days must be at least 1",
+                ),
+                Some(days) if purpose.retention_days.is_some_and(|r| days > r) => self.push(
+                    format!("{path}.confirm_within_days"),
+                    format!(
+                        "confirm_within_days ({days}) is longer than the retention ({} days)",
+                        purpose.retention_days.unwrap_or_default()
+                    ),
+                ),
+                _ => {}
             }
         }
     }

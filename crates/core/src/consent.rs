@@ -489,6 +489,7 @@ pub fn record<R: TryCryptoRng + ?Sized>(
             method: Some(decision.method),
         },
         values: Answers::new(),
+        confirm: None,
     };
     let expires = i64::from(settings.expiry_days) * 86_400;
     let choice = Choice {

@@ -49,6 +49,27 @@ pub struct Envelope {
     pub consent: ConsentRecord,
     /// The minimised values, by field id.
     pub values: Answers,
+    /// Double opt-in: present when the consent grants a purpose that needs it and the values
+    /// hold the address to confirm it with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Confirmation>,
+}
+
+/// What `formseal confirm` needs to ask the owner of a sign-up's address to confirm it. Sealed
+/// with the sign-up, so the collector never learns it: it stores only the SHA-256 of a token
+/// whose link was clicked ([`token_sha256`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    /// 128 random bits, base64url: the secret of the confirmation link.
+    pub token: String,
+    /// The language the form was shown in, for the mail.
+    pub lang: String,
+}
+
+/// The SHA-256 of a confirmation token, lowercase hex: all the collector keeps of it.
+pub fn token_sha256(token: &str) -> String {
+    sealed_sha256(token)
 }
 
 /// The kinds of record a visitor's browser sends.
@@ -155,6 +176,9 @@ pub struct SubmissionInput<'a> {
     pub now_unix: i64,
     /// Query parameters of the page, the only source of hidden values.
     pub url_params: &'a BTreeMap<String, String>,
+    /// The language the form was shown in (the form's first when `None`): the language of a
+    /// double opt-in mail.
+    pub lang: Option<&'a str>,
 }
 
 /// A sealed submission and what minimisation did on the way.
@@ -225,7 +249,18 @@ pub fn prepare_envelopes<R: TryCryptoRng + ?Sized>(
     });
     let reward_purpose = config.reward.as_ref().map(|r| r.purpose.as_str());
     let not_reward = |id: &str| Some(id) != reward_purpose;
-    let envelope = |kind, subject: String, consent: ConsentRecord, values, rng: &mut R| {
+    let lang = input
+        .lang
+        .or_else(|| config.languages.first().map(String::as_str))
+        .unwrap_or_default();
+    let envelope = |kind, subject: String, consent: ConsentRecord, values: Answers, rng: &mut R| {
+        let confirm = match needs_confirmation(config, &consent, &values) {
+            true => Some(Confirmation {
+                token: random_id(rng)?,
+                lang: lang.to_owned(),
+            }),
+            false => None,
+        };
         Ok::<_, Error>(Envelope {
             v: ENVELOPE_VERSION,
             id: random_id(rng)?,
@@ -236,6 +271,7 @@ pub fn prepare_envelopes<R: TryCryptoRng + ?Sized>(
             subject,
             consent,
             values,
+            confirm,
         })
     };
     // With a reward the answers are anonymous: a fresh subject id, so that only the reward
@@ -291,6 +327,17 @@ pub fn prepare_envelopes<R: TryCryptoRng + ?Sized>(
         answers,
         reward,
         report: minimised.report,
+    })
+}
+
+/// Whether an envelope with this consent and these values asks for a double opt-in: it grants
+/// a purpose that needs one and carries the address of that purpose's e-mail field.
+fn needs_confirmation(config: &FormConfig, consent: &ConsentRecord, values: &Answers) -> bool {
+    consent.granted.iter().any(|id| {
+        config.purpose(id).is_some_and(|p| p.double_opt_in)
+            && config
+                .confirmation_field(id)
+                .is_some_and(|field| values.contains_key(&field.id))
     })
 }
 

@@ -98,6 +98,7 @@ fn during_a_rotation_either_private_key_opens_and_no_other() {
         subject: "subject-1",
         now_unix: 1_795_516_199,
         url_params: &params,
+        lang: None,
     };
     let sealed =
         envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();

@@ -119,7 +119,7 @@ proptest! {
         }
         let consent = ConsentState { notice_version: "2026-11".into(), granted: granted.into_iter().collect() };
         let full = consent.with_form_answers(&CONFIG, &answers);
-        let input = envelope::SubmissionInput { answers: &answers, consent: &consent, subject: "s", now_unix: 1_795_516_199, url_params: &params };
+        let input = envelope::SubmissionInput { answers: &answers, consent: &consent, subject: "s", now_unix: 1_795_516_199, url_params: &params, lang: None };
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         // Only answers that pass validation get sealed; invalid ones are refused before sealing.
         let Ok((envelope, _)) = envelope::prepare(&CONFIG, &input, &mut rng) else { return Ok(()) };
@@ -147,6 +147,7 @@ proptest! {
             subject,
             consent: ConsentRecord { notice_version: "1".into(), granted: vec!["newsletter".into()], refused: vec![], method: None },
             values,
+            confirm: None,
         };
         let other = PrivateKey::from_pkcs8_pem(include_str!("examples/rsa3072.pem")).unwrap();
         let recipients = if two_recipients { vec![other.public(), KEY.public()] } else { vec![KEY.public()] };
@@ -284,7 +285,7 @@ proptest! {
     ) {
         let consent = ConsentState { notice_version: "2026-11".into(), ..ConsentState::default() };
         let params = BTreeMap::new();
-        let input = envelope::SubmissionInput { answers: &answers, consent: &consent, subject: "s", now_unix: 1_795_516_199, url_params: &params };
+        let input = envelope::SubmissionInput { answers: &answers, consent: &consent, subject: "s", now_unix: 1_795_516_199, url_params: &params, lang: None };
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let prepared = envelope::prepare_envelopes(&SURVEY_CONFIG, &input, &mut rng);
         // Only answers that pass validation get sealed; most generated ones do.

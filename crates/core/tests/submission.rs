@@ -32,6 +32,7 @@ fn seal(
         subject: "subject-1",
         now_unix: NOW,
         url_params: params,
+        lang: None,
     };
     envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(7))
 }
@@ -167,6 +168,7 @@ fn sealing_fails_closed_without_a_usable_key() {
         subject: "s",
         now_unix: NOW,
         url_params: &params,
+        lang: None,
     };
     let err =
         envelope::seal_submission(&config, &input, &mut ChaCha20Rng::seed_from_u64(1)).unwrap_err();

@@ -470,6 +470,7 @@ fn a_reward_entry_is_sealed_apart_and_shares_nothing_with_the_answers() {
         subject: SUBJECT,
         now_unix: 1_795_516_199,
         url_params: &params,
+        lang: None,
     };
     let sealed =
         envelope::seal_envelopes(&config, &input, &mut ChaCha20Rng::seed_from_u64(11)).unwrap();
@@ -533,6 +534,7 @@ fn without_an_entry_there_is_one_envelope_and_prepare_refuses_to_lose_an_entry()
         subject: SUBJECT,
         now_unix: 1_795_516_199,
         url_params: &params,
+        lang: None,
     };
     let mut rng = ChaCha20Rng::seed_from_u64(12);
     let prepared = envelope::prepare_envelopes(&config, &input, &mut rng).unwrap();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Path, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use super::confirm::{self, Language};
 use super::error::AppError;
 use super::forms::AcceptedForms;
 use super::limits::{DEFAULT_MAX_BODY, RateLimit, RateLimiter};
@@ -134,8 +135,15 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .route_layer(middleware::from_fn_with_state(state.clone(), proof_of_work));
 
+    // A confirmation is a click, not an envelope: rate-limited like a submission, no proof of
+    // work (the link's reader solved none), no body.
+    let confirmations = Router::new()
+        .route(confirm::CONFIRM_ROUTE, get(confirm::ask).post(confirm_post))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+
     let mut router = Router::new()
         .merge(submissions)
+        .merge(confirmations)
         .route(pow::CHALLENGE_PATH, get(challenge))
         .route("/healthz", get(healthz))
         .route("/forms/{file}", get(form_config));
@@ -166,14 +174,15 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        // The span names the method and path only: no query, no headers, no peer address.
+        // The span names the method and path only (a confirmation link's without its token): no
+        // query, no headers, no peer address.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Body>| {
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
-                        path = %request.uri().path()
+                        path = %confirm::logged_path(request.uri().path())
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -451,6 +460,16 @@ async fn challenge(State(state): State<AppState>) -> Result<Response, AppError> 
     };
     let challenge = pow.challenge(unix_now())?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(challenge)).into_response())
+}
+
+/// `POST /v1/confirm/<token>`: the click on a double opt-in link's page.
+async fn confirm_post(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(language): Query<Language>,
+) -> Result<Response, AppError> {
+    let store = Arc::clone(&state.inner.store);
+    confirm::confirm(store, token, language, unix_now()).await
 }
 
 /// Adds [`CONTENT_SECURITY_POLICY`] to a static file's response.

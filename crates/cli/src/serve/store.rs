@@ -7,6 +7,7 @@
 pub mod postgres;
 pub mod sqlite;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -163,6 +164,41 @@ pub struct Expired {
     pub expired: u64,
     /// Envelopes stored before the collector recorded retention dates; never purged.
     pub undated: u64,
+    /// Double opt-in sign-ups mailed and still unconfirmed on their due day (and not expired
+    /// anyway): purged too.
+    pub unconfirmed: u64,
+}
+
+/// A double opt-in mail `formseal confirm` is about to send ([`Store::claim_mail`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfirmMail {
+    /// The record it confirms.
+    pub record: String,
+    /// Lowercase hex SHA-256 of its token (`envelope::token_sha256`).
+    pub token: String,
+    /// The day from which the record is purged while unconfirmed; `None`: never.
+    pub due: Option<Date>,
+    /// When the mail was claimed, RFC 3339 UTC.
+    pub at: String,
+}
+
+/// How far the double opt-in mail of a record got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailState {
+    /// Claimed, and the SMTP server has not (yet, or ever: a crash) taken it.
+    Sending,
+    /// The SMTP server took it.
+    Sent,
+}
+
+impl MailState {
+    fn parse(text: &str) -> anyhow::Result<Self> {
+        match text {
+            "sending" => Ok(Self::Sending),
+            "sent" => Ok(Self::Sent),
+            other => Err(anyhow::anyhow!("unknown mail state {other:?} in the store")),
+        }
+    }
 }
 
 /// An envelope claimed for one webhook delivery attempt.
@@ -248,9 +284,29 @@ pub trait Store: Send + Sync {
     /// those without a retention date, deleting nothing.
     fn expired(&self, today: Date) -> anyhow::Result<Expired>;
 
-    /// Deletes every envelope expired by `today` and appends `audit` (its `records` set to the
-    /// number deleted) in the same transaction. Returns that number.
+    /// Deletes every envelope expired by `today`, and every double opt-in sign-up mailed and
+    /// still unconfirmed on its due day, and appends `audit` (its `records` set to the number
+    /// deleted) in the same transaction. Returns that number.
     fn purge(&self, today: Date, audit: &AuditEntry) -> anyhow::Result<u64>;
+
+    /// Records that the double opt-in token with this SHA-256 was confirmed in `hour` (RFC 3339,
+    /// to the hour), unless it was before: the first hour stays. Returns whether it is new.
+    fn confirm(&self, token: &str, hour: &str) -> anyhow::Result<bool>;
+
+    /// Every confirmed token's SHA-256 with its hour.
+    fn confirmations(&self) -> anyhow::Result<HashMap<String, String>>;
+
+    /// Claims the double opt-in mail of `mail.record` as [`MailState::Sending`], unless it was
+    /// claimed before (by this run, an earlier one, or another `confirm` at the same time).
+    /// Returns whether this call claimed it: only then may the mail be sent.
+    fn claim_mail(&self, mail: &ConfirmMail) -> anyhow::Result<bool>;
+
+    /// The mail of `record` was taken by the SMTP server ([`MailState::Sent`]), or, when `sent`
+    /// is false, certainly not: its claim is dropped so that a later run sends it.
+    fn mail_done(&self, record: &str, sent: bool) -> anyhow::Result<()>;
+
+    /// How far the double opt-in mail of each claimed record got, by record id.
+    fn mails(&self) -> anyhow::Result<HashMap<String, MailState>>;
 
     /// Deletes the envelopes with these record ids and appends `audit` (its `records` set to the
     /// number deleted) in the same transaction, so records never go without their audit line.

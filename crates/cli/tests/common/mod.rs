@@ -63,6 +63,7 @@ pub(crate) fn seal_answers(config: &FormConfig, answers: &Answers, seed: u64) ->
         subject: "subject-1",
         now_unix: NOW,
         url_params: &params,
+        lang: None,
     };
     envelope::seal_submission(config, &input, &mut ChaCha20Rng::seed_from_u64(seed))
         .unwrap()

@@ -4,6 +4,7 @@
 //! Also its migrations and its backups (`pg_dump`, `pg_restore`). The types it stores and the
 //! [`Store`] trait are in `store.rs`.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,9 +20,16 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::{
-    AuditEntry, AuditRecord, Cursor, CursorMoved, DeadLetter, Delivery, Expired, Inserted,
-    NewEnvelope, Selection, Span, Spend, Spent, Store, StoredEnvelope,
+    AuditEntry, AuditRecord, ConfirmMail, Cursor, CursorMoved, DeadLetter, Delivery, Expired,
+    Inserted, MailState, NewEnvelope, Selection, Span, Spend, Spent, Store, StoredEnvelope,
 };
+
+/// The envelopes a purge on day `$1` deletes: expired ones, and double opt-in sign-ups mailed
+/// and not confirmed by their due day (the twin of the SQLite store's).
+const DOOMED: &str = "expires <= $1::text::date OR id IN (
+         SELECT m.record FROM confirm_mails m
+         WHERE m.state = 'sent' AND m.due <= $1::text::date
+             AND m.token NOT IN (SELECT token FROM confirmations))";
 
 /// Schema migrations, applied in order; the table `formseal_schema` records the ones done.
 const MIGRATIONS: &[&str] = &[
@@ -31,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0004_export_cursors.sql"),
     include_str!("../../../migrations/postgres/0005_form_index.sql"),
     include_str!("../../../migrations/postgres/0006_spent_solutions.sql"),
+    include_str!("../../../migrations/postgres/0007_confirmations.sql"),
 ];
 
 /// Connections one store keeps open at most; statements on one connection queue up. Several
@@ -537,27 +546,31 @@ impl Store for PostgresStore {
 
     fn expired(&self, today: Date) -> anyhow::Result<Expired> {
         let today = today.to_string();
-        let (expired, undated): (i64, i64) = self.block(|pool| async move {
+        let (expired, undated, doomed): (i64, i64, i64) = self.block(|pool| async move {
             let today = &today;
             let row = pool
                 .run(|client| {
                     Box::pin(async move {
                         client
                             .query_one(
-                                "SELECT count(*) FILTER (WHERE expires <= $1::text::date),
-                                        count(*) FILTER (WHERE expires IS NULL)
-                                 FROM envelopes",
+                                &format!(
+                                    "SELECT count(*) FILTER (WHERE expires <= $1::text::date),
+                                            count(*) FILTER (WHERE expires IS NULL),
+                                            count(*) FILTER (WHERE {DOOMED})
+                                     FROM envelopes"
+                                ),
                                 &[today],
                             )
                             .await
                     })
                 })
                 .await?;
-            Ok((row.try_get(0)?, row.try_get(1)?))
+            Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
         })?;
         Ok(Expired {
             expired: u64::try_from(expired).unwrap_or(0),
             undated: u64::try_from(undated).unwrap_or(0),
+            unconfirmed: u64::try_from(doomed - expired).unwrap_or(0),
         })
     }
 
@@ -567,17 +580,16 @@ impl Store for PostgresStore {
             // Its own connection: a transaction needs one to itself.
             let mut client = pool.open().await?;
             let tx = client.transaction().await?;
-            tx.execute(
-                "DELETE FROM outbox WHERE envelope_id IN
-                     (SELECT id FROM envelopes WHERE expires <= $1::text::date)",
-                &[&today],
-            )
-            .await?;
-            let deleted = tx
-                .execute(
-                    "DELETE FROM envelopes WHERE expires <= $1::text::date",
+            let ids: Vec<String> = tx
+                .query(
+                    &format!("SELECT id FROM envelopes WHERE {DOOMED} FOR UPDATE"),
                     &[&today],
                 )
+                .await?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()?;
+            let deleted = delete_records(&tx, &ids)
                 .await
                 .context("cannot delete expired envelopes")?;
             let entry = AuditEntry {
@@ -595,13 +607,7 @@ impl Store for PostgresStore {
         self.block(|pool| async move {
             let mut client = pool.open().await?;
             let tx = client.transaction().await?;
-            // A record waiting for webhook delivery goes too: an erased record is never sent on.
-            tx.execute("DELETE FROM outbox WHERE envelope_id = ANY($1)", &[&ids])
-                .await?;
-            let deleted = tx
-                .execute("DELETE FROM envelopes WHERE id = ANY($1)", &[&ids])
-                .await
-                .context("cannot delete an envelope")?;
+            let deleted = delete_records(&tx, &ids).await?;
             let entry = AuditEntry {
                 records: deleted,
                 ..audit
@@ -610,6 +616,102 @@ impl Store for PostgresStore {
             tx.commit().await.context("cannot commit the deletion")?;
             Ok(deleted)
         })
+    }
+
+    fn confirm(&self, token: &str, hour: &str) -> anyhow::Result<bool> {
+        let row = [token.to_owned(), hour.to_owned()];
+        let n = self
+            .block(|pool| async move {
+                let row = &row;
+                pool.run(|client| {
+                    Box::pin(async move {
+                        client
+                            .execute(
+                                "INSERT INTO confirmations (token, at) VALUES ($1, $2)
+                                 ON CONFLICT (token) DO NOTHING",
+                                &[&row[0], &row[1]],
+                            )
+                            .await
+                    })
+                })
+                .await
+            })
+            .context("cannot store the confirmation")?;
+        Ok(n == 1)
+    }
+
+    fn confirmations(&self) -> anyhow::Result<HashMap<String, String>> {
+        let rows = self.block(|pool| async move {
+            pool.run(|client| {
+                Box::pin(async move {
+                    client
+                        .query("SELECT token, at FROM confirmations", &[])
+                        .await
+                })
+            })
+            .await
+        })?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
+    fn claim_mail(&self, mail: &ConfirmMail) -> anyhow::Result<bool> {
+        let row = [mail.record.clone(), mail.token.clone(), mail.at.clone()];
+        let due = mail.due.map(|d| d.to_string());
+        let n = self
+            .block(|pool| async move {
+                let (row, due) = (&row, &due);
+                pool.run(|client| {
+                    Box::pin(async move {
+                        client
+                            .execute(
+                                "INSERT INTO confirm_mails (record, token, state, due, at)
+                                 VALUES ($1, $2, 'sending', $3::text::date, $4)
+                                 ON CONFLICT (record) DO NOTHING",
+                                &[&row[0], &row[1], due, &row[2]],
+                            )
+                            .await
+                    })
+                })
+                .await
+            })
+            .context("cannot claim the confirmation mail")?;
+        Ok(n == 1)
+    }
+
+    fn mail_done(&self, record: &str, sent: bool) -> anyhow::Result<()> {
+        let record = record.to_owned();
+        let sql = match sent {
+            true => "UPDATE confirm_mails SET state = 'sent' WHERE record = $1",
+            false => "DELETE FROM confirm_mails WHERE record = $1 AND state = 'sending'",
+        };
+        self.block(|pool| async move {
+            let record = &record;
+            pool.run(|client| Box::pin(async move { client.execute(sql, &[record]).await }))
+                .await
+        })
+        .context("cannot record the confirmation mail")?;
+        Ok(())
+    }
+
+    fn mails(&self) -> anyhow::Result<HashMap<String, MailState>> {
+        let rows = self.block(|pool| async move {
+            pool.run(|client| {
+                Box::pin(async move {
+                    client
+                        .query("SELECT record, state FROM confirm_mails", &[])
+                        .await
+                })
+            })
+            .await
+        })?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get(1)?;
+                Ok((row.try_get(0)?, MailState::parse(&state)?))
+            })
+            .collect()
     }
 
     fn append_audit(&self, entry: &AuditEntry) -> anyhow::Result<()> {
@@ -832,6 +934,28 @@ impl Store for PostgresStore {
 
 /// Appends `entry` inside `tx` with the next `seq`: the table lock makes concurrent appends
 /// (several collectors, a purge and an export) take turns, so the numbers have no gaps.
+/// Deletes the records with these ids and all that hangs on them: a queued webhook delivery
+/// (an erased record is never sent on), its double opt-in mail and confirmation. Returns how many
+/// records went; ids not in the store are skipped.
+async fn delete_records(
+    tx: &tokio_postgres::Transaction<'_>,
+    ids: &[String],
+) -> anyhow::Result<u64> {
+    tx.execute("DELETE FROM outbox WHERE envelope_id = ANY($1)", &[&ids])
+        .await?;
+    tx.execute(
+        "DELETE FROM confirmations WHERE token IN
+             (SELECT token FROM confirm_mails WHERE record = ANY($1))",
+        &[&ids],
+    )
+    .await?;
+    tx.execute("DELETE FROM confirm_mails WHERE record = ANY($1)", &[&ids])
+        .await?;
+    tx.execute("DELETE FROM envelopes WHERE id = ANY($1)", &[&ids])
+        .await
+        .context("cannot delete an envelope")
+}
+
 async fn append_audit(
     tx: &tokio_postgres::Transaction<'_>,
     entry: &AuditEntry,

@@ -1,6 +1,7 @@
 //! The SQLite store, formseal's embedded default: one file in WAL mode, its migrations, and its
 //! online backup and restore. The types it stores and the [`Store`] trait are in `store.rs`.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -10,9 +11,17 @@ use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    AuditEntry, AuditRecord, Cursor, CursorMoved, DeadLetter, Delivery, Expired, Inserted,
-    NewEnvelope, Selection, Span, Spend, Spent, Store, StoredEnvelope,
+    AuditEntry, AuditRecord, ConfirmMail, Cursor, CursorMoved, DeadLetter, Delivery, Expired,
+    Inserted, MailState, NewEnvelope, Selection, Span, Spend, Spent, Store, StoredEnvelope,
 };
+
+/// The envelopes a purge on day `?1` deletes: expired ones, and double opt-in sign-ups mailed
+/// and not confirmed by their due day. Dates are YYYY-MM-DD text, so text order is date order;
+/// NULL never compares true.
+const DOOMED: &str = "expires <= ?1 OR id IN (
+         SELECT m.record FROM confirm_mails m
+         WHERE m.state = 'sent' AND m.due <= ?1
+             AND m.token NOT IN (SELECT token FROM confirmations))";
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the ones done.
 const MIGRATIONS: &[&str] = &[
@@ -22,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0004_export_cursors.sql"),
     include_str!("../../../migrations/0005_form_index.sql"),
     include_str!("../../../migrations/0006_spent_solutions.sql"),
+    include_str!("../../../migrations/0007_confirmations.sql"),
 ];
 
 /// The SQLite store: one file in WAL mode with `synchronous=FULL`, one connection behind a mutex
@@ -279,33 +289,32 @@ impl Store for SqliteStore {
     }
 
     fn expired(&self, today: Date) -> anyhow::Result<Expired> {
-        let (expired, undated): (i64, i64) = self.conn().query_row(
-            "SELECT count(*) FILTER (WHERE expires <= ?1), count(*) FILTER (WHERE expires IS NULL)
-             FROM envelopes",
+        let (expired, undated, doomed): (i64, i64, i64) = self.conn().query_row(
+            &format!(
+                "SELECT count(*) FILTER (WHERE expires <= ?1), count(*) FILTER (WHERE expires IS NULL),
+                        count(*) FILTER (WHERE {DOOMED})
+                 FROM envelopes"
+            ),
             params![today.to_string()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )?;
         Ok(Expired {
             expired: u64::try_from(expired).unwrap_or(0),
             undated: u64::try_from(undated).unwrap_or(0),
+            unconfirmed: u64::try_from(doomed - expired).unwrap_or(0),
         })
     }
 
     fn purge(&self, today: Date, audit: &AuditEntry) -> anyhow::Result<u64> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        // Dates are YYYY-MM-DD text, so text order is date order; NULL never compares true.
-        tx.execute(
-            "DELETE FROM outbox WHERE envelope_id IN (SELECT id FROM envelopes WHERE expires <= ?1)",
-            params![today.to_string()],
-        )?;
-        let deleted = tx
-            .execute(
-                "DELETE FROM envelopes WHERE expires <= ?1",
-                params![today.to_string()],
-            )
-            .context("cannot delete expired envelopes")?;
-        let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
+        let ids = {
+            let mut statement = tx.prepare(&format!("SELECT id FROM envelopes WHERE {DOOMED}"))?;
+            statement
+                .query_map(params![today.to_string()], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let deleted = delete_records(&tx, &ids).context("cannot delete expired envelopes")?;
         append_audit(
             &tx,
             &AuditEntry {
@@ -320,19 +329,7 @@ impl Store for SqliteStore {
     fn delete(&self, ids: &[String], audit: &AuditEntry) -> anyhow::Result<u64> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut deleted = 0u64;
-        {
-            // A record waiting for webhook delivery goes too: an erased record is never sent on.
-            let mut unqueue = tx.prepare("DELETE FROM outbox WHERE envelope_id = ?1")?;
-            let mut statement = tx.prepare("DELETE FROM envelopes WHERE id = ?1")?;
-            for id in ids {
-                unqueue.execute(params![id])?;
-                let n = statement
-                    .execute(params![id])
-                    .context("cannot delete an envelope")?;
-                deleted += u64::try_from(n).unwrap_or(0);
-            }
-        }
+        let deleted = delete_records(&tx, ids)?;
         append_audit(
             &tx,
             &AuditEntry {
@@ -342,6 +339,65 @@ impl Store for SqliteStore {
         )?;
         tx.commit().context("cannot commit the deletion")?;
         Ok(deleted)
+    }
+
+    fn confirm(&self, token: &str, hour: &str) -> anyhow::Result<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "INSERT INTO confirmations (token, at) VALUES (?1, ?2)
+                 ON CONFLICT (token) DO NOTHING",
+                params![token, hour],
+            )
+            .context("cannot store the confirmation")?;
+        Ok(n == 1)
+    }
+
+    fn confirmations(&self) -> anyhow::Result<HashMap<String, String>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT token, at FROM confirmations")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn claim_mail(&self, mail: &ConfirmMail) -> anyhow::Result<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "INSERT INTO confirm_mails (record, token, state, due, at)
+                 VALUES (?1, ?2, 'sending', ?3, ?4) ON CONFLICT (record) DO NOTHING",
+                params![
+                    mail.record,
+                    mail.token,
+                    mail.due.map(|d| d.to_string()),
+                    mail.at
+                ],
+            )
+            .context("cannot claim the confirmation mail")?;
+        Ok(n == 1)
+    }
+
+    fn mail_done(&self, record: &str, sent: bool) -> anyhow::Result<()> {
+        let sql = match sent {
+            true => "UPDATE confirm_mails SET state = 'sent' WHERE record = ?1",
+            false => "DELETE FROM confirm_mails WHERE record = ?1 AND state = 'sending'",
+        };
+        self.conn()
+            .execute(sql, params![record])
+            .context("cannot record the confirmation mail")?;
+        Ok(())
+    }
+
+    fn mails(&self) -> anyhow::Result<HashMap<String, MailState>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT record, state FROM confirm_mails")?;
+        let mut rows = statement.query([])?;
+        let mut mails = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let state: String = row.get(1)?;
+            mails.insert(row.get(0)?, MailState::parse(&state)?);
+        }
+        Ok(mails)
     }
 
     fn append_audit(&self, entry: &AuditEntry) -> anyhow::Result<()> {
@@ -486,6 +542,30 @@ impl Store for SqliteStore {
             .context("cannot requeue")?;
         Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
+}
+
+/// Deletes the records with these ids and all that hangs on them: a queued webhook delivery
+/// (an erased record is never sent on), its double opt-in mail and confirmation. Returns how many
+/// records went; ids not in the store are skipped.
+fn delete_records(tx: &rusqlite::Transaction<'_>, ids: &[String]) -> anyhow::Result<u64> {
+    let mut unqueue = tx.prepare("DELETE FROM outbox WHERE envelope_id = ?1")?;
+    let mut unconfirm = tx.prepare(
+        "DELETE FROM confirmations WHERE token IN
+             (SELECT token FROM confirm_mails WHERE record = ?1)",
+    )?;
+    let mut unmail = tx.prepare("DELETE FROM confirm_mails WHERE record = ?1")?;
+    let mut statement = tx.prepare("DELETE FROM envelopes WHERE id = ?1")?;
+    let mut deleted = 0u64;
+    for id in ids {
+        unqueue.execute(params![id])?;
+        unconfirm.execute(params![id])?;
+        unmail.execute(params![id])?;
+        let n = statement
+            .execute(params![id])
+            .context("cannot delete an envelope")?;
+        deleted += u64::try_from(n).unwrap_or(0);
+    }
+    Ok(deleted)
 }
 
 /// Records `spend` unless its challenge was spent before, in one transaction that also deletes
@@ -757,7 +837,8 @@ mod tests {
             store.expired(today).unwrap(),
             Expired {
                 expired: 2,
-                undated: 1
+                undated: 1,
+                unconfirmed: 0,
             }
         );
         assert_eq!(store.count().unwrap(), 4, "counting deletes nothing");
