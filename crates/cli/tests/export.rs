@@ -175,8 +175,9 @@ fn export_csv_to_a_private_file_with_the_form_order_and_only_that_form() {
     assert!(text.contains("\r\n"), "RFC 4180 line ends");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[8..10], ["refused", "confirmed"]);
     assert_eq!(
-        header[9..],
+        header[10..],
         [
             "email",
             "name",

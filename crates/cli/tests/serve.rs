@@ -609,6 +609,7 @@ async fn end_to_end(test_store: &TestStore) {
             "notice_version",
             "granted",
             "refused",
+            "confirmed",
             "email",
             "name",
             "comment",
