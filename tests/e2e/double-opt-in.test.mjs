@@ -5,10 +5,11 @@
 // log ever holds the address or the token.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 
 import { SMTPServer } from 'smtp-server';
 
@@ -79,8 +80,12 @@ function decodeSubject(subject) {
   );
 }
 
-function confirm(...extra) {
-  return execFileSync(
+/**
+ * `formseal confirm` on the collector's store, printing how many it mailed. Run asynchronously:
+ * the SMTP server lives in this very process and must go on answering meanwhile.
+ */
+async function confirm(...extra) {
+  const { stdout } = await promisify(execFile)(
     formsealBin,
     [
       'confirm',
@@ -100,8 +105,9 @@ function confirm(...extra) {
       'e2e',
       ...extra,
     ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  ).trim();
+    { encoding: 'utf8' },
+  );
+  return stdout.trim();
 }
 
 before(async () => {
@@ -136,9 +142,9 @@ test('a sign-up is mailed once in its language and confirmed by the click, not t
   assert.equal(signup.confirmed, false, 'not confirmed before anyone clicked');
   const token = signup.confirm.token;
 
-  assert.equal(confirm('--dry-run'), '1', 'a dry run counts the one sign-up');
+  assert.equal(await confirm('--dry-run'), '1', 'a dry run counts the one sign-up');
   assert.equal(mails.length, 0, 'a dry run sends nothing');
-  assert.equal(confirm(), '1');
+  assert.equal(await confirm(), '1');
   assert.equal(mails.length, 1);
   const [mail] = mails;
   assert.deepEqual(mail.to, [address]);
@@ -172,7 +178,7 @@ test('a sign-up is mailed once in its language and confirmed by the click, not t
   assert.equal(row.split(',')[column], confirmed.confirmed);
 
   // Every later run finds nothing new to send.
-  assert.equal(confirm(), '0');
+  assert.equal(await confirm(), '0');
   assert.equal(mails.length, 1, 'a record is never mailed twice');
 
   const log = collector.log();
