@@ -386,14 +386,24 @@ pub struct FormTexts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success: Option<Text>,
     /// Subject of the double opt-in mail that `formseal confirm` sends (a built-in text when
-    /// absent).
+    /// absent); `{title}` is replaced by the form's title.
+    #[cfg(feature = "confirm-mail")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_subject: Option<Text>,
-    /// Body of that mail, plain text; `{link}` is replaced by the confirmation link (which is
-    /// put on a line of its own after the text when the body has no `{link}`). A built-in text
-    /// when absent.
+    /// Body of that mail, plain text; `{title}` is replaced by the form's title and `{link}` by
+    /// the confirmation link (which is put on a line of its own after the text when the body has
+    /// no `{link}`). A built-in text when absent.
+    #[cfg(feature = "confirm-mail")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_body: Option<Text>,
+    /// The widget skips the mail's texts unread: only `formseal confirm` sends it.
+    #[cfg(not(feature = "confirm-mail"))]
+    #[serde(default, skip_serializing)]
+    pub confirm_subject: serde::de::IgnoredAny,
+    /// The same.
+    #[cfg(not(feature = "confirm-mail"))]
+    #[serde(default, skip_serializing)]
+    pub confirm_body: serde::de::IgnoredAny,
 }
 
 /// The privacy notice a form links to.
@@ -444,9 +454,14 @@ pub struct Purpose {
     pub double_opt_in: bool,
     /// With `double_opt_in`: `formseal purge` deletes a sign-up that was mailed and not
     /// confirmed within this many days of being made.
+    #[cfg(feature = "confirm-mail")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub confirm_within_days: Option<u32>,
+    /// The widget skips the deadline unread: it is the data team's business.
+    #[cfg(not(feature = "confirm-mail"))]
+    #[serde(default, skip_serializing)]
+    pub confirm_within_days: serde::de::IgnoredAny,
 }
 
 /// The lawful bases of Article 6(1) GDPR.
@@ -1119,8 +1134,6 @@ impl Checker<'_> {
             ("texts.intro", &config.texts.intro),
             ("texts.submit", &config.texts.submit),
             ("texts.success", &config.texts.success),
-            ("texts.confirm_subject", &config.texts.confirm_subject),
-            ("texts.confirm_body", &config.texts.confirm_body),
         ];
         for (path, text) in optional_texts {
             if let Some(text) = text {
@@ -1137,6 +1150,9 @@ impl Checker<'_> {
             );
         }
         self.purposes(&config.purposes);
+        // The widget only seals the token; whether the config's double opt-in makes sense is
+        // for `formseal check`, the builder and `formseal confirm` to say.
+        #[cfg(feature = "confirm-mail")]
         self.double_opt_in(config);
         match (&config.consent, config.kind) {
             (Some(settings), FormKind::Consent) => {
@@ -1518,7 +1534,18 @@ impl Checker<'_> {
 
     /// A double opt-in purpose is a consent that an e-mail field of a sign-up form or survey
     /// serves: without an address there is nobody to ask, and without consent nothing to prove.
+    /// Also the mail's texts.
+    #[cfg(feature = "confirm-mail")]
     fn double_opt_in(&mut self, config: &FormConfig) {
+        let texts = [
+            ("texts.confirm_subject", &config.texts.confirm_subject),
+            ("texts.confirm_body", &config.texts.confirm_body),
+        ];
+        for (path, text) in texts {
+            if let Some(text) = text {
+                self.text(path, text);
+            }
+        }
         for (i, purpose) in config.purposes.iter().enumerate() {
             let path = format!("purposes[{i}]");
             if !purpose.double_opt_in {
