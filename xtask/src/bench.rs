@@ -7,6 +7,10 @@
 //! and on all of them, next to `openssl pkeyutl -decrypt` and `openssl speed` of the same run,
 //! against the goal of all cores × 0.8 × OpenSSL's single-core private-key operations per second
 //! (`cargo xtask bench decrypt` runs only that part).
+//! And the visitor's side of the collector's proof of work: how long chromium takes to solve a
+//! challenge at the default difficulty, in the Web Worker, through the widget, and on the page's
+//! thread when the worker is refused, and the longest main-thread task meanwhile
+//! (`tests/e2e/pow-bench.mjs`; `cargo xtask bench pow` runs only that part).
 //! The table goes to stdout, the same numbers as JSON to `target/bench.json`. Nothing is asserted.
 
 use std::collections::BTreeMap;
@@ -44,6 +48,8 @@ pub(crate) enum Part {
     All,
     /// Only the decryption throughput (and the OpenSSL baselines it is compared with).
     Decrypt,
+    /// Only the proof of work's solving time in chromium.
+    Pow,
 }
 
 /// `cargo xtask bench [PART]`.
@@ -56,6 +62,11 @@ pub(crate) struct Args {
 
 /// Question counts of the generated surveys the bench compares (`survey-*` groups).
 const SURVEY_SIZES: [usize; 2] = [10, 200];
+
+/// Challenges `tests/e2e/pow-bench.mjs` solves each way. The hidden number is uniform, so one
+/// solve takes anything from nothing to twice the median: eleven runs left the median of the
+/// same build 2x apart from one run to the next.
+const POW_RUNS: &str = "21";
 
 /// Seconds `openssl speed` spends on each operation.
 const SPEED_SECONDS: &str = "3";
@@ -122,8 +133,10 @@ struct Commands {
 
 /// Runs the criterion bench and the OpenSSL baseline, prints the table and writes the JSON.
 pub(crate) fn run(args: &Args) -> Result<()> {
-    if args.part == Part::Decrypt {
-        return run_decrypt_only();
+    match args.part {
+        Part::All => {}
+        Part::Decrypt => return run_decrypt_only(),
+        Part::Pow => return run_pow_only(),
     }
     let start = Instant::now();
     let started = SystemTime::now();
@@ -156,8 +169,11 @@ pub(crate) fn run(args: &Args) -> Result<()> {
 
     let (speed, commands, throughput) = decrypt_runs(&ours)?;
 
+    build_widget_and_collector()?;
     eprintln!("==> the survey UI in chromium: tests/e2e/survey-bench.mjs");
     let in_browser = survey_in_browser()?;
+    eprintln!("==> proof of work in chromium: tests/e2e/pow-bench.mjs");
+    let pow = pow_in_browser()?;
     let elapsed = start.elapsed();
 
     // The table, then the same numbers as JSON.
@@ -290,6 +306,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         );
     }
     print_throughput(&throughput);
+    print_pow(&pow);
     println!();
     println!("run time {:.0} s", elapsed.as_secs_f64());
 
@@ -297,6 +314,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         "decrypt": throughput,
         "openssl": openssl_version,
         "per_operation": rows,
+        "pow": { "browser": pow },
         "prepare_seconds": prepare,
         "survey": survey_rows,
         "survey_in_browser": in_browser,
@@ -346,18 +364,36 @@ fn run_decrypt_only() -> Result<()> {
     let (_, _, throughput) = decrypt_runs(&ours)?;
     println!("formseal vs {openssl_version}, same machine, same run");
     print_throughput(&throughput);
+    replace_in_report([("openssl", json!(openssl_version)), ("decrypt", throughput)])?;
+    eprintln!("wrote the decrypt part of target/bench.json");
+    Ok(())
+}
+
+/// `cargo xtask bench pow`: the proof of work in chromium; the figures replace the `pow` part of
+/// `target/bench.json`.
+fn run_pow_only() -> Result<()> {
+    build_widget_and_collector()?;
+    eprintln!("==> proof of work in chromium: tests/e2e/pow-bench.mjs");
+    let pow = pow_in_browser()?;
+    print_pow(&pow);
+    replace_in_report([("pow", json!({ "browser": pow }))])?;
+    eprintln!("wrote the pow part of target/bench.json");
+    Ok(())
+}
+
+/// Replaces these parts of `target/bench.json` (a part of the bench ran alone), keeping the
+/// others of the last full run.
+fn replace_in_report<const N: usize>(parts: [(&str, Value); N]) -> Result<()> {
     let out = project_root().join("target/bench.json");
     let mut report: Value = fs::read_to_string(&out)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .filter(Value::is_object)
         .unwrap_or_else(|| json!({}));
-    report["openssl"] = json!(openssl_version);
-    report["decrypt"] = throughput;
-    fs::write(&out, format!("{report:#}\n"))
-        .with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("wrote the decrypt part of target/bench.json");
-    Ok(())
+    for (key, value) in parts {
+        report[key] = value;
+    }
+    fs::write(&out, format!("{report:#}\n")).with_context(|| format!("writing {}", out.display()))
 }
 
 /// The runs both the full bench and its decrypt part make, in this order: `openssl speed`, the
@@ -533,18 +569,73 @@ fn print_throughput(report: &Value) {
     }
 }
 
-/// Builds the widget and the `formseal` binary, then times the survey UI with 10 and 200
-/// questions in headless chromium (`tests/e2e/survey-bench.mjs`); returns its JSON report.
-fn survey_in_browser() -> Result<Value> {
+/// What the browser runs need: the widget in `pkg/`, chromium and the debug `formseal` binary.
+fn build_widget_and_collector() -> Result<()> {
     crate::wasm::run()?;
     crate::tools::ensure_chromium()?;
-    shell::run(shell::cargo().args(["build", "--package", "formseal-cli", "--bin", "formseal"]))?;
+    shell::run(shell::cargo().args(["build", "--package", "formseal-cli", "--bin", "formseal"]))
+}
+
+/// Times the survey UI with 10 and 200 questions in headless chromium
+/// (`tests/e2e/survey-bench.mjs`); returns its JSON report.
+fn survey_in_browser() -> Result<Value> {
     let report = shell::read(
         shell::command("node")
             .args(["tests/e2e/survey-bench.mjs", "5"])
             .env("CHROMIUM", crate::tools::CHROMIUM),
     )?;
     serde_json::from_str(report.trim()).context("reading survey-bench.mjs's report")
+}
+
+/// Times the solving of the collector's challenges at its default difficulty in headless
+/// chromium (`tests/e2e/pow-bench.mjs`); returns its JSON report.
+fn pow_in_browser() -> Result<Value> {
+    let report = shell::read(
+        shell::command("node")
+            .args(["tests/e2e/pow-bench.mjs", POW_RUNS])
+            .env("CHROMIUM", crate::tools::CHROMIUM),
+    )?;
+    serde_json::from_str(report.trim()).context("reading pow-bench.mjs's report")
+}
+
+/// The proof-of-work table: per way of solving, the median and 90th percentile of one solve and
+/// the longest the page's main thread was busy meanwhile (which should stay under 50 ms).
+fn print_pow(report: &Value) {
+    println!();
+    println!(
+        "{:<60} {:>9} {:>9} {:>13}",
+        format!(
+            "proof of work in chromium, difficulty {} ({} runs)",
+            report["difficulty"], report["runs"]
+        ),
+        "median",
+        "p90",
+        "longest task"
+    );
+    for (part, what) in [
+        (
+            report,
+            "Web Worker (pkg/formseal-pow.js), as src/pow.rs drives it",
+        ),
+        (&report["widget"], "widget: challenge received → post sent"),
+        (
+            &report["on_this_thread"],
+            "widget, worker refused by the CSP: page's thread",
+        ),
+    ] {
+        let in_seconds = |key: &str| part[key].as_f64().unwrap_or(f64::NAN) / 1000.0;
+        println!(
+            "{what:<60} {:>9} {:>9} {:>13}",
+            seconds(in_seconds("solve_median_ms")),
+            seconds(in_seconds("solve_p90_ms")),
+            seconds(in_seconds("longest_task_ms"))
+        );
+    }
+    println!(
+        "{:<60} {:>9.0}",
+        "SHA-256 hashes per second in the worker (median)",
+        report["hashes_per_s"].as_f64().unwrap_or(f64::NAN)
+    );
 }
 
 /// `openssl version`, or an error that says how to install it.

@@ -44,7 +44,8 @@ enum Task {
     Size,
     /// Build the widget, make a dev key and serve the demo shop with the collector.
     Demo(demo::Args),
-    /// Run the benchmarks (`decrypt`: only the decryption throughput).
+    /// Run the benchmarks (`decrypt`: only the decryption throughput; `pow`: only the proof of
+    /// work in chromium).
     Bench(bench::Args),
     /// Load-test the collector on SQLite and PostgreSQL against a bare axum insert (ratios).
     BenchCollector(bench_collector::Args),
