@@ -1,8 +1,8 @@
 //! Proof of work for the collector, instead of a captcha: before an envelope is posted, the
 //! widget fetches an ALTCHA v1 challenge from the collector (`GET /v1/challenge`, next to the
 //! submissions endpoint), finds the number that solves it and sends the solution in the `Altcha`
-//! header. A collector that offers no challenge (404: proof of work switched off, or an endpoint
-//! that is not a formseal collector) gets the envelope without one.
+//! header. A collector that asks for none (204: proof of work switched off) or offers no
+//! challenge (404: an endpoint that is not a formseal collector) gets the envelope without one.
 //!
 //! Solving runs in a Web Worker (`formseal-pow.js`, WebCrypto SHA-256) so that the page never
 //! stalls. Where the page cannot start it (the widget served from another origin, a CSP without
@@ -148,7 +148,9 @@ async fn solve(endpoint: &str) -> Result<Option<Proof>, String> {
         .await
         .map_err(|_| format!("fetching a proof-of-work challenge from {url} failed"))?
         .unchecked_into();
-    if response.status() == 404 {
+    // 204 is a formseal collector that asks for none (and no console error, which a 404 is);
+    // 404 a backend that offers no challenge at all.
+    if matches!(response.status(), 204 | 404) {
         return Ok(None);
     }
     if !response.ok() {

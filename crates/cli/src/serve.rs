@@ -128,7 +128,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "no_pow")]
     pub require_pow: bool,
 
-    /// Ask for no proof of work: /v1/challenge answers 404 and submissions need no Altcha header.
+    /// Ask for no proof of work: /v1/challenge answers 204 and submissions need no Altcha header.
     #[arg(long, conflicts_with_all = ["pow_key", "pow_difficulty"])]
     pub no_pow: bool,
 }

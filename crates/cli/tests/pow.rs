@@ -284,14 +284,15 @@ async fn a_consent_record_needs_a_proof_of_work_too() {
 }
 
 #[tokio::test]
-async fn without_proof_of_work_the_challenge_is_404_and_posts_need_no_header() {
+async fn without_proof_of_work_the_challenge_is_204_and_posts_need_no_header() {
     let c = collector(|o| o.pow = None);
     let challenge = send(
         &c.app,
         Request::get("/v1/challenge").body(Body::empty()).unwrap(),
     )
     .await;
-    assert_eq!(challenge.status, StatusCode::NOT_FOUND);
+    assert_eq!(challenge.status, StatusCode::NO_CONTENT);
+    assert!(challenge.body.is_empty(), "{}", challenge.body);
     let answer = send(&c.app, post(seal(1), COMPACT)).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     // A header is ignored, not checked.

@@ -449,14 +449,11 @@ async fn proof_of_work(
     next.run(request).await
 }
 
-/// `/v1/challenge`: a new challenge, never cached; a 404 when the collector asks for none.
+/// `/v1/challenge`: a new challenge, never cached; 204 No Content when the collector asks for
+/// none (a 404 would show as an error in the visitor's console on every form).
 async fn challenge(State(state): State<AppState>) -> Result<Response, AppError> {
     let Some(pow) = &state.inner.options.pow else {
-        return Ok((
-            StatusCode::NOT_FOUND,
-            "this collector asks for no proof of work\n",
-        )
-            .into_response());
+        return Ok(StatusCode::NO_CONTENT.into_response());
     };
     let challenge = pow.challenge(unix_now())?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(challenge)).into_response())
