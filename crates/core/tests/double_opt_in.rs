@@ -39,7 +39,13 @@ fn problems_at(config: &FormConfig) -> Vec<(String, String)> {
         .collect()
 }
 
-fn prepare(config: &FormConfig, answers: &Answers, lang: Option<&str>) -> envelope::Envelope {
+/// The envelope of a sign-up shown in `lang`; each seed is another visitor's random stream.
+fn prepare(
+    config: &FormConfig,
+    answers: &Answers,
+    lang: Option<&str>,
+    seed: u64,
+) -> envelope::Envelope {
     let params = BTreeMap::new();
     let consent = ConsentState::default();
     let input = SubmissionInput {
@@ -50,7 +56,7 @@ fn prepare(config: &FormConfig, answers: &Answers, lang: Option<&str>) -> envelo
         url_params: &params,
         lang,
     };
-    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     envelope::prepare(config, &input, &mut rng).unwrap().0
 }
 
@@ -112,26 +118,14 @@ fn confirm_within_days_needs_double_opt_in_and_fits_the_retention() {
 fn a_sign_up_granting_the_purpose_carries_a_fresh_token_and_its_language() {
     let config = double_opt_in();
     let answers: Answers = serde_json::from_str(ANSWERS).unwrap();
-    let first = prepare(&config, &answers, Some("nl"));
+    let first = prepare(&config, &answers, Some("nl"), 1);
     let confirm = first.confirm.clone().expect("a confirmation");
     assert_eq!(confirm.lang, "nl");
     assert_eq!(confirm.token.len(), 22, "128 bits in base64url");
     assert_ne!(confirm.token, first.id);
     assert_ne!(confirm.token, first.subject);
     // Another sign-up (another random stream) never gets the same token.
-    let params = BTreeMap::new();
-    let consent = ConsentState::default();
-    let input = SubmissionInput {
-        answers: &answers,
-        consent: &consent,
-        subject: "subject-1",
-        now_unix: NOW,
-        url_params: &params,
-        lang: None,
-    };
-    let second = envelope::prepare(&config, &input, &mut ChaCha20Rng::seed_from_u64(2))
-        .unwrap()
-        .0;
+    let second = prepare(&config, &answers, None, 2);
     let second = second.confirm.expect("a confirmation");
     assert_ne!(second.token, confirm.token);
     assert_eq!(second.lang, "en", "the form's first language by default");
@@ -143,7 +137,7 @@ fn a_sign_up_granting_the_purpose_carries_a_fresh_token_and_its_language() {
 #[test]
 fn without_the_purpose_or_without_double_opt_in_there_is_no_token() {
     let answers: Answers = serde_json::from_str(ANSWERS).unwrap();
-    assert_eq!(prepare(&form(|_| {}), &answers, None).confirm, None);
+    assert_eq!(prepare(&form(|_| {}), &answers, None, 1).confirm, None);
     // Newsletter consent not given: nothing to confirm (and no address is kept for it either).
     let mut refused = answers.clone();
     refused.insert("newsletter_consent".into(), json!(false));
@@ -152,7 +146,7 @@ fn without_the_purpose_or_without_double_opt_in_there_is_no_token() {
         f["purposes"][0]["required"] = json!(false);
         f["fields"][6]["required"] = json!(false);
     });
-    let envelope = prepare(&config, &refused, None);
+    let envelope = prepare(&config, &refused, None, 1);
     assert!(!envelope.consent.granted.contains(&"newsletter".to_string()));
     assert_eq!(envelope.confirm, None);
 }
@@ -161,7 +155,7 @@ fn without_the_purpose_or_without_double_opt_in_there_is_no_token() {
 fn an_envelope_without_a_confirmation_reads_as_before() {
     let config = double_opt_in();
     let answers: Answers = serde_json::from_str(ANSWERS).unwrap();
-    let envelope = prepare(&config, &answers, None);
+    let envelope = prepare(&config, &answers, None, 1);
     let json = serde_json::to_value(&envelope).unwrap();
     assert!(json["confirm"]["token"].is_string());
     let mut old = json.clone();
