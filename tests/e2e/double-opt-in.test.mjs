@@ -23,6 +23,8 @@ let collector;
 let browser;
 let smtp;
 const mails = [];
+/** What the SMTP server refuses for good (550): every sender, or these recipients. */
+const refuse = { sender: false, recipients: new Set() };
 
 /** An SMTP server on a free loopback port that keeps every mail it takes, raw. */
 async function startSmtp() {
@@ -30,6 +32,13 @@ async function startSmtp() {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onMailFrom(address, session, callback) {
+      callback(refuse.sender ? Object.assign(new Error('sender refused'), { responseCode: 550 }) : null);
+    },
+    onRcptTo(address, session, callback) {
+      const refused = refuse.recipients.has(address.address);
+      callback(refused ? Object.assign(new Error('no such mailbox'), { responseCode: 550 }) : null);
+    },
     onData(stream, session, callback) {
       const chunks = [];
       stream.on('data', (chunk) => chunks.push(chunk));
@@ -208,4 +217,36 @@ test('a sign-up is mailed once in its language and confirmed by the click, not t
       ['e2e', 0],
     ],
   );
+});
+
+test('a server that refuses the sender keeps every sign-up; a refused address is not tried again', async () => {
+  const addresses = [];
+  for (let i = 0; i < 3; i += 1) {
+    const answers = randomAnswers();
+    addresses.push(answers.email.trim().toLowerCase());
+    const form = new FormPage(browser.page);
+    await form.open(`${collector.url}en.html`);
+    await fillNewsletter(form, answers);
+    await form.submit();
+    await form.waitForState('sent');
+  }
+  await eventually(() => collector.count() === 4, { what: 'three more records' });
+  const before = mails.length;
+
+  refuse.sender = true;
+  await assert.rejects(confirm(), (err) => {
+    assert.match(err.stderr, /refused 3 mails in a row for good/);
+    return true;
+  });
+  refuse.sender = false;
+  assert.equal(mails.length, before, 'nothing went out');
+  assert.equal(await confirm('--dry-run'), '3', 'all three are still to mail');
+
+  refuse.recipients.add(addresses[0]);
+  assert.equal(await confirm(), '2');
+  assert.deepEqual(
+    mails.slice(before).map((mail) => mail.to[0]).sort(),
+    addresses.slice(1).sort(),
+  );
+  assert.equal(await confirm('--dry-run'), '0', 'the refused address is not tried again');
 });

@@ -42,8 +42,9 @@ use crate::{Hinted, read_text, shown};
 /// Each record is claimed in the store just before its mail is handed to the SMTP server, so a
 /// record is never mailed twice: run it as often as you like (e.g. hourly). A run that stopped
 /// while sending leaves that one record claimed and unsent-or-sent; it is reported, never sent
-/// again. An address the server refuses for good is not tried again either (and, with
-/// confirm_within_days, purged when its time is up). Every run appends a line to the audit log.
+/// again. An address the server refuses for good (while it takes other mail) is not tried again
+/// either (and, with confirm_within_days, purged when its time is up); three refusals in a row
+/// stop the run and are tried again by the next. Every run appends a line to the audit log.
 ///
 /// SMTP: smtps://HOST[:PORT] is TLS from the start (port 465), smtp://HOST[:PORT] upgrades with
 /// STARTTLS and refuses a server that cannot (port 587); only smtp:// to this machine
@@ -116,7 +117,6 @@ struct Pending {
 struct Sent {
     sent: u64,
     refused: u64,
-    unsure: u64,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
@@ -194,7 +194,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         done.refused
     );
     store.append_audit(&args.actor.entry("confirm", done.sent, detail))?;
-    done.unsure = unsure as u64;
     eprintln!(
         "mailed {} sign-up{}; {} address{} refused by the server for good",
         done.sent,
@@ -207,6 +206,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     decrypt::summarise(&tally, &key)
 }
 
+/// Refusals in a row after which the server, not the addresses, is taken to be at fault (it
+/// refuses the sender, say): those sign-ups are unclaimed, for a later run.
+const REFUSALS_IN_A_ROW: usize = 3;
+
 /// Sends the mail of each pending sign-up, claiming it first. Stops at the first failure that is
 /// not one address's (the server is away, refuses the login, ...): the rest wait for a later run.
 fn send_all(
@@ -218,6 +221,11 @@ fn send_all(
     pending: &[Pending],
     done: &mut Sent,
 ) -> anyhow::Result<()> {
+    // Sign-ups the server refused for good since it last took a mail: they stay claimed until a
+    // later mail shows that it takes mail from us (then the refusals are the addresses' and
+    // final), or until too many in a row show that it does not (then they are unclaimed).
+    let mut refused: Vec<&str> = Vec::new();
+    let mut took_any = false;
     for mail in pending {
         let claim = ConfirmMail {
             record: mail.record.clone(),
@@ -233,49 +241,65 @@ fn send_all(
             "{}{CONFIRM_PREFIX}{}?lang={}",
             links[&mail.form], mail.token, mail.lang
         );
-        let message = compose(form, from, mail, &link);
-        let outcome = message.and_then(|message| {
-            mailer
-                .transport
-                .send(&message)
-                .map(drop)
-                .map_err(anyhow::Error::new)
-        });
-        match outcome {
-            Ok(()) => {
-                store.mail_done(&mail.record, true)?;
-                done.sent += 1;
-            }
-            Err(err) if refused_for_good(&err) => {
-                // Never deliverable: marked done, so no run tries again.
-                eprintln!(
-                    "record {}: the server refused the address: {err:#}",
-                    mail.record
-                );
+        let message = match compose(form, from, mail, &link) {
+            Ok(message) => message,
+            Err(err) => {
+                // Not an address a mail can go to: final, no run tries again.
+                eprintln!("record {}: cannot write its mail: {err:#}", mail.record);
                 store.mail_done(&mail.record, true)?;
                 done.refused += 1;
+                continue;
+            }
+        };
+        match mailer.transport.send(&message) {
+            Ok(_) => {
+                store.mail_done(&mail.record, true)?;
+                done.sent += 1;
+                took_any = true;
+                settle(store, &mut refused, true, done)?;
+            }
+            Err(err) if err.is_permanent() => {
+                eprintln!("record {}: the server refused its mail: {err}", mail.record);
+                refused.push(&mail.record);
+                if refused.len() >= REFUSALS_IN_A_ROW {
+                    settle(store, &mut refused, false, done)?;
+                    return Err(Hinted::error(
+                        format!(
+                            "the SMTP server refused {REFUSALS_IN_A_ROW} mails in a row for good"
+                        ),
+                        "check --from and what the account may send; the sign-ups it refused \
+                         are mailed by the next run",
+                    ));
+                }
             }
             Err(err) => {
                 store.mail_done(&mail.record, false)?;
-                return Err(err.context(Hinted::context(
+                settle(store, &mut refused, took_any, done)?;
+                return Err(anyhow::Error::new(err).context(Hinted::context(
                     format!("cannot send the mail of record {}", mail.record),
                     "nothing is lost: the sign-ups not mailed yet are mailed by the next run",
                 )));
             }
         }
     }
-    Ok(())
+    settle(store, &mut refused, took_any, done)
 }
 
-/// Whether the SMTP server refused this one message for good (a 5xx to its recipient or body),
-/// rather than the connection, the login or the server failing.
-fn refused_for_good(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<lettre::transport::smtp::Error>()
-        .is_some_and(|e| e.is_permanent())
-        || err
-            .downcast_ref::<lettre::address::AddressError>()
-            .is_some()
-        || err.downcast_ref::<lettre::error::Error>().is_some()
+/// Ends the claims of the `refused` sign-ups: final (counted as refused) when the server is
+/// known to take our mail, else dropped, so that a later run tries them again.
+fn settle(
+    store: &dyn Store,
+    refused: &mut Vec<&str>,
+    known_to_work: bool,
+    done: &mut Sent,
+) -> anyhow::Result<()> {
+    for record in refused.drain(..) {
+        store.mail_done(record, known_to_work)?;
+        if known_to_work {
+            done.refused += 1;
+        }
+    }
+    Ok(())
 }
 
 /// The sign-up's mail, if it asks for one: the address of its purpose's e-mail field.
