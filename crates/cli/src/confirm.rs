@@ -131,9 +131,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             "give an address, or a name and an address: 'Shop <news@shop.example>'",
         )
     })?;
-    let mailer = match args.dry_run {
-        true => None,
-        false => Some(Mailer::connect(args)?),
+    let mailer = if args.dry_run {
+        None
+    } else {
+        Some(Mailer::connect(args)?)
     };
     let key = args.key.load()?;
     let store = audit::open_store(&args.db)?;
@@ -354,9 +355,10 @@ fn compose(
         .map_or(builtin.body, |t| form.text(t, &mail.lang));
     let title = form.text(&form.texts.title, &mail.lang);
     let body = body.replace("{title}", title);
-    let body = match body.contains("{link}") {
-        true => body.replace("{link}", link),
-        false => format!("{}\n\n{link}\n", body.trim_end()),
+    let body = if body.contains("{link}") {
+        body.replace("{link}", link)
+    } else {
+        format!("{}\n\n{link}\n", body.trim_end())
     };
     let to: Mailbox = mail.to.parse()?;
     Ok(Message::builder()

@@ -254,12 +254,13 @@ pub fn prepare_envelopes<R: TryCryptoRng + ?Sized>(
         .or_else(|| config.languages.first().map(String::as_str))
         .unwrap_or_default();
     let envelope = |kind, subject: String, consent: ConsentRecord, values: Answers, rng: &mut R| {
-        let confirm = match needs_confirmation(config, &consent, &values) {
-            true => Some(Confirmation {
+        let confirm = if needs_confirmation(config, &consent, &values) {
+            Some(Confirmation {
                 token: random_id(rng)?,
                 lang: lang.to_owned(),
-            }),
-            false => None,
+            })
+        } else {
+            None
         };
         Ok::<_, Error>(Envelope {
             v: ENVELOPE_VERSION,

@@ -125,12 +125,13 @@ pub(super) async fn confirm(
 /// same address. No script, no style, no request to anywhere else; never cached, never indexed,
 /// no referrer (the address holds the token).
 fn page(status: StatusCode, texts: &Texts, sentence: &str, button: bool) -> Response {
-    let form = match button {
-        true => format!(
+    let form = if button {
+        format!(
             "<form method=\"post\"><button type=\"submit\">{}</button></form>\n",
             texts.button
-        ),
-        false => String::new(),
+        )
+    } else {
+        String::new()
     };
     let html = format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\

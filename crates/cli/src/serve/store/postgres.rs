@@ -682,9 +682,10 @@ impl Store for PostgresStore {
 
     fn mail_done(&self, record: &str, sent: bool) -> anyhow::Result<()> {
         let record = record.to_owned();
-        let sql = match sent {
-            true => "UPDATE confirm_mails SET state = 'sent' WHERE record = $1",
-            false => "DELETE FROM confirm_mails WHERE record = $1 AND state = 'sending'",
+        let sql = if sent {
+            "UPDATE confirm_mails SET state = 'sent' WHERE record = $1"
+        } else {
+            "DELETE FROM confirm_mails WHERE record = $1 AND state = 'sending'"
         };
         self.block(|pool| async move {
             let record = &record;

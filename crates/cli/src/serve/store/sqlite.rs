@@ -378,9 +378,10 @@ impl Store for SqliteStore {
     }
 
     fn mail_done(&self, record: &str, sent: bool) -> anyhow::Result<()> {
-        let sql = match sent {
-            true => "UPDATE confirm_mails SET state = 'sent' WHERE record = ?1",
-            false => "DELETE FROM confirm_mails WHERE record = ?1 AND state = 'sending'",
+        let sql = if sent {
+            "UPDATE confirm_mails SET state = 'sent' WHERE record = ?1"
+        } else {
+            "DELETE FROM confirm_mails WHERE record = ?1 AND state = 'sending'"
         };
         self.conn()
             .execute(sql, params![record])
